@@ -1,0 +1,259 @@
+"""The store stage: the built graph in a persistent pyoxigraph store on disk.
+
+The build writes the graph once into ``build/store`` (a RocksDB directory managed by
+pyoxigraph); every later query opens that directory instead of re-running the build. Queries
+go to pyoxigraph directly: on the same graph its SPARQL engine answers one to two orders of
+magnitude faster than rdflib's (see ``bench/RESULTS-sparql.md``).
+
+A store is written next to its final place and moved there only once it is complete, so a
+failed build never leaves a half-loaded store behind, and a reader never sees one.
+
+>>> from pathlib import Path
+>>> import tempfile
+>>> tmp = Path(tempfile.mkdtemp())
+>>> _ = (tmp / "g.ttl").write_text('<https://example.org/a> <https://example.org/p> "1" .')
+>>> write_store(tmp / "store", [tmp / "g.ttl"])["quads"]
+1
+>>> store = open_store(tmp / "store")
+>>> [str(s["o"]) for s in store.query("SELECT ?o WHERE { ?s ?p ?o }")]
+['"1"']
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Union
+
+import pyoxigraph as ox
+import rdflib
+
+from d4d.errors import StoreError
+
+#: Name of the store directory inside a build directory.
+STORE_DIRNAME = "store"
+
+#: What can be loaded into a store: a file path, serialised bytes, or an rdflib graph/dataset.
+RdfSource = Union[str, Path, bytes, rdflib.Graph]
+
+#: A source together with the named graph it goes into (``None``: the default graph).
+GraphSource = Union[RdfSource, tuple[RdfSource, Union[str, None]]]
+
+_MARKER = "d4d-store.txt"
+
+
+def store_path(build_dir: str | Path) -> Path:
+    """The store directory of a build directory (``<build_dir>/store``)."""
+    return Path(build_dir) / STORE_DIRNAME
+
+
+#: Format names accepted besides file extensions and media types.
+FORMAT_NAMES = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+                "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "rdfxml": ox.RdfFormat.RDF_XML,
+                "jsonld": ox.RdfFormat.JSON_LD, "n3": ox.RdfFormat.N3}
+
+
+def _rdf_format(path: Path | None, format: str | None) -> ox.RdfFormat:
+    if format is not None:
+        for candidate in (FORMAT_NAMES.get(format.lower()), ox.RdfFormat.from_extension(format),
+                          ox.RdfFormat.from_media_type(format)):
+            if candidate is not None:
+                return candidate
+        raise StoreError(f"unknown RDF format {format!r}", path=path)
+    if path is None:
+        raise StoreError("loading bytes needs format=")
+    suffix = path.suffix.lstrip(".").lower()
+    guessed = ox.RdfFormat.from_extension(suffix) if suffix else None
+    if guessed is None:
+        raise StoreError(f"cannot tell the RDF format from the extension {path.suffix!r}; pass format=",
+                         path=path)
+    return guessed
+
+
+def load_into(store: ox.Store, source: RdfSource, *, graph: str | None = None,
+              format: str | None = None, base_iri: str | None = None) -> None:
+    """Bulk-load one RDF source into an open, writable store.
+
+    Parameters
+    ----------
+    store:
+        A read-write :class:`pyoxigraph.Store`.
+    source:
+        A file path (format guessed from the extension unless ``format`` is given), serialised
+        ``bytes`` (``format`` required), or an :class:`rdflib.Graph`; an
+        :class:`rdflib.Dataset` / ``ConjunctiveGraph`` keeps its named graphs.
+    graph:
+        IRI of the named graph to load triples into; ``None`` loads into the default graph.
+        Quads formats (N-Quads, TriG, rdflib datasets) keep their own graph names.
+    format:
+        A name of :data:`FORMAT_NAMES` (``"turtle"``), a file extension (``"ttl"``, ``"nt"``)
+        or a media type (``"text/turtle"``).
+    base_iri:
+        Base IRI to resolve relative IRIs against.
+
+    Raises
+    ------
+    StoreError
+        The file is missing or unreadable, the format is unknown, or the data is malformed
+        (the message names the file and, where the parser says, the line).
+    """
+    to_graph = ox.NamedNode(graph) if graph is not None else None
+    where: Path | None = None
+    try:
+        if isinstance(source, rdflib.Graph):
+            # N-Triples / N-Quads are the cheapest text for rdflib to write and pyoxigraph to read.
+            if isinstance(source, rdflib.ConjunctiveGraph):
+                data = source.serialize(format="nquads", encoding="utf-8")
+                store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS, base_iri=base_iri)
+            else:
+                data = source.serialize(format="nt", encoding="utf-8")
+                store.bulk_load(input=data, format=ox.RdfFormat.N_TRIPLES, base_iri=base_iri,
+                                to_graph=to_graph)
+        elif isinstance(source, bytes):
+            store.bulk_load(input=source, format=_rdf_format(None, format), base_iri=base_iri,
+                            to_graph=to_graph)
+        else:
+            where = Path(source)
+            if not where.is_file():
+                raise StoreError("no such RDF file", path=where)
+            store.bulk_load(path=str(where), format=_rdf_format(where, format), base_iri=base_iri,
+                            to_graph=to_graph)
+    except SyntaxError as error:
+        raise StoreError(f"malformed RDF: {error}", path=where) from error
+    except (OSError, ValueError) as error:
+        raise StoreError(f"cannot load RDF: {error}", path=where) from error
+
+
+def write_store(path: str | Path, sources: Sequence[GraphSource], *,
+                format: str | None = None) -> dict[str, int]:
+    """Create (or replace) the on-disk store at ``path`` holding exactly ``sources``.
+
+    The store is written into a fresh directory beside ``path`` and moved into place only when
+    every source has loaded, so ``path`` never holds a partial store.
+
+    Parameters
+    ----------
+    path:
+        The store directory, usually :func:`store_path` of the build directory.
+    sources:
+        Each item is an :data:`RdfSource` (loaded into the default graph) or a pair
+        ``(source, graph_iri)``.
+    format:
+        Format of every source given as a path without a telling extension or as bytes.
+
+    Returns
+    -------
+    dict
+        ``{"quads": total quads, "graphs": named graphs}``.
+
+    Raises
+    ------
+    StoreError
+        A source cannot be loaded, or the directory cannot be written.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        store = ox.Store(str(staging))
+        for item in sources:
+            source, graph = item if isinstance(item, tuple) else (item, None)
+            load_into(store, source, graph=graph, format=format)
+        store.flush()
+        store.optimize()
+        stats = {"quads": len(store), "graphs": sum(1 for _ in store.named_graphs())}
+        del store  # closes RocksDB before the directory moves
+        (staging / _MARKER).write_text("pyoxigraph store written by d4d\n", encoding="utf-8")
+        _swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return stats
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    # A directory cannot replace a non-empty directory in one rename: move the old one aside
+    # first, so the window without a store is two renames long and never shows a partial one.
+    old: Path | None = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def find_store(path: str | Path) -> Path:
+    """The store directory at ``path``, or in ``path/store`` when ``path`` is a build directory.
+
+    Raises
+    ------
+    StoreError
+        Neither holds a store ("run d4d build first").
+    """
+    where = Path(path)
+    for candidate in (where, store_path(where)):
+        if (candidate / "CURRENT").is_file():
+            return candidate
+    raise StoreError("no built store here; run `d4d build` first", path=where)
+
+
+def open_store(path: str | Path, *, read_only: bool = True) -> ox.Store:
+    """Open an existing on-disk store.
+
+    Parameters
+    ----------
+    path:
+        The store directory, or a build directory containing ``store/``.
+    read_only:
+        Open without taking the write lock (several processes may read at once). Writing to a
+        read-only store raises.
+
+    Returns
+    -------
+    pyoxigraph.Store
+
+    Raises
+    ------
+    StoreError
+        No store there ("run d4d build first"), or RocksDB refuses to open it.
+    """
+    where = find_store(path)
+    try:
+        return ox.Store.read_only(str(where)) if read_only else ox.Store(str(where))
+    except OSError as error:
+        raise StoreError(f"cannot open the store: {error}", path=where) from error
+
+
+def memory_store(sources: Iterable[GraphSource] = (), *, format: str | None = None) -> ox.Store:
+    """An in-memory store holding ``sources`` (for tests and one-off files).
+
+    Raises
+    ------
+    StoreError
+        A source cannot be loaded.
+    """
+    store = ox.Store()
+    for item in sources:
+        source, graph = item if isinstance(item, tuple) else (item, None)
+        load_into(store, source, graph=graph, format=format)
+    return store
+
+
+def store_summary(store: ox.Store) -> dict[str, int]:
+    """Quads in the default graph and in each named graph: ``{"": n, "<iri>": m, ...}``.
+
+    Counts run as SPARQL so that they work on read-only stores too.
+    """
+    counts: dict[str, int] = {}
+    default = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    for row in default:  # type: ignore[union-attr]
+        counts[""] = int(row["n"].value)
+    named = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+    for row in named:  # type: ignore[union-attr]
+        counts[row["g"].value] = int(row["n"].value)
+    return counts

@@ -1,0 +1,114 @@
+"""The store stage: writing, replacing and opening the on-disk pyoxigraph store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from d4d.errors import StoreError
+from d4d.store import find_store, memory_store, open_store, store_path, store_summary, write_store
+
+EX = "http://example.org/"
+TURTLE = """
+@prefix ex: <http://example.org/> .
+ex:a ex:name "Alpha" ; ex:knows ex:b .
+ex:b ex:name "Beta" ; ex:tags ( "x" "y" ) .
+"""  # 4 + a list of two cells (2 x 2 triples) = 8 triples
+
+
+def names(store: ox.Store) -> list[str]:
+    rows = store.query(f"SELECT ?n WHERE {{ ?s <{EX}name> ?n }} ORDER BY ?n")
+    return [row["n"].value for row in rows]  # type: ignore[union-attr]
+
+
+def test_write_and_open_turtle_file(tmp_path: Path) -> None:
+    source = tmp_path / "g.ttl"
+    source.write_text(TURTLE, encoding="utf-8")
+    stats = write_store(tmp_path / "store", [source])
+    assert stats == {"quads": 8, "graphs": 0}
+    store = open_store(tmp_path / "store")
+    assert names(store) == ["Alpha", "Beta"]
+    # the blank nodes of the list survive as one connected list
+    items = store.query(f"SELECT ?i WHERE {{ <{EX}b> <{EX}tags>/rdf:rest*/rdf:first ?i }} ORDER BY ?i",
+                        prefixes={"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"})
+    assert [row["i"].value for row in items] == ["x", "y"]  # type: ignore[union-attr]
+
+
+def test_build_dir_resolves_to_its_store(tmp_path: Path) -> None:
+    write_store(store_path(tmp_path), [(TURTLE.encode(), None)], format="ttl")
+    assert find_store(tmp_path) == tmp_path / "store"
+    assert names(open_store(tmp_path)) == ["Alpha", "Beta"]
+
+
+def test_named_graphs_and_rdflib_graph(tmp_path: Path) -> None:
+    graph = rdflib.Graph()
+    graph.add((rdflib.URIRef(EX + "c"), rdflib.URIRef(EX + "name"), rdflib.Literal("Gamma")))
+    write_store(tmp_path / "store", [(TURTLE.encode(), EX + "g1"), (graph, None)], format="turtle")
+    store = open_store(tmp_path / "store")
+    summary = store_summary(store)
+    assert summary == {"": 1, EX + "g1": 8}
+    assert names(store) == ["Gamma"]  # the default graph alone
+    union = store.query(f"SELECT ?n WHERE {{ ?s <{EX}name> ?n }} ORDER BY ?n", use_default_graph_as_union=True)
+    assert [row["n"].value for row in union] == ["Alpha", "Beta", "Gamma"]  # type: ignore[union-attr]
+
+
+def test_rdflib_dataset_keeps_its_graphs(tmp_path: Path) -> None:
+    dataset = rdflib.Dataset()
+    dataset.graph(rdflib.URIRef(EX + "g2")).add(
+        (rdflib.URIRef(EX + "d"), rdflib.URIRef(EX + "name"), rdflib.Literal("Delta")))
+    store = memory_store([dataset])
+    assert store_summary(store) == {"": 0, EX + "g2": 1}
+
+
+def test_rewrite_replaces_the_whole_store(tmp_path: Path) -> None:
+    first = tmp_path / "one.nt"
+    first.write_text(f'<{EX}a> <{EX}name> "Old" .\n', encoding="utf-8")
+    second = tmp_path / "two.nt"
+    second.write_text(f'<{EX}a> <{EX}name> "New" .\n', encoding="utf-8")
+    write_store(tmp_path / "store", [first])
+    write_store(tmp_path / "store", [second])
+    assert names(open_store(tmp_path / "store")) == ["New"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.nt", "store", "two.nt"]  # nothing left over
+
+
+def test_failed_write_keeps_the_old_store(tmp_path: Path) -> None:
+    good = tmp_path / "good.nt"
+    good.write_text(f'<{EX}a> <{EX}name> "Kept" .\n', encoding="utf-8")
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:name \"unterminated .\n", encoding="utf-8")
+    write_store(tmp_path / "store", [good])
+    with pytest.raises(StoreError, match="malformed RDF") as caught:
+        write_store(tmp_path / "store", [good, bad])
+    assert caught.value.path == str(bad)
+    assert names(open_store(tmp_path / "store")) == ["Kept"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ttl", "good.nt", "store"]
+
+
+def test_missing_store_says_run_build(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="run `d4d build` first"):
+        open_store(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()  # opening never creates an empty store
+
+
+def test_read_only_store_refuses_writes(tmp_path: Path) -> None:
+    write_store(tmp_path / "store", [(TURTLE.encode(), None)], format="ttl")
+    store = open_store(tmp_path / "store")
+    with pytest.raises(Exception):
+        store.add(ox.Quad(ox.NamedNode(EX + "z"), ox.NamedNode(EX + "name"), ox.Literal("Z")))
+    writable = open_store(tmp_path / "store", read_only=False)
+    writable.add(ox.Quad(ox.NamedNode(EX + "z"), ox.NamedNode(EX + "name"), ox.Literal("Zeta")))
+    assert names(writable) == ["Alpha", "Beta", "Zeta"]
+
+
+def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    odd = tmp_path / "g.weird"
+    odd.write_text("", encoding="utf-8")
+    with pytest.raises(StoreError, match="cannot tell the RDF format"):
+        memory_store([odd])
+    with pytest.raises(StoreError, match="no such RDF file"):
+        memory_store([tmp_path / "absent.ttl"])
+    with pytest.raises(StoreError, match="unknown RDF format"):
+        memory_store([(b"", None)], format="nonsense")
