@@ -1,0 +1,155 @@
+"""Namespaces of d4d: the ontology's terms as a closed rdflib namespace, and the IRI bases.
+
+``D4D`` fails loudly on a misspelt term (``D4D.fundr`` raises AttributeError); a test checks that it
+lists exactly the terms ``ontology/d4d.ttl`` defines.
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+BASE = "https://w3id.org/d4d/"
+ID = Namespace(BASE + "id/")
+"""Individuals (actors, facts, sources, citations): ``https://w3id.org/d4d/id/<slug>``."""
+SECTOR = Namespace(BASE + "sector/")
+"""Sectors of the SKOS scheme ``ontology/sectors.ttl``."""
+GRAPH = Namespace(BASE + "graph/")
+"""Named graphs of the store: ``graph/ontology``, ``graph/facts``, ``graph/inferred``, ``graph/source/<name>``."""
+SCHEMA = Namespace("https://schema.org/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+VANN = Namespace("http://purl.org/vocab/vann/")
+
+
+class D4D(DefinedNamespace):
+    """The d4d ontology (``https://w3id.org/d4d/ontology#``)."""
+
+    _NS = Namespace("https://w3id.org/d4d/ontology#")
+    _fail = True
+
+    AcademicUnit: URIRef
+    Activity: URIRef
+    Agent: URIRef
+    Alliance: URIRef
+    Citation: URIRef
+    Company: URIRef
+    Fact: URIRef
+    Foundation: URIRef
+    Founder: URIRef
+    Founding: URIRef
+    FundedOrganization: URIRef
+    Funder: URIRef
+    Funding: URIRef
+    GovernmentBody: URIRef
+    Incubation: URIRef
+    Incubator: URIRef
+    InternationalOrganization: URIRef
+    MediaCoverage: URIRef
+    MediaOutlet: URIRef
+    Membership: URIRef
+    NGO: URIRef
+    Organization: URIRef
+    Partnership: URIRef
+    Person: URIRef
+    Place: URIRef
+    Relationship: URIRef
+    ResearchCentre: URIRef
+    Role: URIRef
+    Sector: URIRef
+    SourceDocument: URIRef
+    SubOrganization: URIRef
+    Support: URIRef
+    ThinkTank: URIRef
+    University: URIRef
+    alternateName: URIRef
+    amount: URIRef
+    author: URIRef
+    citation: URIRef
+    citedSource: URIRef
+    color: URIRef
+    count: URIRef
+    countQualifier: URIRef
+    countUnit: URIRef
+    coveredBy: URIRef
+    covers: URIRef
+    currency: URIRef
+    dashes: URIRef
+    date: URIRef
+    description: URIRef
+    edgeDirected: URIRef
+    edgeSource: URIRef
+    edgeTarget: URIRef
+    edgeWeight: URIRef
+    endDate: URIRef
+    factKey: URIRef
+    foundedBy: URIRef
+    foundedOrganization: URIRef
+    founder: URIRef
+    founderOf: URIRef
+    foundingDate: URIRef
+    fromSeeds: URIRef
+    fundedBy: URIRef
+    funder: URIRef
+    funds: URIRef
+    hasMember: URIRef
+    hasPart: URIRef
+    identifier: URIRef
+    incubatedBy: URIRef
+    incubatedOrganization: URIRef
+    incubates: URIRef
+    incubator: URIRef
+    localFile: URIRef
+    location: URIRef
+    member: URIRef
+    memberOf: URIRef
+    name: URIRef
+    note: URIRef
+    onBehalfOf: URIRef
+    organization: URIRef
+    outlet: URIRef
+    parent: URIRef
+    partOf: URIRef
+    partner: URIRef
+    partnerOf: URIRef
+    performer: URIRef
+    publishedBy: URIRef
+    publisherName: URIRef
+    purpose: URIRef
+    quote: URIRef
+    recipient: URIRef
+    role: URIRef
+    roleTitle: URIRef
+    sameAs: URIRef
+    sector: URIRef
+    shape: URIRef
+    shortcut: URIRef
+    source: URIRef
+    startDate: URIRef
+    subject: URIRef
+    supported: URIRef
+    supportedBy: URIRef
+    supporter: URIRef
+    supports: URIRef
+    title: URIRef
+    unit: URIRef
+    url: URIRef
+    valueFormat: URIRef
+
+
+PREFIXES: dict[str, str] = {
+    "d4d": str(D4D),
+    "d4did": str(ID),
+    "sector": str(SECTOR),
+    "schema": str(SCHEMA),
+    "org": str(ORG),
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "vann": str(VANN),
+}
+"""Prefixes written into every RDF output and offered to SPARQL queries."""
