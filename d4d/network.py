@@ -1,0 +1,236 @@
+"""The projection from the RDF graph to a networkx multigraph, driven by the ontology.
+
+Which relationship classes become edges, their direction (source and target roles), their weight and
+their drawing style are annotations on the classes in ``ontology/d4d.ttl`` (``d4d:edgeSource``,
+``d4d:edgeTarget``, ``d4d:edgeDirected``, ``d4d:edgeWeight``, ``d4d:color``, ``d4d:dashes``): nothing
+here lists relationship types.
+
+Every relationship fact is one edge (key: the fact's IRI), so two relationships between the same pair
+stay two edges. Node and edge attributes are plain Python values (see :func:`project`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+import pyoxigraph as ox
+
+from d4d.ontology import EdgeType, Ontology
+from d4d.vocab import D4D
+
+_PREFIX = "PREFIX d4d: <https://w3id.org/d4d/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" \
+          "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+
+
+def _value(term: Any) -> Any:
+    return None if term is None else term.value
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    head = text.lstrip("-")[:4]
+    return int(head) if head.isdigit() else None
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _query(store: ox.Store, text: str) -> Iterable[Any]:
+    return store.query(_PREFIX + text, use_default_graph_as_union=True)  # type: ignore[return-value]
+
+
+def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str, Any]]:
+    """Node attributes of every actor (d4d:Agent): label, kind, sectors, founding year, description, url."""
+    kinds = {str(k.iri): k for k in ontology.kinds.values()}
+    slugs = {str(s.iri): slug for slug, s in ontology.sectors.items()}
+    nodes: dict[str, dict[str, Any]] = {}
+    for row in _query(store, """
+        SELECT ?a ?label ?type WHERE {
+          { ?a a d4d:Person } UNION { ?a a d4d:Organization }
+          OPTIONAL { ?a rdfs:label ?label }
+          OPTIONAL { ?a a ?type }
+        }"""):
+        iri = _value(row["a"])
+        node = nodes.setdefault(iri, {"label": None, "types": set(), "sectors": [], "founded": None,
+                                      "description": None, "url": None, "identifiers": []})
+        if row["label"] is not None and node["label"] is None:
+            node["label"] = _value(row["label"])
+        if row["type"] is not None and _value(row["type"]) in kinds:
+            node["types"].add(_value(row["type"]))
+    for prop, key in ((D4D.sector, "sectors"), (D4D.foundingDate, "founded"), (D4D.description, "description"),
+                      (D4D.url, "url"), (D4D.identifier, "identifiers")):
+        for row in _query(store, f"SELECT ?a ?v WHERE {{ ?a <{prop}> ?v }}"):
+            node = nodes.get(_value(row["a"]))
+            if node is None:
+                continue
+            value = _value(row["v"])
+            if key == "sectors":
+                node[key].append(slugs.get(value, value.rsplit("/", 1)[-1]))
+            elif key == "identifiers":
+                node[key].append(value)
+            elif key == "founded":
+                year = _year(value)
+                node[key] = year if node[key] is None or (year is not None and year < node[key]) else node[key]
+            elif node[key] is None:
+                node[key] = value
+    out: dict[str, dict[str, Any]] = {}
+    for iri, node in sorted(nodes.items()):
+        # The most specific kind: the one whose superclasses include all the others.
+        types = node.pop("types")
+        kind = max(types, key=lambda t: len(ontology.superclasses(kinds[t].iri)), default=str(D4D.Organization))
+        kind_name = kinds[kind].name if kind in kinds else "Organization"
+        sectors = sorted(set(node["sectors"]))
+        out[iri] = {
+            "label": node["label"] or iri.rsplit("/", 1)[-1],
+            "kind": kind_name,
+            "actor_type": "Person" if ontology.is_subclass(kinds[kind].iri, D4D.Person) else "Organization",
+            "sectors": sectors,
+            "sector": sectors[0] if sectors else "none",
+            "founded": node["founded"],
+            "description": node["description"],
+            "url": node["url"],
+            "identifiers": sorted(node["identifiers"]),
+        }
+    return out
+
+
+def edge_rows(store: ox.Store, edge: EdgeType) -> list[dict[str, Any]]:
+    """One row per relationship fact of a type: fact, source, target and its details."""
+    weight = f"OPTIONAL {{ ?fact <{edge.weight}> ?weight }}" if edge.weight else ""
+    pair = "FILTER(STR(?s) < STR(?t))" if edge.source == edge.target else ""
+    rows = []
+    for row in _query(store, f"""
+        SELECT ?fact ?s ?t ?label ?weight ?amount ?currency ?date ?start ?end WHERE {{
+          ?fact a <{edge.iri}> ; <{edge.source}> ?s ; <{edge.target}> ?t .
+          {pair}
+          OPTIONAL {{ ?fact rdfs:label ?label }}
+          {weight}
+          OPTIONAL {{ ?fact d4d:amount ?amount }}
+          OPTIONAL {{ ?fact d4d:currency ?currency }}
+          OPTIONAL {{ ?fact d4d:date ?date }}
+          OPTIONAL {{ ?fact d4d:startDate ?start }}
+          OPTIONAL {{ ?fact d4d:endDate ?end }}
+        }}"""):
+        rows.append({key: _value(row[key]) for key in
+                     ("fact", "s", "t", "label", "weight", "amount", "currency", "date", "start", "end")})
+    rows.sort(key=lambda r: (r["fact"], r["s"], r["t"]))
+    return rows
+
+
+def citations(store: ox.Store) -> dict[str, list[dict[str, Any]]]:
+    """Every cited subject -> its citations (quote, source IRI, source title, url, from seeds)."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _query(store, """
+        SELECT ?x ?c ?quote ?doc ?title ?url ?seed WHERE {
+          ?x d4d:citation ?c . ?c d4d:quote ?quote ; d4d:citedSource ?doc .
+          OPTIONAL { ?doc d4d:title ?title } OPTIONAL { ?doc d4d:url ?url } OPTIONAL { ?doc d4d:fromSeeds ?seed }
+        } ORDER BY ?x ?c"""):
+        out[_value(row["x"])].append({
+            "quote": _value(row["quote"]), "source": _value(row["doc"]), "source_title": _value(row["title"]) or "",
+            "source_url": _value(row["url"]), "from_seeds": _value(row["seed"]) == "true",
+        })
+    return dict(out)
+
+
+def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.MultiDiGraph:
+    """Project the built graph onto a networkx multigraph of actors.
+
+    Parameters
+    ----------
+    store:
+        A pyoxigraph store with the facts and their materialised types (any graphs; read as a union).
+    ontology:
+        The ontology, which declares which relationship classes are edges and how.
+    facts:
+        Attach to every node the list of facts about it with their quotes (for maps' side panels);
+        turn off for large graphs where only the structure matters.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Nodes keyed by actor IRI with ``label``, ``kind``, ``actor_type``, ``sectors``, ``sector``,
+        ``founded``, ``description``, ``url``, ``identifiers`` and (if ``facts``) ``facts``.
+        One edge per relationship fact (key: the fact IRI) with ``type``, ``label``, ``fact``,
+        ``directed``, ``amount``, ``currency``, ``year``, ``end_year``, ``weight``, ``sources``,
+        ``quote``. An undirected relationship (a partnership) with n partners gives one edge per pair,
+        ``directed=False``. Graph attributes ``edge_types``, ``sectors`` and ``kinds`` carry labels,
+        colours and shapes from the ontology.
+    """
+    graph = nx.MultiDiGraph()
+    graph.graph["edge_types"] = {
+        name: {"label": e.label, "color": e.color, "dashes": e.dashes, "directed": e.directed}
+        for name, e in ontology.edge_types.items()
+    }
+    graph.graph["sectors"] = {slug: {"label": s.label, "color": s.color} for slug, s in ontology.sectors.items()}
+    graph.graph["kinds"] = {name: {"label": k.label, "shape": k.shape} for name, k in ontology.kinds.items()}
+    for iri, attrs in actor_attributes(store, ontology).items():
+        graph.add_node(iri, **attrs)
+
+    cited = citations(store) if facts else {}
+    node_facts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name, edge in ontology.edge_types.items():
+        for row in edge_rows(store, edge):
+            if row["s"] not in graph or row["t"] not in graph:
+                continue
+            quotes = cited.get(row["fact"], [])
+            weight = _number(row["weight"]) if edge.weight else None
+            graph.add_edge(
+                row["s"], row["t"], key=row["fact"],
+                type=name, label=row["label"] or edge.label, fact=row["fact"], directed=edge.directed,
+                amount=_number(row["amount"]), currency=row["currency"],
+                year=_year(row["date"] or row["start"]), end_year=_year(row["end"]),
+                weight=weight if weight is not None else 1.0,
+                sources=sorted({q["source"] for q in quotes}),
+                quote=quotes[0]["quote"] if quotes else "",
+            )
+            if facts:
+                entry = {"fact": row["fact"], "type": name, "text": row["label"] or edge.label}
+                for endpoint in (row["s"], row["t"]):
+                    node_facts[endpoint].append(entry)
+    if facts:
+        for row in _query(store, "SELECT ?f ?a ?label WHERE { ?f a d4d:Activity ; d4d:performer ?a . "
+                                 "OPTIONAL { ?f d4d:description ?label } } ORDER BY ?f"):
+            node_facts[_value(row["a"])].append({"fact": _value(row["f"]), "type": "Activity",
+                                                 "text": _value(row["label"]) or "Activity"})
+        for iri in graph.nodes:
+            entries = [{"fact": iri, "type": graph.nodes[iri]["kind"], "text": graph.nodes[iri]["label"]}]
+            entries += sorted(node_facts.get(iri, []), key=lambda e: (e["type"], e["fact"]))
+            seen: set[str] = set()
+            expanded = []
+            for entry in entries:
+                if entry["fact"] in seen:
+                    continue
+                seen.add(entry["fact"])
+                for quote in cited.get(entry["fact"], [{}]):
+                    expanded.append({**entry, "quote": quote.get("quote", ""),
+                                     "source_title": quote.get("source_title", ""),
+                                     "source_url": quote.get("source_url"),
+                                     "from_seeds": quote.get("from_seeds", False)})
+            graph.nodes[iri]["facts"] = expanded
+    return graph
+
+
+def undirected_simple(graph: nx.MultiDiGraph, *, weight: str | None = None) -> nx.Graph:
+    """Collapse the multigraph into a simple undirected graph: one edge per linked pair, with
+    ``weight`` the number of relationships (or the sum of the named edge attribute) and ``types``
+    the sorted relationship types between them."""
+    simple = nx.Graph()
+    simple.add_nodes_from(graph.nodes(data=True))
+    for u, v, data in graph.edges(data=True):
+        if u == v:
+            continue
+        add = float(data.get(weight) or 0.0) if weight else 1.0
+        if simple.has_edge(u, v):
+            simple[u][v]["weight"] += add
+            simple[u][v]["types"] = sorted(set(simple[u][v]["types"]) | {data.get("type")})
+        else:
+            simple.add_edge(u, v, weight=add, types=[data.get("type")])
+    return simple
