@@ -1,0 +1,238 @@
+"""The build: load -> validate -> reason -> store -> analyse -> render, into ``build/``.
+
+Every output is first written into a staging folder inside the build folder and moved into place only
+when all of them are done, so a failed build leaves the previous ``build/`` as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import RDF, BNode, Graph, URIRef
+from rdflib.compare import to_canonical_graph
+
+from d4d import reason
+from d4d.io import replace_path
+from d4d.load import Loaded, load
+from d4d.ontology import Ontology
+from d4d.store import write_store
+from d4d.validate import validate
+from d4d.vocab import D4D, GRAPH, PREFIXES
+
+OUTPUTS = ("ecosystem.ttl", "ecosystem.jsonld", "store")
+"""What the RDF part of the build writes into the build folder (the contract other tools read)."""
+
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+FACTS_GRAPH = GRAPH["facts"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Reasoned:
+    """The output of the reason stage: the facts with everything the ontology entails about them."""
+
+    loaded: Loaded
+    store: ox.Store
+    inferred: Graph
+    rules: reason.MaterialiseReport
+    hermit_seconds: float | None
+
+
+@dataclass
+class BuildResult:
+    """What a build did: counts, timings and the files it wrote."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def _stage(progress: Progress | None, name: str) -> None:
+    if progress is not None:
+        progress(name)
+
+
+def run_reasoning(loaded: Loaded, *, reasoner: bool = True, progress: Progress | None = None) -> Reasoned:
+    """Check consistency with HermiT (unless ``reasoner`` is False) and materialise the entailments.
+
+    Raises
+    ------
+    ReasoningError
+        The ontology and facts are inconsistent, or the reasoner cannot run.
+    """
+    hermit_seconds = None
+    if reasoner:
+        _stage(progress, "reason: HermiT consistency check")
+        hermit_seconds = reason.check_consistency(loaded.ontology, loaded.facts.graph).seconds
+    _stage(progress, "reason: materialising entailments")
+    store = reason.store_of([loaded.ontology.graph, loaded.facts.graph],
+                            names=[str(ONTOLOGY_GRAPH), str(FACTS_GRAPH)])
+    report = reason.materialise(store, reason.all_rules(loaded.ontology))
+    clashes = reason.find_clashes(store, loaded.ontology)
+    if clashes:
+        from d4d.errors import ReasoningError
+        x, a, b = clashes[0]
+        origin = loaded.facts.origin(URIRef(x))
+        raise ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
+                             path=origin.path if origin else None, record=origin.where() if origin else None)
+    return Reasoned(loaded=loaded, store=store, inferred=reason.inferred_graph(store), rules=report,
+                    hermit_seconds=hermit_seconds)
+
+
+def ecosystem_graph(reasoned: Reasoned) -> Graph:
+    """Ontology + facts + inferences as one rdflib graph, with stable blank-node labels and prefixes."""
+    graph = Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    # The ontology's blank nodes (restrictions, lists) get labels derived from their content, so the
+    # outputs are byte-identical for identical input.
+    for triple in sorted(to_canonical_graph(reasoned.loaded.ontology.graph)):
+        graph.add(triple)
+    for triple in sorted(reasoned.loaded.facts.graph):
+        graph.add(triple)
+    for triple in sorted(reasoned.inferred):
+        if not isinstance(triple[0], BNode) and not isinstance(triple[2], BNode):
+            graph.add(triple)
+    return graph
+
+
+def to_turtle(graph: Graph) -> bytes:
+    """Turtle with the d4d prefixes (rdflib's serializer sorts subjects and predicates)."""
+    data = graph.serialize(format="turtle", encoding="utf-8")
+    return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def to_jsonld(graph: Graph) -> bytes:
+    """JSON-LD with a context of the d4d prefixes, nodes sorted by id."""
+    text = graph.serialize(format="json-ld", context=dict(PREFIXES), indent=None, auto_compact=True)
+    document = json.loads(text)
+    if isinstance(document.get("@graph"), list):
+        document["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+    return (json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts for the closing summary: actors, people, sources, citations; relationships by type."""
+    graph = loaded.facts.graph
+    types: Counter[str] = Counter()
+    for _, cls in graph.subject_objects(RDF.type):
+        types[str(cls)] += 1
+
+    def total(root: URIRef) -> int:
+        return sum(n for cls, n in types.items() if ontology.is_subclass(URIRef(cls), root))
+
+    counts = {
+        "organisations": total(D4D.Organization), "people": total(D4D.Person),
+        "relationships": total(D4D.Relationship), "activities": total(D4D.Activity),
+        "sources": total(D4D.SourceDocument), "citations": total(D4D.Citation),
+    }
+    relationships = {ontology.label(cls): n for cls, n in sorted(types.items())
+                     if ontology.is_subclass(URIRef(cls), D4D.Relationship)}
+    return counts, relationships
+
+
+def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_dir: str | Path | None = None,
+          graph_dir: str | Path | None = None, reasoner: bool = True, extras: bool = True,
+          progress: Progress | None = None) -> BuildResult:
+    """Build the knowledge graph and its outputs.
+
+    Parameters
+    ----------
+    project:
+        The project folder holding ``ontology/`` and ``graph/``.
+    out:
+        The build folder (default ``<project>/build``).
+    ontology_dir, graph_dir:
+        Other folders for the ontology or the facts.
+    reasoner:
+        Run HermiT's consistency check (the rules always run).
+    extras:
+        Also run the analysis and write the map, metrics and report.
+    progress:
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    BuildResult
+
+    Raises
+    ------
+    FactError, OntologyError, ValidationError, ReasoningError, StoreError
+        The build stops at the first failing stage; the build folder is left as it was.
+    """
+    project = Path(project)
+    out = Path(out) if out is not None else project / "build"
+    result = BuildResult()
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.seconds[name] = round(now - clock, 3)
+        clock = now
+
+    _stage(progress, "load: ontology and facts")
+    loaded = load(ontology_dir or project / "ontology", graph_dir or project / "graph")
+    lap("load")
+    _stage(progress, "validate: SHACL shapes")
+    validate(loaded)
+    lap("validate")
+    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress)
+    lap("reason")
+
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        _stage(progress, "write: Turtle, JSON-LD and the store")
+        graph = ecosystem_graph(reasoned)
+        (staging / "ecosystem.ttl").write_bytes(to_turtle(graph))
+        (staging / "ecosystem.jsonld").write_bytes(to_jsonld(graph))
+        write_store(staging / "store", [(loaded.ontology.graph, str(ONTOLOGY_GRAPH)),
+                                        (loaded.facts.graph, str(FACTS_GRAPH)),
+                                        (reasoned.inferred, str(reason.INFERRED))])
+        lap("write")
+        written = list(OUTPUTS)
+        if extras:
+            written += write_extras(reasoned, staging, progress=progress)
+            lap("analyse and render")
+        for name in written:
+            replace_path(staging / name, out / name)
+            result.outputs[name] = out / name
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    result.counts, result.relationships = count_facts(loaded, loaded.ontology)
+    result.counts["triples"] = len(graph)
+    result.counts["inferred"] = len(reasoned.inferred)
+    return result
+
+
+def write_extras(reasoned: Reasoned, folder: Path, *, progress: Progress | None = None) -> list[str]:
+    """Analyse the network and render the map and report into ``folder``; return the file names."""
+    return []
+
+
+def check(project: str | Path = ".", *, ontology_dir: str | Path | None = None, graph_dir: str | Path | None = None,
+          reasoner: bool = True, progress: Progress | None = None) -> dict[str, Any]:
+    """Load, validate and reason without writing anything (``d4d validate``).
+
+    Returns the counts of the closing summary; raises as :func:`build` does.
+    """
+    project = Path(project)
+    loaded = load(ontology_dir or project / "ontology", graph_dir or project / "graph")
+    _stage(progress, "validate: SHACL shapes")
+    validate(loaded)
+    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress)
+    counts, relationships = count_facts(loaded, loaded.ontology)
+    return {"counts": counts | {"inferred": len(reasoned.inferred)}, "relationships": relationships}

@@ -1,0 +1,178 @@
+"""The ``d4d`` command line: parses options, calls the library, formats its answers.
+
+Every library error (:class:`d4d.errors.D4DError`) becomes one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from d4d.errors import D4DError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(func: F) -> F:
+    """Turn a D4DError into a one-line message and exit status 1 (validation: every violation)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except D4DError as error:
+            click.secho(f"error: {error.message}", fg="red", err=True)
+            for violation in getattr(error, "violations", [])[1:20]:
+                where = ", ".join(p for p in (violation.get("path"), violation.get("record")) if p)
+                field = f"{violation['field']}: " if violation.get("field") else ""
+                click.echo(f"  also {where}: {field}{violation['message']} [{violation['rule']}]", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def project_options(func: F) -> F:
+    """The options that say where the project's ontology and facts are."""
+    func = click.option("--graph", "graph_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Folder of fact files (default: PROJECT/graph).")(func)
+    func = click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Folder of the ontology (default: PROJECT/ontology).")(func)
+    func = click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                        show_default=True, help="Project folder.")(func)
+    func = click.option("--no-reasoner", is_flag=True,
+                        help="Skip HermiT's consistency check (the materialisation rules still run).")(func)
+    return func
+
+
+class _Stages:
+    """Shows each stage with its elapsed time on stderr (rich when stderr is a terminal)."""
+
+    def __init__(self, quiet: bool) -> None:
+        import time
+        self.quiet = quiet
+        self.clock = time.perf_counter
+        self.start = self.clock()
+
+    def __call__(self, stage: str) -> None:
+        if not self.quiet:
+            click.secho(f"[{self.clock() - self.start:6.1f}s] {stage}", err=True, fg="cyan")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="d4d")
+def main() -> None:
+    """d4d: the knowledge graph of the Big Data for development ecosystem.
+
+    Build the graph from the ontology and the fact files, query it in SPARQL, measure its
+    fragmentation, draw it as an interactive map, import open data, export for other tools.
+    """
+
+
+@main.command()
+@project_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Build folder (default: PROJECT/build).")
+@click.option("--rdf-only", is_flag=True, help="Write only the RDF outputs and the store (no analysis, map, report).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@reports_errors
+def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
+          out: Path | None, rdf_only: bool, quiet: bool) -> None:
+    """Load, validate, reason, store, analyse and render into build/."""
+    from d4d.build import build as run_build
+
+    result = run_build(project, out=out, ontology_dir=ontology_dir, graph_dir=graph_dir,
+                       reasoner=not no_reasoner, extras=not rdf_only, progress=_Stages(quiet))
+    counts = result.counts
+    click.echo(f"built {counts['triples']} triples ({counts['inferred']} inferred): "
+               f"{counts['organisations']} organisations, {counts['people']} people, "
+               f"{counts['relationships']} relationships, {counts['activities']} activities, "
+               f"{counts['citations']} citations from {counts['sources']} sources")
+    click.echo("relationships: " + ", ".join(f"{name} {n}" for name, n in result.relationships.items()))
+    for name, path in result.outputs.items():
+        click.echo(f"  wrote {path}")
+    click.echo("time: " + ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
+
+
+@main.command()
+@project_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@reports_errors
+def validate(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
+             quiet: bool) -> None:
+    """Load, validate (SHACL) and reason (HermiT) without writing anything."""
+    from d4d.build import check
+
+    summary = check(project, ontology_dir=ontology_dir, graph_dir=graph_dir, reasoner=not no_reasoner,
+                    progress=_Stages(quiet))
+    counts = summary["counts"]
+    click.echo(f"valid: {counts['organisations']} organisations, {counts['people']} people, "
+               f"{counts['relationships']} relationships, {counts['citations']} citations; "
+               f"consistent, {counts['inferred']} triples inferred")
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-e", "--expression", help="The query text itself instead of a name or file.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A value for a query parameter (repeatable); bound as an RDF term, never pasted.")
+@click.option("-f", "--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads", "trig",
+                                 "rdfxml", "jsonld"]),
+              help="table, or a W3C results format (SELECT/ASK), or an RDF format (CONSTRUCT/DESCRIBE).")
+@click.option("--endpoint", help="Run on this SPARQL 1.1 endpoint instead of the local store.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"),
+              show_default=True, help="The built store (or its build folder).")
+@reports_errors
+def query(query: str | None, expression: str | None, params: tuple[str, ...], fmt: str,
+          endpoint: str | None, store_dir: Path) -> None:
+    """Run a catalogue query (by NAME), a .rq FILE, stdin (-) or -e TEXT over the built graph."""
+    from d4d import sparql
+    from d4d.errors import QueryError
+
+    if (query is None) == (expression is None):
+        raise QueryError("give one query: a catalogue NAME, a FILE, - for stdin, or -e TEXT")
+    parsed = sparql.resolve_query(expression, text=True) if expression else sparql.resolve_query(query or "")
+    given = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise QueryError(f"--param {item!r}: write NAME=VALUE")
+        given[name] = value
+    store = None
+    if endpoint is None:
+        from d4d.store import open_store
+        store = open_store(store_dir)
+    result = sparql.run_query(parsed, store=store, endpoint=endpoint, params=given, union_default_graph=True)
+    if fmt == "table":
+        header, rows = sparql.to_table(result)
+        _print_table(header, rows)
+    else:
+        sparql.serialize(result, fmt, sys.stdout.buffer)
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header, show_lines=False)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        click.echo(f"{len(rows)} rows", err=True)
+        return
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    click.echo(f"({len(rows)} rows)")
+
+
+if __name__ == "__main__":
+    main()
