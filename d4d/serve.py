@@ -82,13 +82,15 @@ class ServeOptions:
     workers:
         Worker processes, i.e. queries that can run at once.
     union_default_graph:
-        Let the default graph be the union of all graphs of the store.
+        Let the default graph be the union of all graphs of the store (the build keeps the
+        ontology, facts and inferred triples in named graphs), unless the request names its
+        ``default-graph-uri``.
     """
 
     time_limit: float = 30.0
     max_rows: int = 100_000
     workers: int = 2
-    union_default_graph: bool = False
+    union_default_graph: bool = True
 
 
 # ---------------------------------------------------------------------------------------------

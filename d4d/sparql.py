@@ -86,6 +86,23 @@ FORMATS = ("table", *RESULT_FORMATS, *GRAPH_FORMATS)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
+#: Prefixes tables use to shorten IRIs when the query does not declare its own for them.
+DISPLAY_PREFIXES = {
+    "d4d": "https://w3id.org/d4d/ontology#",
+    "d4did": "https://w3id.org/d4d/id/",
+    "sector": "https://w3id.org/d4d/sector/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": XSD,
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "schema": "https://schema.org/",
+    "org": "http://www.w3.org/ns/org#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
@@ -654,13 +671,14 @@ def _compact(iri: str, prefixes: Mapping[str, str]) -> str:
 
 
 def display(term: Term | None, prefixes: Mapping[str, str] | None = None) -> str:
-    """A term as a table cell: IRIs compacted with the query's prefixes, literals as their text."""
+    """A term as a table cell: IRIs compacted with the query's prefixes (then
+    :data:`DISPLAY_PREFIXES`), literals as their text without datatype or language."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return _compact(term.value, prefixes or {})
+        return _compact(term.value, {**DISPLAY_PREFIXES, **(prefixes or {})})
     if isinstance(term, ox.Literal):
-        return f"{term.value}@{term.language}" if term.language else term.value
+        return term.value
     return str(term)
 
 
@@ -743,7 +761,7 @@ def _syntax_error(error: SyntaxError, original: str, bound: str, *, name: str) -
 def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
               endpoint: str | None = None, params: Mapping[str, str] | None = None,
               bindings: Mapping[str, Term] | None = None, timeout: float = 60.0,
-              union_default_graph: bool = False) -> Result:
+              union_default_graph: bool = True) -> Result:
     """Run a query on a local store or a remote SPARQL 1.1 endpoint.
 
     Parameters
@@ -762,7 +780,9 @@ def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
     timeout:
         Seconds to wait for a remote endpoint.
     union_default_graph:
-        Locally, let the default graph be the union of all graphs of the store.
+        Locally, let the default graph be the union of all graphs of the store (the build keeps
+        the ontology, the facts and the inferred triples in named graphs; a remote endpoint
+        holding ``build/ecosystem.ttl`` in its default graph answers the same).
 
     Returns
     -------

@@ -1,6 +1,6 @@
-"""The query layer on hand-made graphs: header format, binding safety, formats, errors.
-
-The catalogue itself (queries/*.rq) is tested on the seed graph in test_catalogue.py.
+"""The query layer: header format, binding safety, formats and errors on hand-made graphs; then
+every catalogue query (queries/*.rq) on the seed build, with rows worked out by hand from the seed
+documents (../shared/seeds).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pyoxigraph as ox
 import pytest
 
 from d4d.errors import QueryError
-from d4d.sparql import (bind, declared_prefixes, load_catalogue, parse_query_text, parse_value,
-                        query_form, resolve_params, resolve_query, run_query, select_variables,
-                        serialize, service_calls, to_table)
+from d4d.sparql import (CatalogueQuery, bind, declared_prefixes, load_catalogue, parse_query_text,
+                        parse_value, query_form, resolve_params, resolve_query, run_query,
+                        select_variables, serialize, service_calls, to_table)
 from d4d.store import memory_store
 
 EX = "http://example.org/"
@@ -272,3 +272,245 @@ def test_updates_are_not_run(store: ox.Store) -> None:
 def test_unreachable_endpoint_is_a_query_error() -> None:
     with pytest.raises(QueryError, match="cannot reach the endpoint"):
         run_query("ASK {}", endpoint="http://127.0.0.1:9/sparql", timeout=2)
+
+
+# -- the catalogue on the seed graph ---------------------------------------------------------
+
+D4DID = "https://w3id.org/d4d/id/"
+D4D = "https://w3id.org/d4d/ontology#"
+SECTOR = "https://w3id.org/d4d/sector/"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> dict[str, CatalogueQuery]:
+    return load_catalogue()
+
+
+def ask(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery], query_name: str, /,
+        **params: str) -> list[dict[str, str | None]]:
+    return run_query(catalogue[query_name], store=seed_store, params=params).values()
+
+
+def ids(rows: list[dict[str, str | None]], column: str) -> list[str]:
+    return [(row[column] or "").removeprefix(D4DID) for row in rows]
+
+
+def test_catalogue_has_at_least_twenty_documented_queries(catalogue: dict[str, CatalogueQuery]) -> None:
+    assert len(catalogue) >= 20
+    for query in catalogue.values():
+        assert query.title and query.description and query.returns, query.name
+        for param in query.params:
+            assert param.description, f"{query.name}: parameter {param.name} has no description"
+
+
+def test_every_query_runs_and_returns_its_declared_variables(
+        seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    for query in catalogue.values():
+        result = run_query(query, store=seed_store)
+        if query.form == "SELECT":
+            assert result.variables == list(query.returns), query.name
+            assert result.rows(), f"{query.name} finds nothing on the seed graph"
+        else:
+            assert result.triples, f"{query.name} builds an empty graph"
+
+
+def test_funding(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    # seed 000: "Core seed funding ($400,000) was generously provided by The Rockefeller Foundation"
+    rows = ask(seed_store, catalogue, "funding")
+    assert [(r["funder"], r["recipient"], r["amount"], r["currency"]) for r in rows] == [
+        (D4DID + "rockefeller-foundation", D4DID + "data-pop-alliance", "400000", "USD")]
+    assert rows[0]["funderName"] == "The Rockefeller Foundation" and rows[0]["year"] is None
+    assert len(ask(seed_store, catalogue, "funding", funder="d4did:rockefeller-foundation")) == 1
+    assert ask(seed_store, catalogue, "funding", recipient="d4did:mit-media-lab") == []
+    assert len(ask(seed_store, catalogue, "funding", min_amount="400000")) == 1
+    assert ask(seed_store, catalogue, "funding", min_amount="400000.01") == []
+
+
+def test_funding_between_sectors(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    rows = ask(seed_store, catalogue, "funding-between-sectors")
+    # Rockefeller (philanthropy) -> Data-Pop Alliance (development, academia, civil society)
+    assert sorted((r["fromSector"], r["toSector"], r["currency"], r["grants"], r["total"]) for r in rows) == [
+        (SECTOR + "philanthropy", SECTOR + to, "USD", "1", "400000")
+        for to in ("academia", "civil-society", "development")]
+    assert ask(seed_store, catalogue, "funding-between-sectors", in_currency="EUR") == []
+
+
+def test_founders(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    rows = ask(seed_store, catalogue, "founders", organization="d4did:data-pop-alliance")
+    # seed 000: "created by the Harvard Humanitarian Initiative, MIT Media Lab, and Overseas
+    # Development Institute"; "Emmanuel Letouzé, director and co-founder"; seed 001: the six
+    # authors of the launch post write "we created Data-Pop".
+    institutions = {"harvard-humanitarian-initiative", "mit-media-lab", "overseas-development-institute"}
+    people = {"emmanuel-letouze", "claire-melamed", "alex-pentland", "phuong-pham", "emma-samman", "patrick-vinck"}
+    assert set(ids(rows, "founder")) == institutions | people
+    assert {r["founder"].removeprefix(D4DID): r["founderType"] for r in rows if r["founder"]} == {
+        **{name: "Organization" for name in institutions}, **{name: "Person" for name in people}}
+    assert ids(rows, "founder").count("emmanuel-letouze") == 2  # co-founder in two foundings
+    assert ids(ask(seed_store, catalogue, "founders", founder="d4did:mit-media-lab"), "organization") == [
+        "data-pop-alliance"]
+
+
+def test_incubators(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    # seed 000: "Data-Pop Alliance is incubated in New York City by ThoughtWorks NY"
+    rows = ask(seed_store, catalogue, "incubators")
+    assert [(r["incubatorName"], r["incubatedName"], r["placeName"]) for r in rows] == [
+        ("ThoughtWorks NY", "Data-Pop Alliance", "New York City")]
+
+
+def test_actor_profile(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    rows = ask(seed_store, catalogue, "actor-profile")  # default: Data-Pop Alliance
+    attributes = {(r["property"], r["value"]) for r in rows if r["section"] == "attribute"}
+    assert (D4D + "name", "Data-Pop Alliance") in attributes
+    assert (D4D + "alternateName", "Data-Pop") in attributes
+    assert ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", D4D + "Alliance") in attributes
+    assert {v for p, v in attributes if p == D4D + "sector"} == {
+        SECTOR + "development", SECTOR + "academia", SECTOR + "civil-society"}
+    assert (D4D + "location", D4DID + "new-york-city") in attributes
+    funding = [r for r in rows if r["property"] == D4D + "Funding"]
+    assert {(r["value"], r["source"]) for r in funding} == {
+        (D4DID + "rockefeller-foundation", D4DID + "seed-datapop-website")}
+    assert "$400,000" in (funding[0]["quote"] or "")
+    assert {r["value"] for r in rows if r["property"] == D4D + "Incubation"} == {D4DID + "thoughtworks-ny"}
+    assert all(r["source"] for r in rows if r["section"] in ("fact", "citation"))
+
+
+def test_people_in_several_organisations(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    # Letouzé: director of Data-Pop Alliance (seed 000) and "UC Berkeley demographer" (seed 000)
+    rows = ask(seed_store, catalogue, "people-in-several-organisations")
+    assert [(r["personName"], r["organizations"]) for r in rows] == [("Emmanuel Letouzé", "2")]
+    assert set((rows[0]["organizationNames"] or "").split(" | ")) == {"Data-Pop Alliance", "UC Berkeley"}
+    assert len(ask(seed_store, catalogue, "people-in-several-organisations", min_organizations="1")) == 7
+
+
+def test_sector_bridges(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    rows = ask(seed_store, catalogue, "sector-bridges", sector_a="sector:academia", sector_b="sector:philanthropy")
+    # Data-Pop: founded by HHI, MIT Media Lab, ODI (academia); funded by Rockefeller and covered by the
+    # MasterCard Center (philanthropy). Letouzé: member of Data-Pop and UC Berkeley, covered by Berkeley
+    # Social Matrix (academia); covered by the MasterCard Center (philanthropy).
+    assert sorted((r["actor"], r["viaA"], r["viaB"]) for r in rows) == [
+        (D4DID + "data-pop-alliance", "3", "2"), (D4DID + "emmanuel-letouze", "3", "1")]
+    everything = ask(seed_store, catalogue, "sector-bridges")
+    assert all((r["sectorA"] or "") < (r["sectorB"] or "") for r in everything)
+    assert {(r["actor"], r["sectorA"], r["sectorB"]) for r in rows} <= {
+        (r["actor"], r["sectorA"], r["sectorB"]) for r in everything}
+
+
+def test_sector_insiders(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    insiders = set(ids(ask(seed_store, catalogue, "sector-insiders"), "organization"))
+    assert "mit-media-lab" in insiders  # its only organisation tie is Data-Pop Alliance, also academia
+    assert "harvard-university" in insiders  # its units and HHI are all academia
+    assert "rockefeller-foundation" not in insiders  # philanthropy, tied only to Data-Pop Alliance
+    assert "data-pop-alliance" not in insiders  # funded by Rockefeller (philanthropy only)
+    academia = set(ids(ask(seed_store, catalogue, "sector-insiders", sector="sector:academia"), "organization"))
+    assert "mit-media-lab" in academia and "devex" not in academia and academia <= insiders
+
+
+def test_chain(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    rows = ask(seed_store, catalogue, "chain")  # Rockefeller -> UC Berkeley
+    assert {(r["length"], r["node1"], r["node2"]) for r in rows} == {
+        ("3", D4DID + "data-pop-alliance", D4DID + "emmanuel-letouze")}
+    assert {r["link1"] for r in rows} == {"^funded by", "^supported by"}
+    assert {r["link2"] for r in rows} == {"founded by", "^member of"}
+    assert {r["link3"] for r in rows} == {"member of"}
+    direct = ask(seed_store, catalogue, "chain", to="d4did:data-pop-alliance")
+    assert {(r["length"], r["link1"], r["node1"]) for r in direct} == {
+        ("1", "^funded by", None), ("1", "^supported by", None)}
+    two = ask(seed_store, catalogue, "chain", to="d4did:mit-media-lab")
+    assert {(r["length"], r["node1"], r["link2"]) for r in two} == {("2", D4DID + "data-pop-alliance", "founded by")}
+    assert ask(seed_store, catalogue, "chain", to="d4did:rockefeller-foundation") == []
+    # Watsi is tied only to SSIR's article, which no one else links to Rockefeller within four steps
+    assert ask(seed_store, catalogue, "chain", to="d4did:watsi") == []
+
+
+def test_media_coverage(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    # seed 000 lists five pieces of 2015 (WIRED, MasterCard Center, Devex, KDnuggets, Berkeley Social
+    # Matrix); the SSIR article (seed 002) has no date.
+    by_year = ask(seed_store, catalogue, "media-coverage-by-year")
+    assert [(r["year"], r["pieces"], r["outlets"]) for r in by_year] == [(None, "1", "1"), ("2015", "5", "5")]
+    letouze = ask(seed_store, catalogue, "media-coverage", subject="d4did:emmanuel-letouze")
+    assert sorted(ids(letouze, "outlet")) == ["berkeley-social-matrix", "devex", "kdnuggets",
+                                              "mastercard-center-for-inclusive-growth"]
+    assert ids(ask(seed_store, catalogue, "media-coverage"), "outlet")[0] == "wired"  # newest first (2015-10)
+
+
+def test_sources_and_evidence(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    ssir = ask(seed_store, catalogue, "facts-by-source", source="d4did:seed-ssir-collaboration")
+    assert set(ids(ssir, "fact")) == {"activity-datakind-projects", "activity-crisis-text-line-data-team",
+                                      "activity-watsi-data-team", "coverage-ssir-porway-collaboration",
+                                      "membership-porway-datakind-author"}
+    sources = {r["source"]: r for r in ask(seed_store, catalogue, "sources")}
+    assert set(sources) == {D4DID + "seed-datapop-website", D4DID + "seed-datapop-launch-post",
+                            D4DID + "seed-ssir-collaboration"}
+    assert sources[D4DID + "seed-ssir-collaboration"]["facts"] == "5"
+    assert all(r["fromSeeds"] == "true" for r in sources.values())
+    lonely = set(ids(ask(seed_store, catalogue, "single-source-facts"), "fact"))
+    assert "funding-rockefeller-data-pop-alliance-seed" in lonely
+    assert "activity-data-pop-alliance-programme" not in lonely  # cited from the website and the launch post
+    assert "founding-data-pop-alliance-letouze" in lonely  # two quotes, one document
+    fundings = ask(seed_store, catalogue, "single-source-facts", type="d4d:Funding")
+    assert ids(fundings, "fact") == ["funding-rockefeller-data-pop-alliance-seed"]
+    prov = {r["document"]: r for r in ask(seed_store, catalogue, "prov-derivation")}
+    assert set(prov) == set(sources)
+
+
+def test_standard_vocabularies_agree_with_d4d(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    grants = ask(seed_store, catalogue, "schema-grants")
+    funding = ask(seed_store, catalogue, "funding")
+    assert [(g["grant"], g["funder"], g["recipient"], g["amount"], g["currency"]) for g in grants] == [
+        (f["funding"], f["funder"], f["recipient"], f["amount"], f["currency"]) for f in funding]
+    schema_founders = ask(seed_store, catalogue, "schema-founders", organization="d4did:data-pop-alliance")
+    d4d_founders = ask(seed_store, catalogue, "founders", organization="d4did:data-pop-alliance")
+    assert set(ids(schema_founders, "founder")) == set(ids(d4d_founders, "founder"))
+    memberships = ask(seed_store, catalogue, "org-memberships")
+    assert len(memberships) == 11
+    assert ("Alex “Sandy” Pentland", "Data-Pop Alliance", "Academic Director") in {
+        (r["memberName"], r["organizationName"], r["roleName"]) for r in memberships}
+    units = ask(seed_store, catalogue, "org-structure", parent="d4did:harvard-university")
+    assert sorted(ids(units, "unit")) == ["harvard-chan-school-of-public-health", "harvard-humanitarian-initiative",
+                                          "harvard-office-of-the-provost"]
+    people = ask(seed_store, catalogue, "people")
+    assert len({r["person"] for r in people}) == 7
+    assert ids([r for r in people if r["name"] == "Emmanuel Letouzé"], "organization") == [
+        "data-pop-alliance", "uc-berkeley"]
+
+
+def test_lookup_neighbours_cofounders_sectors_timeline(seed_store: ox.Store,
+                                                       catalogue: dict[str, CatalogueQuery]) -> None:
+    assert ids(ask(seed_store, catalogue, "actors"), "actor") == ["data-pop-alliance"]
+    harvard = ask(seed_store, catalogue, "actors", name="HARVARD")
+    assert len(harvard) == 4
+    units = ask(seed_store, catalogue, "actors", name="harvard", type="d4d:AcademicUnit")
+    assert sorted(ids(units, "actor")) == ["harvard-chan-school-of-public-health", "harvard-office-of-the-provost"]
+    assert {r["kind"] for r in units} == {D4D + "AcademicUnit"}
+    odi = ask(seed_store, catalogue, "actors", name="Overseas")
+    assert [r["kind"] for r in odi] == [D4D + "ThinkTank"]  # the most specific kind
+
+    hhi = ask(seed_store, catalogue, "neighbours", actor="d4did:harvard-humanitarian-initiative")
+    assert {(r["relationship"].removeprefix(D4D), r["direction"], r["other"].removeprefix(D4DID))  # type: ignore[union-attr]
+            for r in hhi} == {("Founding", "out", "data-pop-alliance"), ("SubOrganization", "out", "harvard-university"),
+                              ("Support", "in", "harvard-chan-school-of-public-health"),
+                              ("Support", "in", "harvard-university"), ("Support", "in", "harvard-office-of-the-provost")}
+
+    pairs = ask(seed_store, catalogue, "co-founders", organization="d4did:data-pop-alliance")
+    assert len(pairs) == 36  # 9 founders, each pair once
+
+    sectors = {r["sector"]: r for r in ask(seed_store, catalogue, "sectors")}
+    assert len(sectors) == 8
+    assert (sectors[SECTOR + "philanthropy"]["organizations"], sectors[SECTOR + "philanthropy"]["fundingsGiven"]) == (
+        "2", "1")
+
+    timeline = ask(seed_store, catalogue, "timeline")
+    assert [(r["year"], r["fact"]) for r in timeline[:2]] == [
+        ("1985", D4DID + "founding-mit-media-lab"), ("2005", D4DID + "founding-harvard-humanitarian-initiative")]
+    assert {r["year"] for r in ask(seed_store, catalogue, "timeline", from_year="2010")} == {"2015"}
+
+
+def test_ego_network_is_rdf(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
+    result = run_query(catalogue["ego-network"], store=seed_store)
+    turtle = serialize(result, "turtle") or b""
+    graph = {(q.subject.value, q.predicate.value, q.object.value) for q in ox.parse(turtle, ox.RdfFormat.TURTLE)}
+    assert (D4DID + "data-pop-alliance", D4D + "fundedBy", D4DID + "rockefeller-foundation") in graph
+    assert (D4DID + "data-pop-alliance", D4D + "incubatedBy", D4DID + "thoughtworks-ny") in graph
+    assert (D4DID + "emmanuel-letouze", D4D + "memberOf", D4DID + "data-pop-alliance") in graph
+    assert (D4DID + "rockefeller-foundation", D4D + "name", "The Rockefeller Foundation") in graph
+
