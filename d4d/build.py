@@ -137,7 +137,7 @@ def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dic
         "relationships": total(D4D.Relationship), "activities": total(D4D.Activity),
         "sources": total(D4D.SourceDocument), "citations": total(D4D.Citation),
     }
-    relationships = {ontology.label(cls): n for cls, n in sorted(types.items())
+    relationships = {ontology.label(URIRef(cls)): n for cls, n in sorted(types.items())
                      if ontology.is_subclass(URIRef(cls), D4D.Relationship)}
     return counts, relationships
 

@@ -177,6 +177,13 @@ def parse_date(value: Any) -> Literal:
     raise ValueError(f"'{value}' is not a date: write a year (2015), a year and month (2015-10) or a date (2015-10-03)")
 
 
+def canonical_decimal(number: Decimal | str) -> Literal:
+    """An ``xsd:decimal`` literal in the canonical lexical form (``400000.0``: always a decimal point),
+    which is how Turtle writes decimals, so every output and every store agree on the form."""
+    text = format(Decimal(str(number)), "f")
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+
+
 def _literal(spec: PropertySpec, value: Any) -> Literal:
     """Convert one YAML value to the literal the ontology declares for the property."""
     if isinstance(value, (dict, list)):
@@ -195,7 +202,7 @@ def _literal(spec: PropertySpec, value: Any) -> Literal:
             raise ValueError(f"'{value}' is not a number") from exc
         if not number.is_finite():
             raise ValueError(f"'{value}' is not a finite number")
-        return Literal(number, datatype=XSD.decimal)
+        return canonical_decimal(number)
     if datatype == XSD.integer:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit())):
             raise ValueError(f"'{value}' is not a whole number")

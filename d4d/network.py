@@ -68,9 +68,10 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
     for prop, key in ((D4D.sector, "sectors"), (D4D.foundingDate, "founded"), (D4D.description, "description"),
                       (D4D.url, "url"), (D4D.identifier, "identifiers")):
         for row in _query(store, f"SELECT ?a ?v WHERE {{ ?a <{prop}> ?v }}"):
-            node = nodes.get(_value(row["a"]))
-            if node is None:
+            found = nodes.get(_value(row["a"]))
+            if found is None:
                 continue
+            node = found
             value = _value(row["v"])
             if key == "sectors":
                 node[key].append(slugs.get(value, value.rsplit("/", 1)[-1]))

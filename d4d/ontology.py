@@ -174,7 +174,7 @@ class Ontology:
     def edge_types(self) -> dict[str, EdgeType]:
         """Relationship classes that are network edges, keyed by class local name."""
         out = {}
-        for cls in sorted(self.graph.subjects(D4D.edgeSource, None)):
+        for cls in sorted(c for c in self.graph.subjects(D4D.edgeSource, None) if isinstance(c, URIRef)):
             if not isinstance(cls, URIRef):
                 continue
             name = str(cls)[len(str(D4D)):]

@@ -30,6 +30,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, XSD
 
 from d4d.errors import OntologyError, ReasoningError
+from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
 from d4d.vocab import GRAPH
 
@@ -217,13 +218,14 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
                 if isinstance(member, URIRef):
                     patterns.append(f"?x a {_term(member)} .")
                     continue
-                prop = graph.value(member, OWL.onProperty)
+                assert isinstance(member, BNode)
+                on = graph.value(member, OWL.onProperty)
                 filler = graph.value(member, OWL.someValuesFrom)
-                if not isinstance(prop, URIRef) or filler is None:
-                    raise OntologyError(f"defined class {cls}: only named classes and someValuesFrom "
-                                        "restrictions are supported in an intersection")
-                patterns.append(f"?x {_term(prop)} ?y{i} ." if filler == OWL.Thing or not isinstance(filler, URIRef)
-                                else f"?x {_term(prop)} ?y{i} . ?y{i} a {_term(filler)} .")
+                if not isinstance(on, URIRef) or not isinstance(filler, URIRef):
+                    raise OntologyError(f"defined class {cls}: an intersection may hold named classes and "
+                                        "someValuesFrom restrictions on a named property with a named filler")
+                patterns.append(f"?x {_term(on)} ?y{i} ." if filler == OWL.Thing
+                                else f"?x {_term(on)} ?y{i} . ?y{i} a {_term(filler)} .")
             head = f"?x a {_term(cls)}"
             rules.append(Rule(f"cls-int1 {cls}", f"members of the defined class {cls}",
                               f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(patterns)} {new.format(pattern=head)} }}"))
@@ -293,7 +295,9 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str = str(INFER
         added_this_pass = 0
         for rule in rules:
             try:
-                triples = list(store.query(rule.sparql, use_default_graph_as_union=True))
+                answer = store.query(rule.sparql, use_default_graph_as_union=True)
+                assert isinstance(answer, ox.QueryTriples), f"rule {rule.name} is not a CONSTRUCT"
+                triples = list(answer)
             except (SyntaxError, OSError, ValueError) as exc:
                 raise ReasoningError(f"rule {rule.name} failed: {exc}") from exc
             if triples:
@@ -316,7 +320,9 @@ def find_clashes(store: ox.Store, ontology: Ontology | Graph) -> list[tuple[str,
     clashes = []
     for a, b in pairs:
         query = f"SELECT DISTINCT ?x WHERE {{ ?x a <{a}> . ?x a <{b}> }} ORDER BY ?x"
-        for row in store.query(query, use_default_graph_as_union=True):
+        answer = store.query(query, use_default_graph_as_union=True)
+        assert isinstance(answer, ox.QuerySolutions)
+        for row in answer:
             clashes.append((row["x"].value, a, b))
     return clashes
 
@@ -411,8 +417,8 @@ def store_of(graphs: Iterable[Graph], *, names: Iterable[str] | None = None) -> 
     """An in-memory pyoxigraph store holding rdflib graphs (each in its named graph if names are given)."""
     store = ox.Store()
     graphs = list(graphs)
-    names = list(names) if names is not None else [None] * len(graphs)
-    for graph, name in zip(graphs, names):
+    targets: list[str | None] = list(names) if names is not None else [None] * len(graphs)
+    for graph, name in zip(graphs, targets):
         data = graph.serialize(format="nt", encoding="utf-8")
         store.load(data, format=ox.RdfFormat.N_TRIPLES,
                    to_graph=ox.NamedNode(name) if name else ox.DefaultGraph())
@@ -460,6 +466,13 @@ def inferred_graph(store: ox.Store, *, graph: str = str(INFERRED)) -> Graph:
     data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
     if data:
         out.parse(data=data.decode("utf-8") if isinstance(data, bytes) else data, format="nt")
+    # pyoxigraph keeps decimals as values and writes 400000.0 back as 400000: restore the canonical form.
+    for s, p, o in list(out.triples((None, None, None))):
+        if isinstance(o, Literal) and o.datatype == XSD.decimal:
+            fixed = canonical_decimal(str(o))
+            if fixed != o:
+                out.remove((s, p, o))
+                out.add((s, p, fixed))
     return out
 
 

@@ -1,0 +1,51 @@
+"""Shared fixtures: the project's folders, a copy of the project to break, and one seed build per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The project folder (holding ontology/, graph/, queries/)."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared folder beside the checkout: seeds/ and data/."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside the checkout")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled project built once per session (RDF outputs and store); returns the build folder."""
+    from d4d.build import build
+
+    out = tmp_path_factory.mktemp("seed-build")
+    build(ROOT, out=out, extras=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_store(seed_build: Path):  # type: ignore[no-untyped-def]
+    """The seed build's store, opened read-only."""
+    from d4d.store import open_store
+
+    return open_store(seed_build / "store")
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A writable copy of the project's ontology and facts, to break in a test."""
+    for name in ("ontology", "graph"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path

@@ -1,0 +1,90 @@
+"""The build: its outputs, their determinism, and a failed build leaving the previous build/ untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from d4d.build import build
+from d4d.cli import main
+from d4d.store import open_store
+
+
+def test_outputs(seed_build: Path) -> None:
+    for name in ("ecosystem.ttl", "ecosystem.jsonld", "store"):
+        assert (seed_build / name).exists()
+    assert not [p for p in seed_build.iterdir() if p.name.startswith(".")]  # no staging left behind
+    ttl = Graph().parse(seed_build / "ecosystem.ttl", format="turtle")
+    jsonld = Graph().parse(seed_build / "ecosystem.jsonld", format="json-ld")
+    assert isomorphic(ttl, jsonld)
+    assert len(ttl) > 3000
+    text = (seed_build / "ecosystem.ttl").read_text(encoding="utf-8")
+    assert text.startswith("@prefix d4d: <https://w3id.org/d4d/ontology#> .")
+    assert "@context" in json.loads((seed_build / "ecosystem.jsonld").read_text(encoding="utf-8"))
+    store = open_store(seed_build / "store")
+    graphs = {g.value for g in store.named_graphs()}
+    assert graphs == {"https://w3id.org/d4d/graph/ontology", "https://w3id.org/d4d/graph/facts",
+                      "https://w3id.org/d4d/graph/inferred"}
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            for name in ("ecosystem.ttl", "ecosystem.jsonld")}
+
+
+def test_build_is_deterministic(root: Path, seed_build: Path, tmp_path: Path) -> None:
+    build(root, out=tmp_path / "again", extras=False, reasoner=False)
+    assert _digest(tmp_path / "again") == _digest(seed_build)
+
+
+
+def test_no_personal_contact_data_in_the_graph(seed_build: Path) -> None:
+    import re
+    text = (seed_build / "ecosystem.ttl").read_text(encoding="utf-8")
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", text)
+    assert "mailto:" not in text and "tel:" not in text
+
+
+BAD_INPUTS = {
+    "yaml syntax": ("zz.yaml", "- id: x\n  type: NGO\n  name: [unclosed\n", "YAML syntax error"),
+    "unknown reference": ("zz.yaml", "- id: x\n  type: Support\n  supporter: nobody\n  supported: datakind\n",
+                          "unknown reference 'nobody'"),
+    "duplicate id": ("zz.yaml", "- id: datakind\n  type: NGO\n  name: D\n", "duplicate id 'datakind'"),
+    "impossible date": ("zz.yaml", "- id: x\n  type: Founding\n  founded: datakind\n  date: 2011-02-29\n",
+                        "not a real date"),
+    "negative amount": ("zz.yaml", "- id: x\n  type: Funding\n  funder: watsi\n  recipient: datakind\n  amount: -1\n"
+                        "  currency: USD\n  sources:\n    - source: seed-ssir-collaboration\n      quote: DataKind\n",
+                        "an amount must be one positive number"),
+    "amount without currency": ("zz.yaml", "- id: x\n  type: Funding\n  funder: watsi\n  recipient: datakind\n"
+                                "  amount: 10\n  sources:\n    - source: seed-ssir-collaboration\n"
+                                "      quote: DataKind\n", "an amount needs a currency"),
+    "unknown relationship type": ("zz.yaml", "- id: x\n  type: Mentorship\n", "unknown type 'Mentorship'"),
+    "fact without source": ("zz.yaml", "- id: x\n  type: Support\n  supporter: watsi\n  supported: datakind\n",
+                            "has no source"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_fails_cleanly_and_keeps_the_previous_build(case: str, project_copy: Path, seed_build: Path,
+                                                             tmp_path: Path) -> None:
+    import shutil
+    out = tmp_path / "build"
+    shutil.copytree(seed_build, out)
+    before = _digest(out)
+    store_files = sorted(p.name for p in (out / "store").iterdir())
+    name, text, message = BAD_INPUTS[case]
+    (project_copy / "graph" / name).write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--project", str(project_copy), "--out", str(out), "-q",
+                                       "--no-reasoner"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert str(project_copy / "graph" / name) in result.output
+    assert _digest(out) == before
+    assert sorted(p.name for p in (out / "store").iterdir()) == store_files
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

@@ -1,0 +1,56 @@
+"""The CLI: every command has help; build, validate and query format the library's answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from d4d.cli import main
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    assert isinstance(main, click.Group)
+    for name, command in main.commands.items():
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help, f"{name} has no help text"
+
+
+def test_validate(root: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", "--project", str(root), "-q", "--no-reasoner"])
+    assert result.exit_code == 0, result.output
+    assert "valid: 19 organisations, 7 people, 32 relationships" in result.output
+
+
+def test_build_summary(root: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", "--project", str(root), "--out", str(tmp_path), "-q",
+                                       "--no-reasoner", "--rdf-only"])
+    assert result.exit_code == 0, result.output
+    assert "19 organisations, 7 people, 32 relationships" in result.output
+    assert "Funding 1" in result.output
+    assert (tmp_path / "ecosystem.ttl").is_file()
+
+
+def test_query_table_and_formats(seed_build: Path, root: Path) -> None:
+    runner = CliRunner()
+    query = str(root / "queries" / "competency" / "incubators.rq")
+    result = runner.invoke(main, ["query", query, "--store", str(seed_build)])
+    assert result.exit_code == 0, result.output
+    assert "ThoughtWorks NY" in result.output and "New York City" in result.output
+    result = runner.invoke(main, ["query", "-e", "PREFIX schema: <https://schema.org/> "
+                                  "SELECT ?d WHERE { ?x schema:foundingDate ?d } ORDER BY ?d",
+                                  "--store", str(seed_build), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.replace("\r\n", "\n") == "d\n1985\n2005\n"
+
+
+def test_query_errors_are_one_line_and_exit_1(seed_build: Path) -> None:
+    result = CliRunner().invoke(main, ["query", "-e", "SELECT * WHERE { ?x ?y }", "--store", str(seed_build)])
+    assert result.exit_code == 1
+    assert "syntax error at line 1, column" in result.output
+    result = CliRunner().invoke(main, ["query", "-e", "SELECT * WHERE { ?s ?p ?o }", "--store",
+                                       str(seed_build / "nowhere")])
+    assert result.exit_code == 1 and "error:" in result.output
