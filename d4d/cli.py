@@ -174,5 +174,72 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
     click.echo(f"({len(rows)} rows)")
 
 
+@main.command()
+@click.option("--catalogue", "catalogue_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of .rq files (default: the project's queries/).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print each query's description.")
+@reports_errors
+def queries(catalogue_dir: Path | None, verbose: bool) -> None:
+    """List the query catalogue: name, title and parameters (run one with `d4d query NAME`)."""
+    from d4d import sparql
+
+    for entry in sparql.load_catalogue(catalogue_dir).values():
+        click.echo(f"{click.style(entry.name, bold=True)}  {entry.title}")
+        if verbose:
+            click.echo(f"    {entry.description}")
+        for param in entry.params:
+            default = param.default if param.default is not None else "unbound"
+            click.echo(f"    -p {param.name}=<{param.type}>  default {default}: {param.description}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 127.0.0.1 serves this machine only.")
+@click.option("--port", type=int, default=7878, show_default=True, help="Port (0: any free port).")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"),
+              show_default=True, help="The built store (or its build folder).")
+@click.option("--time-limit", type=float, default=30.0, show_default=True,
+              help="Seconds a query may run before it is stopped (HTTP 503).")
+@click.option("--max-rows", type=int, default=100_000, show_default=True,
+              help="Most rows (or triples) a query may return (more: HTTP 422).")
+@click.option("--workers", type=int, default=2, show_default=True, help="Queries that may run at once.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not log each request.")
+@reports_errors
+def serve(host: str, port: int, store_dir: Path, time_limit: float, max_rows: int, workers: int,
+          quiet: bool) -> None:
+    """Serve the built graph read-only over SPARQL 1.1 at /sparql, with a query editor at /."""
+    from d4d import sparql
+    from d4d.serve import ServeOptions, serve as run_server
+
+    catalogue = sparql.load_catalogue() if sparql.DEFAULT_CATALOGUE.is_dir() else {}
+    run_server(store_dir, host=host, port=port, catalogue=catalogue, quiet=quiet,
+               options=ServeOptions(time_limit=time_limit, max_rows=max_rows, workers=workers))
+
+
+@main.command()
+@click.option("--endpoint", required=True,
+              help="Graph Store Protocol URL of the server, e.g. http://127.0.0.1:7878/store (Oxigraph).")
+@click.option("--graph", "graph_iri", help="IRI of the named graph to fill (default: the default graph).")
+@click.option("--source", type=click.Path(path_type=Path), default=Path("build/ecosystem.ttl"),
+              show_default=True, help="The built graph: an RDF file or a store folder.")
+@click.option("--chunk-size", type=int, default=50_000, show_default=True, help="Triples per request.")
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted push; start over.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@reports_errors
+def push(endpoint: str, graph_iri: str | None, source: Path, chunk_size: int, restart: bool,
+         quiet: bool) -> None:
+    """Upload the built graph to a SPARQL server, in chunks; pushing again replaces, never duplicates."""
+    from d4d.push import push as run_push
+
+    def progress(done: int, total: int, sent: int, triples: int) -> None:
+        if not quiet:
+            click.echo(f"chunk {done}/{total}: {sent}/{triples} triples", err=True)
+
+    report = run_push(source, endpoint, graph=graph_iri, chunk_size=chunk_size, restart=restart,
+                      progress=progress)
+    resumed = f", resumed at chunk {report.resumed_from + 1}" if report.resumed_from else ""
+    click.echo(f"pushed {report.triples} triples in {report.chunks} chunks to {report.url}{resumed}")
+
+
 if __name__ == "__main__":
     main()

@@ -79,6 +79,8 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
     "ntriples": ox.RdfFormat.N_TRIPLES,
     "rdfxml": ox.RdfFormat.RDF_XML,
     "jsonld": ox.RdfFormat.JSON_LD,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
 }
 
 #: Every ``--format`` the query layer accepts (``table`` is rendered by the CLI).
@@ -730,8 +732,12 @@ def serialize(result: Result, format: str, output: IO[bytes] | None = None) -> b
     if format not in GRAPH_FORMATS:
         raise QueryError(f"a {result.form} result is RDF: write it as {', '.join(GRAPH_FORMATS)} or table, "
                          f"not {format!r}")
-    return ox.serialize(result.triples or [], output, GRAPH_FORMATS[format],
-                        prefixes=result.prefixes or None)
+    rdf_format = GRAPH_FORMATS[format]
+    triples = result.triples or []
+    graph: list[ox.Triple] | list[ox.Quad] = triples
+    if rdf_format.supports_datasets:  # N-Quads, TriG: the triples are the default graph
+        graph = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    return ox.serialize(graph, output, rdf_format, prefixes=result.prefixes or None)
 
 
 # ---------------------------------------------------------------------------------------------

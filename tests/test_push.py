@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from sparql_servers import Oxigraph, free_port, oxigraph_server
 
 from d4d.errors import QueryError, StoreError
 from d4d.push import checkpoint_path, graph_store_url, plan_chunks, push, read_triples
-from d4d.sparql import run_query
+from d4d.sparql import CatalogueQuery, load_catalogue, run_query
 from d4d.store import write_store
 
 pytestmark = pytest.mark.server
@@ -35,59 +29,10 @@ ex:b ex:tags ( "x" "y" ) .
 GROUND, BLANK = 9, 5
 
 
-def oxigraph_binary() -> str:
-    for candidate in (Path(sys.executable).parent / "oxigraph", shutil.which("oxigraph")):
-        if candidate and Path(candidate).is_file():
-            return str(candidate)
-    pytest.skip("the oxigraph server binary (pip install oxigraph) is not installed")
-    raise AssertionError  # unreachable
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Oxigraph:
-    base: str
-
-    @property
-    def store(self) -> str:
-        return self.base + "/store"
-
-    @property
-    def query(self) -> str:
-        return self.base + "/query"
-
-    def count(self, graph: str | None = None) -> int:
-        pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-        result = run_query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}", endpoint=self.query)
-        return int(result.values()[0]["n"] or 0)
-
-
 @pytest.fixture()
 def oxigraph(tmp_path: Path) -> Iterator[Oxigraph]:
-    port = free_port()
-    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(tmp_path / "oxigraph"),
-                                "--bind", f"127.0.0.1:{port}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = Oxigraph(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(server.query + "?query=" + urllib.parse.quote("ASK {}"), timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("oxigraph serve did not start")
-                time.sleep(0.1)
+    with oxigraph_server(tmp_path / "oxigraph") as server:
         yield server
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture()
@@ -182,3 +127,42 @@ def test_errors(source: Path, tmp_path: Path) -> None:
         push(tmp_path / "absent.ttl", "http://127.0.0.1:9/store")
     with pytest.raises(QueryError, match="PUT failed"):
         push(source, f"http://127.0.0.1:{free_port()}/store", retries=0, timeout=2)
+
+
+def test_catalogue_answers_the_same_on_a_remote_server(seed_build: Path, seed_store: ox.Store,
+                                                        tmp_path: Path) -> None:
+    """Push the seed build to a real Oxigraph server; every catalogue query, with its default
+    parameters bound, returns there what it returns on the local store."""
+    catalogue = load_catalogue()
+    with oxigraph_server(tmp_path / "oxigraph") as server:
+        report = push(seed_build / "ecosystem.ttl", server.store, chunk_size=1000,
+                      checkpoint_dir=tmp_path)
+        assert server.count() == report.triples
+        for query in catalogue.values():
+            local = rows_of(query, store=seed_store)
+            remote = rows_of(query, endpoint=server.query)
+            assert remote == local, query.name
+            assert local, f"{query.name} finds nothing on the seed graph"
+        # and with parameters given by the user
+        chain = catalogue["chain"]
+        params = {"from": "d4did:thoughtworks-ny", "to": "d4did:harvard-university"}
+        local_chain = rows_of(chain, store=seed_store, params=params)
+        assert local_chain and {row[0] for row in local_chain} == {'"3"^^<http://www.w3.org/2001/XMLSchema#integer>'}
+        assert rows_of(chain, endpoint=server.query, params=params) == local_chain
+
+
+def rows_of(query: CatalogueQuery, *, store: ox.Store | None = None, endpoint: str | None = None,
+            params: dict[str, str] | None = None) -> list[tuple[str, ...]]:
+    """Rows as sorted tuples of N-Triples terms (GROUP_CONCAT cells as sorted parts), or triples."""
+    result = run_query(query, store=store, endpoint=endpoint, params=params)
+    if result.triples is not None:
+        return sorted((str(t.subject), str(t.predicate), str(t.object)) for t in result.triples)
+    rows = []
+    for row in result.rows():
+        cells = []
+        for name in result.variables:
+            term = row[name]
+            text = "" if term is None else str(term)
+            cells.append(" | ".join(sorted(text.split(" | "))) if " | " in text else text)
+        rows.append(tuple(cells))
+    return sorted(rows)
