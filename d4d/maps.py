@@ -81,7 +81,9 @@ _GREY = "#9e9e9e"
 _EDGE_GREY = "#8a8a8a"
 #: vis-network shapes; the first group is drawn at ``size`` with the label below.
 _SIZED_SHAPES = {"dot", "diamond", "square", "triangle", "triangleDown", "star", "hexagon"}
-_LABEL_SHAPES = {"ellipse", "circle", "box", "database", "text"}
+#: The others draw the label inside and ignore ``size``, which shows the chosen measure: such a
+#: declared shape is drawn as the nearest sized one (the legend shows what is drawn).
+_LABEL_SHAPES = {"ellipse": "dot", "circle": "dot", "box": "square", "database": "square", "text": "triangleDown"}
 #: Colours for communities: Paul Tol's "muted" and "light" qualitative schemes (colour-blind safe).
 _PALETTE = ["#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677",
             "#882255", "#aa4499", "#77aadd", "#ee8866", "#eedd88", "#ffaabb", "#99ddff",
@@ -471,19 +473,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         group["x"], group["y"], group["radius"] = discs.get(group["id"], (0.0, 0.0, 0.0))
     sizes, size_label = _sizes(G, nodes, size_by, node_metrics)
 
-    facts: list[dict[str, Any]] = []
-    fact_index: dict[str, int] = {}
-
-    def fact_ref(fact: Mapping[str, Any]) -> int:
-        key = str(fact.get("fact") or (fact.get("text"), fact.get("quote"), fact.get("source_title")))
-        if key not in fact_index:
-            fact_index[key] = len(facts)
-            facts.append({"fact": _text(fact.get("fact")), "type": _text(fact.get("type")),
-                          "text": _text(fact.get("text")), "quote": _text(fact.get("quote")),
-                          "source_title": _text(fact.get("source_title")),
-                          "source_url": _web_url(fact.get("source_url"))})
-        return fact_index[key]
-
+    facts = _FactTable()
     brokers = {index[b] for b in broker_iris}
     vis_nodes: list[dict[str, Any]] = []
     details: list[dict[str, Any]] = []
@@ -499,11 +489,12 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
                           "group": group_of[node]})
         details.append({"iri": node, "description": _text(data.get("description")),
                         "url": _web_url(data.get("url")), "actor_type": _text(data.get("actor_type")),
-                        "facts": sorted({fact_ref(f) for f in data.get("facts") or [] if isinstance(f, Mapping)}),
+                        "facts": list(dict.fromkeys(facts.add(f) for f in data.get("facts") or []
+                                                    if isinstance(f, Mapping))),
                         "metrics": node_metrics.get(node, {}), "role": roles.get(node),
                         "community": communities.get(node), "broker": i in brokers})
 
-    vis_edges = _edges(G, index, edge_types, fact_ref)
+    vis_edges = _edges(G, index, edge_types, facts)
 
     recommendations = [{"from": index[source], "to": index[target], "reason": reason}
                        for source, target, reason in recommended]
@@ -528,7 +519,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
             "kinds": [{"key": k, **v} for k, v in kinds.items() if k in used_kinds],
             "edgeTypes": [{"key": k, **v} for k, v in edge_types.items() if k in used_types],
         },
-        "facts": facts,
+        "facts": facts.records,
         "details": details,
         "hasCommunities": bool(communities),
         "communityColours": _PALETTE,
@@ -668,9 +659,8 @@ def _kind_styles(G: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     for kind in sorted(set(map(str, declared)) | used):
         spec = declared.get(kind) or {}
         shape = _text(spec.get("shape"))
-        # Label-inside shapes ignore size, which is how the map shows a measure: draw them as dots.
         styles[kind] = {"label": _text(spec.get("label")) or re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind),
-                        "shape": shape if shape in _SIZED_SHAPES else "dot"}
+                        "shape": shape if shape in _SIZED_SHAPES else _LABEL_SHAPES.get(shape, "dot")}
     return styles
 
 
@@ -797,8 +787,34 @@ def _sizes(G: nx.MultiDiGraph, nodes: list[str], size_by: str | None,
     return sizes, measure.replace("_", " ")
 
 
+class _FactTable:
+    """Fact records stored once for the whole page; actors and ties refer to them by number.
+
+    A fact cited by several sources appears once per citation (its IRI repeats, its quote or
+    source differs), as the network's node attribute ``facts`` lists it.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.by_iri: dict[str, list[int]] = {}
+        self._seen: dict[tuple[str, ...], int] = {}
+
+    def add(self, fact: Mapping[str, Any]) -> int:
+        record = {"fact": _text(fact.get("fact")), "type": _text(fact.get("type")),
+                  "text": _text(fact.get("text")), "quote": _text(fact.get("quote")),
+                  "source_title": _text(fact.get("source_title")),
+                  "source_url": _web_url(fact.get("source_url"))}
+        key = tuple(_text(v) for v in record.values())
+        if key not in self._seen:
+            self._seen[key] = len(self.records)
+            self.records.append(record)
+            if record["fact"]:
+                self.by_iri.setdefault(record["fact"], []).append(self._seen[key])
+        return self._seen[key]
+
+
 def _edges(G: nx.MultiDiGraph, index: Mapping[str, int], styles: Mapping[str, Mapping[str, Any]],
-           fact_ref: Any) -> list[dict[str, Any]]:
+           facts: _FactTable) -> list[dict[str, Any]]:
     """One vis edge per relationship; parallel ties between a pair curve apart so all show."""
     rows = sorted(((index[u], index[v], str(key), data) for u, v, key, data in G.edges(keys=True, data=True)),
                   key=lambda r: (r[0], r[1], r[2]))
@@ -829,17 +845,16 @@ def _edges(G: nx.MultiDiGraph, index: Mapping[str, int], styles: Mapping[str, Ma
             clockwise = (k % 2 == 0) == (u <= v)
             smooth = {"enabled": True, "type": "curvedCW" if clockwise else "curvedCCW",
                       "roundness": round(0.15 + 0.15 * (k // 2), 2)}
-        fact = data.get("fact") or key
-        quote = _text(data.get("quote"))
-        fact_number = None
-        if data.get("fact") or quote:
-            fact_number = fact_ref({"fact": fact, "type": kind, "text": "", "quote": quote,
-                                    "source_title": "", "source_url": None})
+        fact = _text(data.get("fact") or key)
+        # The tie's fact as the actors' side panels have it (every citation); else its own quote.
+        fact_numbers = facts.by_iri.get(fact, [])
+        if not fact_numbers and data.get("quote"):
+            fact_numbers = [facts.add({"fact": fact, "type": kind, "quote": data.get("quote")})]
         edges.append({"id": number, "from": u, "to": v, "type": kind, "color": style["color"],
                       "dashes": style["dashes"], "arrows": "to" if directed else "", "width": width,
                       "smooth": smooth, "year": _year(data.get("year")), "end_year": _year(data.get("end_year")),
                       "amount": amount, "currency": _text(data.get("currency")) or None,
-                      "fact": fact_number, "sources": sorted(_iris(data.get("sources")))})
+                      "facts": fact_numbers, "sources": sorted(_iris(data.get("sources")))})
     return edges
 
 

@@ -89,7 +89,7 @@ def open_map(browser: Any, path: Path) -> Opened:
     # Belt and braces: nothing but the file itself may load, even if the CSP failed.
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
     page.goto(path.as_uri())
-    page.wait_for_function("window.d4dReady === true", timeout=10_000)
+    page.wait_for_function("() => window.d4dReady === true", timeout=10_000)
     return opened
 
 
@@ -150,7 +150,7 @@ def test_filters_hide_what_they_should(opened: Opened) -> None:
     assert opened.counts() == (7, 7)
     # The field as it stood in 2013: ties up to 2013 and undated ones; actors founded by then.
     page.locator("#d4d-year").fill("2013")
-    page.wait_for_function("d4dMap.edges.length === 3")
+    page.wait_for_function("() => d4dMap.edges.length === 3")
     assert shown_types() == {"Funding", "Membership"}
     assert opened.counts() == (6, 3)  # the hostile company was founded in 2017
     assert page.inner_text("#d4d-year-value") == "2013"

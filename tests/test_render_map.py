@@ -122,7 +122,32 @@ def test_side_panel_data_has_every_fact_with_source_and_quote(page: str) -> None
     # Facts shared by two actors are stored once; the tie points at the same record.
     assert len(meta["facts"]) == 7
     edge = next(e for e in blocks(page)["edges"] if e["type"] == "Funding" and e["amount"] == 1_000_000)
-    assert meta["facts"][edge["fact"]]["fact"] == ID + "f-rockefeller-pulse"
+    assert [meta["facts"][i]["fact"] for i in edge["facts"]] == [ID + "f-rockefeller-pulse"]
+
+
+def test_a_fact_with_two_citations_keeps_both_quotes() -> None:
+    G = ecosystem()
+    second = {"fact": ID + "f-gates-pulse", "type": "Funding", "text": "Gates Foundation funded UN Global Pulse.",
+              "quote": "A second source confirms the grant.", "source_title": "Pulse annual report",
+              "source_url": "https://www.unglobalpulse.org/report"}
+    for node in (ID + "gates", ID + "un-global-pulse"):
+        G.nodes[node]["facts"] = [*G.nodes[node]["facts"], second]
+    data = blocks(render_map(G))
+    facts = data["meta"]["facts"]
+    gates = next(d for d in data["meta"]["details"] if d["iri"] == ID + "gates")
+    assert [facts[i]["quote"] for i in gates["facts"]] == ["Gates granted $5 million.", "A second source confirms the grant."]
+    edge = next(e for e in data["edges"] if e["amount"] == 5_000_000)
+    assert [facts[i]["source_title"] for i in edge["facts"]] == ["Gates grants database", "Pulse annual report"]
+
+
+def test_label_inside_shapes_are_drawn_as_sized_shapes() -> None:
+    G = ecosystem()
+    G.graph["kinds"]["Company"]["shape"] = "box"
+    G.graph["kinds"]["NGO"]["shape"] = "text"
+    data = blocks(render_map(G))
+    shapes = {n["label"]: n["shape"] for n in data["nodes"]}
+    assert shapes[XSS_LABEL] == "square" and shapes["DataKind"] == "triangleDown"
+    assert {k["key"]: k["shape"] for k in data["meta"]["legend"]["kinds"]}["Company"] == "square"
 
 
 def test_metrics_feed_overlays_and_sizes() -> None:

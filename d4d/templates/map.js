@@ -373,10 +373,10 @@
     if (edge.year !== null) row(edge.end_year !== null ? "Years" : "Year", edge.end_year !== null ? edge.year + "–" + edge.end_year : String(edge.year));
     if (edge.amount !== null) row("Amount", fmt(edge.amount) + (edge.currency ? " " + edge.currency : ""));
     body.push(facts);
-    if (edge.fact !== null) {
-      body.push(el("h3", { text: "Fact and source" }));
-      body.push(factBlock(edge.fact));
-      if (FACTS[edge.fact].fact) body.push(el("p", { className: "d4d-iri", text: FACTS[edge.fact].fact }));
+    if (edge.facts.length) {
+      body.push(el("h3", { text: edge.facts.length > 1 ? "Fact and sources (" + edge.facts.length + ")" : "Fact and source" }));
+      for (const index of edge.facts) body.push(factBlock(index));
+      if (FACTS[edge.facts[0]].fact) body.push(el("p", { className: "d4d-iri", text: FACTS[edge.facts[0]].fact }));
     }
     if (edge.sources.length) {
       body.push(el("h3", { text: "Sources" }));
@@ -395,6 +395,12 @@
   render();
   const network = new vis.Network(container, { nodes, edges }, OPTIONS);
   window.d4dTimings = { created: performance.now() };
+  // vis-network fits node shapes, not the labels under them: leave a margin so none is cut.
+  function fit() {
+    network.fit({ animation: false });
+    network.moveTo({ scale: network.getScale() * 0.9, animation: false });
+  }
+  fit();
   network.once("afterDrawing", () => {
     window.d4dTimings.firstDrawing = performance.now();
     window.d4dReady = true;
@@ -595,13 +601,13 @@
   search.addEventListener("blur", () => { matches = []; showSuggestions(); });
 
   // --- buttons -------------------------------------------------------------------------------
-  document.getElementById("d4d-fit").addEventListener("click", () => network.fit({ animation: false }));
+  document.getElementById("d4d-fit").addEventListener("click", fit);
   document.getElementById("d4d-collapse").addEventListener("click", () => {
     state.expanded.clear();
     if (state.selected && state.selected.type === "node") state.selected = null;
     clearPanel();
     render();
-    network.fit({ animation: false });
+    fit();
   });
   document.getElementById("d4d-reset").addEventListener("click", () => {
     state.hiddenTypes.clear(); state.hiddenSectors.clear(); state.hiddenKinds.clear();
@@ -613,7 +619,7 @@
     render();
     network.unselectAll();
     clearPanel();
-    network.fit({ animation: false });
+    fit();
   });
 
   if (META.focus !== null) selectNode(META.focus);
