@@ -56,33 +56,34 @@ def _sector_label(net: Network, slug: str | None) -> str:
     return str(info.get("label") or slug or "no")
 
 
-def _count(x: float, approx: bool) -> str:
-    return f"about {round(x):,}" if approx else f"{round(x):,}"
+def _count(x: float, approx: bool, noun: str) -> str:
+    number = round(x)
+    text = f"{number:,} {noun}{'' if number == 1 else 's'}"
+    return f"about {text}" if approx else text
 
 
 def _reason(net: Network, rec: dict[str, Any], *, approx: bool, sources: int) -> str:
     u, w = net.index[rec["source"]], net.index[rec["target"]]
     first = (f"Links the {_sector_label(net, rec['source_sector'])} sector "
-             f"({net.label[u]}, {int(net.degree[u])} ties) to the "
+             f"({net.label[u]}, {_count(net.degree[u], False, 'tie')}) to the "
              f"{_sector_label(net, rec['target_sector'])} sector "
-             f"({net.label[w]}, {int(net.degree[w])} ties)")
+             f"({net.label[w]}, {_count(net.degree[w], False, 'tie')})")
     if rec["distance_before"] is None:
         first += ", which are not connected at all today"
     else:
         first += f", now {rec['distance_before']} steps apart"
-    parts = [first + "."]
+    effects = []
     if rec["pairs_connected"]:
-        parts.append(f"It would give {_count(rec['pairs_connected'], approx)} pairs of actors "
-                     f"a path for the first time")
-    else:
-        parts.append("It would")
-    verb = "and shorten" if rec["pairs_connected"] else "shorten"
-    parts[-1] += (f" {verb} {_count(rec['paths_shortened'], approx)} shortest paths, raising "
-                  f"global efficiency from {rec['efficiency_before']:.4f} to "
-                  f"{rec['efficiency_after']:.4f}")
+        effects.append(f"give {_count(rec['pairs_connected'], approx, 'pair')} of actors a path "
+                       f"for the first time")
+    if rec["paths_shortened"] or not effects:
+        noun = "other path" if effects else "path"
+        effects.append(f"shorten {_count(rec['paths_shortened'], approx, noun)}")
+    second = (f"It would {' and '.join(effects)}, raising global efficiency from "
+              f"{rec['efficiency_before']:.4f} to {rec['efficiency_after']:.4f}")
     if rec["modularity_change"] is not None:
-        parts[-1] += f"; the sector modularity would change by {rec['modularity_change']:+.4f}"
-    parts[-1] += "."
+        second += f"; the sector modularity would change by {rec['modularity_change']:+.4f}"
+    parts = [first + ".", second + "."]
     if approx:
         parts.append(f"(Estimated from {sources} sampled actors.)")
     return " ".join(parts)
@@ -111,8 +112,9 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
         Best first: ``source``, ``target`` (IRIs), ``source_label``, ``target_label``,
         ``source_sector``, ``target_sector``, ``distance_before`` (hops, ``None`` when not
         connected), ``efficiency_before``, ``efficiency_after``, ``efficiency_gain``,
-        ``paths_shortened`` and ``pairs_connected`` (unordered pairs of actors; estimates when
-        sampled), ``modularity_change`` and ``ei_change`` (of the sector partition), ``exact``
+        ``pairs_connected`` (unordered pairs of actors that would get a path for the first time)
+        and ``paths_shortened`` (pairs already connected whose distance would shrink), both
+        estimates when sampled, ``modularity_change`` and ``ei_change`` (of the sector partition), ``exact``
         and ``reason`` (a sentence).
     """
     net = as_network(G, unassigned=unassigned)
@@ -160,8 +162,9 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
         alt = np.minimum(dist[:, [a]] + 1.0 + db[None, :], dist[:, [b]] + 1.0 + da[None, :])
         better = alt < dist
         gain = float((1.0 / alt[better]).sum() - inv[better].sum())
-        shortened = float(better.sum()) * scale / 2
-        connected = float((better & ~np.isfinite(dist)).sum()) * scale / 2
+        newly = better & ~np.isfinite(dist)
+        connected = float(newly.sum()) * scale / 2
+        shortened = float(better.sum()) * scale / 2 - connected
         vol = volume.copy()
         vol[code[a]] += 1
         vol[code[b]] += 1
