@@ -49,9 +49,11 @@ class D4D(DefinedNamespace):
     Membership: URIRef
     NGO: URIRef
     Organization: URIRef
+    Participation: URIRef
     Partnership: URIRef
     Person: URIRef
     Place: URIRef
+    Project: URIRef
     Relationship: URIRef
     ResearchCentre: URIRef
     Role: URIRef
@@ -60,6 +62,7 @@ class D4D(DefinedNamespace):
     SubOrganization: URIRef
     Support: URIRef
     ThinkTank: URIRef
+    Transaction: URIRef
     University: URIRef
     alternateName: URIRef
     amount: URIRef
@@ -89,10 +92,12 @@ class D4D(DefinedNamespace):
     foundingDate: URIRef
     fromSeeds: URIRef
     fundedBy: URIRef
+    fundedByProject: URIRef
     funder: URIRef
     funds: URIRef
     hasMember: URIRef
     hasPart: URIRef
+    hasParticipant: URIRef
     identifier: URIRef
     incubatedBy: URIRef
     incubatedOrganization: URIRef
@@ -108,15 +113,26 @@ class D4D(DefinedNamespace):
     organization: URIRef
     outlet: URIRef
     parent: URIRef
+    parentProject: URIRef
     partOf: URIRef
+    participant: URIRef
+    participatesIn: URIRef
+    participationRole: URIRef
     partner: URIRef
     partnerOf: URIRef
     performer: URIRef
+    programme: URIRef
+    project: URIRef
+    provider: URIRef
+    providerProject: URIRef
     publishedBy: URIRef
     publisherName: URIRef
     purpose: URIRef
     quote: URIRef
+    receiver: URIRef
+    receiverProject: URIRef
     recipient: URIRef
+    reportingOrganization: URIRef
     role: URIRef
     roleTitle: URIRef
     sameAs: URIRef
@@ -131,6 +147,7 @@ class D4D(DefinedNamespace):
     supporter: URIRef
     supports: URIRef
     title: URIRef
+    transactionType: URIRef
     unit: URIRef
     url: URIRef
     valueFormat: URIRef
