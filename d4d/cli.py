@@ -241,5 +241,77 @@ def push(endpoint: str, graph_iri: str | None, source: Path, chunk_size: int, re
     click.echo(f"pushed {report.triples} triples in {report.chunks} chunks to {report.url}{resumed}")
 
 
+@main.command("map")
+@click.option("--actor", help="Centre an ego map on this actor (IRI, d4did:SLUG or SLUG).")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="How many ties from the actor an ego map reaches.")
+@click.option("--query", "query_spec", help="Draw the result of this CONSTRUCT/DESCRIBE query (catalogue NAME or .rq FILE).")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A value for a query parameter (repeatable); bound as an RDF term, never pasted.")
+@click.option("--size-by", help="Node size: degree (default), in_degree, out_degree, amount, or a measure of the "
+                                "metrics such as betweenness.")
+@click.option("--group-by", type=click.Choice(["sector", "community"]),
+              help="How a map too large to draw at once is grouped (default: community when known).")
+@click.option("--max-nodes", type=click.IntRange(min=1), help="Above this many actors the map opens grouped (default 2000).")
+@click.option("--physics", is_flag=True, help="Let vis-network's physics move the nodes after opening.")
+@click.option("--title", help="Heading of the page.")
+@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="metrics.json for the overlays (default: metrics.json beside the store, if there is one).")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"),
+              show_default=True, help="The built store (or its build folder).")
+@click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("ontology"), show_default=True, help="Folder of the ontology.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("build/map.html"),
+              show_default=True, help="The HTML file to write.")
+@reports_errors
+def map_command(actor: str | None, depth: int, query_spec: str | None, params: tuple[str, ...],
+                size_by: str | None, group_by: str | None, max_nodes: int | None, physics: bool,
+                title: str | None, metrics_file: Path | None, store_dir: Path, ontology_dir: Path,
+                out: Path) -> None:
+    """Draw the ecosystem, an ego map (--actor) or a query's result (--query) as one offline HTML page."""
+    import json
+
+    from d4d import sparql
+    from d4d.errors import QueryError
+    from d4d.maps import ego_graph, graph_from_triples, resolve_actor, write_map
+    from d4d.network import project
+    from d4d.ontology import load_ontology
+    from d4d.store import find_store, open_store
+
+    ontology = load_ontology(ontology_dir)
+    store = open_store(store_dir)
+    G = project(store, ontology)
+    heading = "Data for development: the ecosystem"
+    query_text = None
+    if query_spec is not None:
+        parsed = sparql.resolve_query(query_spec)
+        given = {}
+        for item in params:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise QueryError(f"--param {item!r}: write NAME=VALUE")
+            given[name] = value
+        result = sparql.run_query(parsed, store=store, params=given, union_default_graph=True)
+        if result.triples is None:
+            raise QueryError(f"a {result.form} query has no graph to draw: use CONSTRUCT or DESCRIBE",
+                             record=parsed.name)
+        shortcuts = {str(e.shortcut): name for name, e in ontology.edge_types.items() if e.shortcut is not None}
+        G = graph_from_triples(result.triples, network=G, shortcuts=shortcuts)
+        query_text = sparql.bind(parsed.text, sparql.resolve_params(parsed, given))
+        heading = f"Query: {parsed.title or parsed.name}"
+    focus = None
+    if actor is not None:
+        focus = resolve_actor(G, actor)
+        G = ego_graph(G, focus, depth=depth)
+        heading = f"{G.nodes[focus].get('label') or focus}: ties within {depth}"
+    if metrics_file is None and (find_store(store_dir).parent / "metrics.json").is_file():
+        metrics_file = find_store(store_dir).parent / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file is not None else None
+    options = {"max_nodes": max_nodes} if max_nodes is not None else {}
+    path = write_map(G, out, title=title or heading, metrics=metrics, query=query_text, size_by=size_by,
+                     group_by=group_by, focus=focus, physics=physics, **options)
+    click.echo(f"wrote {path}: {G.number_of_nodes()} actors, {G.number_of_edges()} ties")
+
+
 if __name__ == "__main__":
     main()

@@ -59,13 +59,14 @@ from urllib.parse import urlparse
 
 import igraph
 import networkx as nx
+import pyoxigraph as ox
 from jinja2 import Environment
 from pyvis.network import Network
 
 from d4d.errors import D4DError
 
-__all__ = ["render_map", "write_map", "ego_graph", "resolve_actor", "layout_positions",
-           "MAX_NODES", "ID_NAMESPACE"]
+__all__ = ["render_map", "write_map", "ego_graph", "graph_from_triples", "resolve_actor",
+           "layout_positions", "MAX_NODES", "ID_NAMESPACE"]
 
 #: Beyond this many actors a map opens aggregated (one node per group, expandable).
 MAX_NODES = 2000
@@ -166,6 +167,93 @@ def ego_graph(G: nx.MultiDiGraph, actor: str, *, depth: int = 1) -> nx.MultiDiGr
     ego = G.subgraph(seen).copy()
     ego.graph["ego"] = {"actor": centre, "depth": depth}
     return ego
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: Literal properties that name a resource in a query result (first one found wins).
+_NAME_PROPERTIES = ("https://w3id.org/d4d/ontology#name", "http://www.w3.org/2000/01/rdf-schema#label",
+                    "https://schema.org/name", "http://schema.org/name", "http://xmlns.com/foaf/0.1/name",
+                    "http://www.w3.org/2004/02/skos/core#prefLabel")
+
+
+def graph_from_triples(triples: Iterable[ox.Triple], *, network: nx.MultiDiGraph | None = None,
+                       shortcuts: Mapping[str, str] | None = None) -> nx.MultiDiGraph:
+    """A drawable network of a SPARQL CONSTRUCT or DESCRIBE result.
+
+    Every triple between two resources becomes one edge, pointing from subject to object as
+    the triple reads ("A fundedBy B" draws A -> B, labelled "funded by"). Triples with a literal
+    name (``d4d:name``, ``rdfs:label``, ``schema:name``, ``foaf:name``, ``skos:prefLabel``) label
+    their subject; ``rdf:type`` triples give the kind; other literals are left out.
+
+    Parameters
+    ----------
+    triples:
+        The result's triples (``d4d.sparql.Result.triples``).
+    network:
+        The projected ecosystem (``d4d.network.project``): actors found there keep their
+        attributes (label, kind, sectors, facts) and its legend styles are reused.
+    shortcuts:
+        ``{property IRI: relationship type}`` (e.g. ``d4d:fundedBy`` -> ``"Funding"``, from the
+        ontology's ``d4d:shortcut`` annotations): such edges take that type's colour and filter.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Following the network contract (edge key: ``"subject predicate object"``).
+
+    >>> t = ox.Triple(ox.NamedNode("https://e.org/a"), ox.NamedNode("https://e.org/fundedBy"),
+    ...               ox.NamedNode("https://e.org/b"))
+    >>> G = graph_from_triples([t])
+    >>> list(G.edges(data="label"))
+    [('https://e.org/a', 'https://e.org/b', 'funded by')]
+    """
+    shortcuts = shortcuts or {}
+    G = nx.MultiDiGraph()
+    if network is not None:
+        for key in ("edge_types", "sectors", "kinds"):
+            G.graph[key] = {name: dict(spec) for name, spec in (network.graph.get(key) or {}).items()}
+    edge_types = G.graph.setdefault("edge_types", {})
+    names: dict[str, tuple[int, str]] = {}
+    types: dict[str, str] = {}
+    links: set[tuple[str, str, str]] = set()
+    resources: set[str] = set()
+    for triple in triples:
+        subject = _term_text(triple.subject)
+        predicate = triple.predicate.value
+        resources.add(subject)
+        if isinstance(triple.object, ox.Literal):
+            if predicate in _NAME_PROPERTIES:
+                rank = _NAME_PROPERTIES.index(predicate)
+                current = names.get(subject)
+                if current is None or (rank, triple.object.value) < current:
+                    names[subject] = (rank, triple.object.value)
+            continue
+        obj = _term_text(triple.object)
+        if predicate == _RDF_TYPE:
+            types[subject] = min(types.get(subject, _local_name(obj)), _local_name(obj))
+            continue
+        links.add((subject, predicate, obj))
+        resources.add(obj)
+    for node in sorted(resources):
+        if network is not None and node in network:
+            G.add_node(node, **network.nodes[node])
+            continue
+        named = names.get(node)
+        G.add_node(node, label=named[1] if named else _local_name(node), kind=types.get(node, "Resource"),
+                   actor_type=None, sectors=[], sector=_NO_SECTOR, founded=None, description=None, url=None,
+                   facts=[])
+    for subject, predicate, obj in sorted(links):
+        name = shortcuts.get(predicate) or _local_name(predicate)
+        label = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", _local_name(predicate)).lower()
+        spec = edge_types.setdefault(name, {"label": label, "color": _EDGE_GREY, "dashes": False, "directed": True})
+        G.add_edge(subject, obj, key=f"{subject} {predicate} {obj}", type=name, label=label, fact=None,
+                   directed=bool(spec.get("directed", True)), amount=None, currency=None, year=None,
+                   end_year=None, weight=1.0, sources=[], quote="")
+    return G
+
+
+def _term_text(term: Any) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else str(term.value)
 
 
 def layout_positions(G: nx.MultiDiGraph, *, seed: int = 1,
@@ -850,7 +938,8 @@ def _edges(G: nx.MultiDiGraph, index: Mapping[str, int], styles: Mapping[str, Ma
         fact_numbers = facts.by_iri.get(fact, [])
         if not fact_numbers and data.get("quote"):
             fact_numbers = [facts.add({"fact": fact, "type": kind, "quote": data.get("quote")})]
-        edges.append({"id": number, "from": u, "to": v, "type": kind, "color": style["color"],
+        edges.append({"id": number, "from": u, "to": v, "type": kind, "text": _text(data.get("label")),
+                      "color": style["color"],
                       "dashes": style["dashes"], "arrows": "to" if directed else "", "width": width,
                       "smooth": smooth, "year": _year(data.get("year")), "end_year": _year(data.get("end_year")),
                       "amount": amount, "currency": _text(data.get("currency")) or None,

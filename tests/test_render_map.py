@@ -15,7 +15,7 @@ import pytest
 from map_fixtures import ID, QUOTE, XSS_LABEL, XSS_QUOTE, XSS_TITLE, ecosystem, metrics
 
 from d4d.errors import D4DError
-from d4d.maps import ego_graph, layout_positions, render_map, resolve_actor, write_map
+from d4d.maps import ego_graph, graph_from_triples, layout_positions, render_map, resolve_actor, write_map
 
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
@@ -298,3 +298,36 @@ def test_write_map_is_atomic(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(D4DError, match="cannot write the map"):
         write_map(ecosystem(), blocker / "map.html")
+
+
+def test_graph_from_triples_draws_a_construct_result() -> None:
+    import pyoxigraph as ox
+
+    d4d = "https://w3id.org/d4d/ontology#"
+
+    def iri(text: str) -> ox.NamedNode:
+        return ox.NamedNode(text)
+
+    triples = [
+        ox.Triple(iri(ID + "datakind"), iri(d4d + "fundedBy"), iri(ID + "rockefeller")),
+        ox.Triple(iri(ID + "datakind"), iri(d4d + "fundedBy"), iri(ID + "rockefeller")),  # duplicates collapse
+        ox.Triple(iri(ID + "new-actor"), iri(d4d + "partnerOf"), iri(ID + "datakind")),
+        ox.Triple(iri(ID + "new-actor"), iri(d4d + "name"), ox.Literal("New <actor>")),
+        ox.Triple(iri(ID + "new-actor"), iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), iri(d4d + "NGO")),
+        ox.Triple(iri(ID + "lonely"), iri("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Lonely")),
+        ox.Triple(iri(ID + "datakind"), iri(d4d + "description"), ox.Literal("ignored")),
+    ]
+    network = ecosystem()
+    G = graph_from_triples(triples, network=network, shortcuts={d4d + "fundedBy": "Funding"})
+    assert sorted(G) == [ID + "datakind", ID + "lonely", ID + "new-actor", ID + "rockefeller"]
+    assert G.nodes[ID + "datakind"] == network.nodes[ID + "datakind"]  # known actors keep their attributes
+    assert G.nodes[ID + "new-actor"]["label"] == "New <actor>" and G.nodes[ID + "new-actor"]["kind"] == "NGO"
+    assert G.nodes[ID + "lonely"]["label"] == "Lonely"
+    edges = sorted((u, v, d["type"], d["label"]) for u, v, d in G.edges(data=True))
+    assert edges == [(ID + "datakind", ID + "rockefeller", "Funding", "funded by"),
+                     (ID + "new-actor", ID + "datakind", "partnerOf", "partner of")]
+    assert G.graph["edge_types"]["Funding"]["color"] == "#2e7d32"  # the shortcut's type keeps its style
+    assert G.graph["edge_types"]["partnerOf"]["label"] == "partner of"
+    data = blocks(render_map(G, query="CONSTRUCT { ... }"))
+    assert len(data["nodes"]) == 4 and len(data["edges"]) == 2
+    assert data["meta"]["query"] == "CONSTRUCT { ... }"

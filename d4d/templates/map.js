@@ -368,6 +368,7 @@
     const style = typeStyle.get(edge.type);
     const body = [el("h2", { text: style ? style.label : edge.type })];
     body.push(el("p", { className: "d4d-sub" }, [nodeButton(edge.from), edge.arrows ? " → " : " — ", nodeButton(edge.to)]));
+    if (edge.text) body.push(el("p", { text: edge.text }));
     const facts = el("dl");
     const row = (term, value) => facts.append(el("dt", { text: term }), el("dd", { text: value }));
     if (edge.year !== null) row(edge.end_year !== null ? "Years" : "Year", edge.end_year !== null ? edge.year + "–" + edge.end_year : String(edge.year));
