@@ -1,0 +1,86 @@
+"""Bridge recommendations: computed gains, checked by adding the tie and measuring again."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from analyse_graphs import ecosystem, random_ecosystem
+from d4d.analyse import recommend_ties, sector_modularity
+
+
+def _islands() -> nx.MultiDiGraph:
+    # sector A: star around hub a0 (a1..a4); sector B: path b0-b1-b2; person p in B's star
+    edges = [("a0", f"a{i}") for i in range(1, 5)] + [("b0", "b1"), ("b1", "b2"), ("p", "b1")]
+    nodes = {**{f"a{i}": "A" for i in range(5)}, "b0": "B", "b1": "B", "b2": "B", "p": "none"}
+    return ecosystem(nodes, [(u, v, {}) for u, v in edges])
+
+
+def _efficiency(G: nx.MultiDiGraph, extra: tuple[str, str] | None = None) -> float:
+    simple = nx.Graph(G.to_undirected())
+    if extra:
+        simple.add_edge(*extra)
+    return nx.global_efficiency(simple)
+
+
+@pytest.mark.parametrize("backend", ["networkx", "igraph"])
+def test_best_tie_joins_the_hubs_of_the_two_islands(backend: str) -> None:
+    G = _islands()
+    recs = recommend_ties(G, count=3, backend=backend)  # type: ignore[arg-type]
+    best = recs[0]
+    assert {best["source"], best["target"]} == {"a0", "b1"}
+    assert best["distance_before"] is None
+    # 5 actors of A times 4 of B (with p) get a path for the first time
+    assert best["pairs_connected"] == 20 and best["paths_shortened"] == 0
+    assert best["efficiency_before"] == pytest.approx(_efficiency(G))
+    assert best["efficiency_after"] == pytest.approx(_efficiency(G, ("a0", "b1")))
+    for rec in recs:
+        assert rec["efficiency_after"] == pytest.approx(
+            _efficiency(G, (rec["source"], rec["target"])))
+        assert "p" not in (rec["source"], rec["target"])  # people are not proposed
+        assert {rec["source_sector"], rec["target_sector"]} == {"A", "B"}
+    gains = [r["efficiency_gain"] for r in recs]
+    assert gains == sorted(gains, reverse=True)
+
+
+def test_modularity_change_and_reason_are_computed() -> None:
+    G = _islands()
+    best = recommend_ties(G, count=1)[0]
+    H = G.copy()
+    H.add_edge(best["source"], best["target"], key="new", type="Partnership", directed=False)
+    assert best["modularity_change"] == pytest.approx(sector_modularity(H) - sector_modularity(G))
+    reason = best["reason"]
+    assert "Sector A" in reason and "Sector B" in reason
+    assert "A0" in reason and "B1" in reason
+    assert "not connected at all" in reason
+    assert "give 20 pairs of actors a path for the first time" in reason
+    assert f"{best['efficiency_before']:.4f}" in reason and f"{best['efficiency_after']:.4f}" in reason
+
+
+def test_no_recommendation_within_a_sector_or_for_tied_pairs() -> None:
+    G = ecosystem({"a": "A", "b": "A", "c": "B"}, [("a", "c", {}), ("b", "c", {})])
+    recs = recommend_ties(G)
+    assert recs == []  # a-b is within A; a-c and b-c are tied already
+
+
+def test_paths_shortened_counts_pairs_brought_closer() -> None:
+    # path a0 - a1 - a2 - b0 - b1: a new tie a0-b1 closes a cycle of 5
+    G = ecosystem({"a0": "A", "a1": "A", "a2": "A", "b0": "B", "b1": "B"},
+                  [("a0", "a1", {}), ("a1", "a2", {}), ("a2", "b0", {}), ("b0", "b1", {})])
+    recs = recommend_ties(G, per_sector=3)
+    chosen = next(r for r in recs if {r["source"], r["target"]} == {"a0", "b1"})
+    # a0-b1 4 -> 1, a0-b0 3 -> 2, a1-b1 3 -> 2: three pairs shorter
+    assert chosen["paths_shortened"] == 3 and chosen["pairs_connected"] == 0
+    assert chosen["distance_before"] == 4
+    assert "shorten 3 paths" in chosen["reason"]
+
+
+def test_sampled_recommendations_estimate_the_gain() -> None:
+    G = random_ecosystem(300, 500, seed=9)
+    exact = {(r["source"], r["target"]): r for r in recommend_ties(G, count=5)}
+    sampled = recommend_ties(G, count=5, samples=200, seed=1)
+    assert not sampled[0]["exact"] and "Estimated from 200 sampled actors" in sampled[0]["reason"]
+    for rec in sampled:
+        key = (rec["source"], rec["target"])
+        if key in exact:
+            assert rec["efficiency_gain"] == pytest.approx(exact[key]["efficiency_gain"], rel=0.3)

@@ -1,0 +1,140 @@
+"""Sector structure on the hand-worked three-sector graph (tests/analyse_graphs.py).
+
+Ties: within A 3 (a1-a2 counted once although two relationships carry it), within B 1,
+A-B 2, B-C 1; 7 in all.  Sizes: A 3, B 2, C 1.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from analyse_graphs import ecosystem, random_ecosystem, three_sectors
+from d4d.analyse import (
+    Network,
+    conductance,
+    ei_index,
+    mixing_matrix,
+    sector_assortativity,
+    sector_modularity,
+    sector_partition,
+)
+from d4d.analyse.sectors import ei_overall
+
+
+def test_mixing_matrix_counts_ties_and_relationships() -> None:
+    mixing = mixing_matrix(three_sectors())
+    assert mixing["sectors"] == ["A", "B", "C"]
+    assert mixing["actors"] == [3, 2, 1]
+    assert mixing["ties"] == [[3, 2, 0], [2, 1, 1], [0, 1, 0]]
+    # a1-a2 is two relationships
+    assert mixing["relationships"] == [[4, 2, 0], [2, 1, 1], [0, 1, 0]]
+    # density: A-A 3 of 3 pairs, A-B 2 of 6, B-C 1 of 2, C-C no pair possible
+    assert mixing["density"][0][0] == 1.0
+    assert mixing["density"][0][1] == pytest.approx(2 / 6)
+    assert mixing["density"][1][2] == pytest.approx(1 / 2)
+    assert mixing["density"][2][2] is None
+
+
+def test_ei_index_by_hand() -> None:
+    ei = ei_index(three_sectors())
+    # E = 3 (a1-b1, a3-b2, b2-c1), I = 4: (3 - 4) / 7
+    assert (ei["external"], ei["internal"]) == (3, 4)
+    assert ei["value"] == pytest.approx(-1 / 7)
+    # possible pairs: 15, within 3 + 1 + 0 = 4, across 11: (11 - 4) / 15
+    assert ei["expected"] == pytest.approx(7 / 15)
+    # A: EL 2, IL 3 -> -1/5; B: EL 3, IL 1 -> 1/2; C: EL 1, IL 0 -> 1
+    assert ei["by_sector"]["A"]["value"] == pytest.approx(-0.2)
+    assert ei["by_sector"]["B"]["value"] == pytest.approx(0.5)
+    assert ei["by_sector"]["C"]["value"] == 1.0
+    # expected: A 9 across vs 3 within -> 0.5; B 8 vs 1 -> 7/9; C 5 vs 0 -> 1
+    assert ei["by_sector"]["A"]["expected"] == pytest.approx(0.5)
+    assert ei["by_sector"]["B"]["expected"] == pytest.approx(7 / 9)
+    # actors: a1 has 2 internal and 1 external tie; b2 1 internal, 2 external
+    assert ei["by_actor"]["a1"] == pytest.approx(-1 / 3)
+    assert ei["by_actor"]["b2"] == pytest.approx(1 / 3)
+    assert ei["by_actor"]["c1"] == 1.0
+    assert ei_overall(three_sectors()) == (ei["value"], ei["expected"])
+
+
+def test_krackhardt_extremes() -> None:
+    # all ties inside groups -> -1; all across -> +1 (Krackhardt & Stern's bounds)
+    inside = ecosystem({"a": "A", "b": "A", "c": "B", "d": "B"}, [("a", "b", {}), ("c", "d", {})])
+    across = ecosystem({"a": "A", "b": "A", "c": "B", "d": "B"}, [("a", "c", {}), ("b", "d", {})])
+    assert ei_index(inside)["value"] == -1.0
+    assert ei_index(across)["value"] == 1.0
+    assert ei_index(ecosystem({"a": "A"}))["value"] is None
+
+
+def _with_person() -> nx.MultiDiGraph:
+    G = three_sectors()
+    G.add_node("p", label="P", kind="Person", actor_type="Person", sectors=[], sector="none")
+    for org in ("b1", "a2", "a3"):
+        G.add_edge("p", org, key=f"m-{org}", type="Membership", directed=True, year=None)
+    return G
+
+
+def test_people_inherit_the_sector_most_of_their_relationships_lead_to() -> None:
+    G = _with_person()
+    # p is a member of a2 and a3 (A) and of b1 (B): A wins two to one
+    assert sector_partition(G)["p"] == "A"
+    ei = ei_index(G)
+    # p adds two internal ties (p-a2, p-a3) and one external (p-b1): (4 - 6) / 10
+    assert (ei["external"], ei["internal"]) == (4, 6)
+    assert ei["value"] == pytest.approx(-0.2)
+
+
+def test_people_can_be_excluded() -> None:
+    G = _with_person()
+    assert sector_partition(G, unassigned="exclude")["p"] is None
+    ei = ei_index(G, unassigned="exclude")
+    assert ei["value"] == pytest.approx(-1 / 7)
+    assert ei["by_actor"]["p"] is None
+    assert mixing_matrix(G, unassigned="exclude")["excluded_actors"] == 1
+
+
+def test_inheritance_tie_goes_to_the_alphabetically_first_sector_and_loners_stay_out() -> None:
+    G = ecosystem({"p": "none", "q": "none", "x": "B", "y": "A"},
+                  [("p", "x", {}), ("p", "y", {})])
+    groups = sector_partition(G)
+    assert groups["p"] == "A"  # one relationship each: A before B
+    assert groups["q"] is None  # no related actor with a sector
+
+
+def test_assortativity_by_hand_and_against_igraph() -> None:
+    # tie ends: e = [[6, 2, 0], [2, 2, 1], [0, 1, 0]] / 14; trace 8/14; a = [8, 5, 1] / 14
+    # r = (8/14 - 90/196) / (1 - 90/196) = 22/106
+    assert sector_assortativity(three_sectors()) == pytest.approx(22 / 106)
+    G = random_ecosystem(60, 150, seed=4, people=0.0)
+    net = Network(G)
+    g = net.igraph
+    expected = g.assortativity_nominal(net.group_code.tolist(), directed=False)
+    assert sector_assortativity(G) == pytest.approx(expected)
+
+
+def test_modularity_by_hand_and_against_networkx() -> None:
+    # m = 7; L = (3, 1, 0); degree sums (8, 5, 1): 4/7 - (64 + 25 + 1)/196 = 22/196
+    assert sector_modularity(three_sectors()) == pytest.approx(22 / 196)
+    G = random_ecosystem(60, 150, seed=5, people=0.0)
+    simple = nx.Graph(G.to_undirected())
+    simple.remove_edges_from(nx.selfloop_edges(simple))
+    parts = [{v for v in simple if G.nodes[v]["sector"] == s} for s in "ABC"]
+    assert sector_modularity(G) == pytest.approx(nx.community.modularity(simple, parts))
+
+
+def test_conductance_by_hand_and_against_networkx() -> None:
+    # A: cut 2, volumes 8 and 6 -> 2/6; B: cut 3, volumes 5 and 9 -> 3/5; C: cut 1, volume 1
+    values = conductance(three_sectors())
+    assert values == pytest.approx({"A": 1 / 3, "B": 3 / 5, "C": 1.0})
+    G = random_ecosystem(50, 120, seed=6, people=0.0)
+    simple = nx.Graph(G.to_undirected())
+    for s in "ABC":
+        members = {v for v in simple if G.nodes[v]["sector"] == s}
+        assert conductance(G)[s] == pytest.approx(nx.conductance(simple, members))
+
+
+def test_sector_order_follows_the_graph_declaration() -> None:
+    G = three_sectors()
+    G.graph["sectors"] = {"C": {}, "A": {}, "B": {}}
+    assert mixing_matrix(G)["sectors"] == ["C", "A", "B"]
+
