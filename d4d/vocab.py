@@ -152,6 +152,24 @@ class D4D(DefinedNamespace):
     url: URIRef
     valueFormat: URIRef
 
+    # fragmentation measures (ontology/metrics.ttl)
+    BrokerageRole: URIRef
+    MetricObservation: URIRef
+    NetworkAnalysis: URIRef
+    betweenness: URIRef
+    brokerageRole: URIRef
+    burtConstraint: URIRef
+    cutOff: URIRef
+    effectiveSize: URIRef
+    eiIndex: URIRef
+    expectedEiIndex: URIRef
+    globalEfficiency: URIRef
+    observedActor: URIRef
+    observedSector: URIRef
+    referenceYear: URIRef
+    sectorAssortativity: URIRef
+    sectorModularity: URIRef
+
 
 PREFIXES: dict[str, str] = {
     "d4d": str(D4D),
