@@ -277,3 +277,14 @@ def test_ego_map_opens_on_its_centre(browser: Any, maps: dict[str, Path]) -> Non
         assert opened.errors == []
     finally:
         opened.page.close()
+
+
+def test_physics_option_runs_cleanly(browser: Any, tmp_path: Path) -> None:
+    opened = open_map(browser, write_map(ecosystem(), tmp_path / "physics.html", physics=True))
+    try:
+        assert opened.counts() == (7, 7)
+        opened.page.locator('#d4d-types input[data-key="Funding"]').uncheck()
+        assert opened.counts() == (7, 4)
+        assert opened.errors == []
+    finally:
+        opened.page.close()

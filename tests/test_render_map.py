@@ -331,3 +331,10 @@ def test_graph_from_triples_draws_a_construct_result() -> None:
     data = blocks(render_map(G, query="CONSTRUCT { ... }"))
     assert len(data["nodes"]) == 4 and len(data["edges"]) == 2
     assert data["meta"]["query"] == "CONSTRUCT { ... }"
+
+
+def test_physics_is_off_unless_asked() -> None:
+    assert blocks(render_map(ecosystem()))["options"]["physics"]["enabled"] is False
+    options = blocks(render_map(ecosystem(), physics=True))["options"]
+    assert options["physics"]["enabled"] is True and options["physics"]["stabilization"]["enabled"] is True
+    assert options["layout"]["improvedLayout"] is False  # positions come from Python either way
