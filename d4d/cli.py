@@ -262,7 +262,7 @@ def push(endpoint: str, graph_iri: str | None, source: Path, chunk_size: int, re
 @click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("ontology"), show_default=True, help="Folder of the ontology.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("build/map.html"),
-              show_default=True, help="The HTML file to write.")
+              show_default=True, help="The HTML file to write (- for stdout).")
 @reports_errors
 def map_command(actor: str | None, depth: int, query_spec: str | None, params: tuple[str, ...],
                 size_by: str | None, group_by: str | None, max_nodes: int | None, physics: bool,
@@ -307,9 +307,16 @@ def map_command(actor: str | None, depth: int, query_spec: str | None, params: t
     if metrics_file is None and (find_store(store_dir).parent / "metrics.json").is_file():
         metrics_file = find_store(store_dir).parent / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file is not None else None
-    options = {"max_nodes": max_nodes} if max_nodes is not None else {}
-    path = write_map(G, out, title=title or heading, metrics=metrics, query=query_text, size_by=size_by,
-                     group_by=group_by, focus=focus, physics=physics, **options)
+    options: dict[str, Any] = {"title": title or heading, "metrics": metrics, "query": query_text,
+                               "size_by": size_by, "group_by": group_by, "focus": focus, "physics": physics}
+    if max_nodes is not None:
+        options["max_nodes"] = max_nodes
+    if str(out) == "-":
+        from d4d.maps import render_map
+
+        sys.stdout.write(render_map(G, **options))
+        return
+    path = write_map(G, out, **options)
     click.echo(f"wrote {path}: {G.number_of_nodes()} actors, {G.number_of_edges()} ties")
 
 

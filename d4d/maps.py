@@ -618,6 +618,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         "ego": G.graph.get("ego") if isinstance(G.graph.get("ego"), Mapping) else None,
     }
 
+    # cdn_resources only steers pyvis's own template; ours inlines vis-network itself.
     net = Network(height="100%", width="100%", directed=True, heading=title, cdn_resources="remote")
     net.set_template_dir(str(resources.files("d4d") / "templates") + os.sep, _TEMPLATE)
     net.nodes = vis_nodes

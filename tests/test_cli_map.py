@@ -68,6 +68,11 @@ def test_query_map_records_its_query(run, tmp_path: Path) -> None:  # type: igno
     assert meta["title"] == "Query: An actor's neighbourhood as RDF"
 
 
+def test_page_to_stdout(run) -> None:  # type: ignore[no-untyped-def]
+    code, output = run("--actor", "datakind", "-o", "-")
+    assert code == 0 and output.startswith("<!DOCTYPE html>") and output.rstrip().endswith("</html>")
+
+
 def test_errors_are_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, output = run("--query", "actors", "-o", str(tmp_path / "x.html"))
     assert code == 1 and output.strip() == "error: actors: a SELECT query has no graph to draw: use CONSTRUCT or DESCRIBE"

@@ -236,7 +236,7 @@ def test_same_input_same_bytes() -> None:
 
 def test_layout_is_deterministic_and_spreads_nodes() -> None:
     G = nx.MultiDiGraph(nx.karate_club_graph())
-    G.add_nodes_from(["lonely-1", "lonely-2"], )
+    G.add_nodes_from(["lonely-1", "lonely-2"])
     mapping = {n: f"n{n:02d}" if isinstance(n, int) else n for n in G}
     G = nx.relabel_nodes(G, mapping)
     positions = layout_positions(G)
