@@ -229,6 +229,10 @@ def test_overlays(opened: Opened) -> None:
     recommended = opened.js("d4dMap.edges.get('r0')")
     assert recommended["dashes"] and {recommended["from"], recommended["to"]} == {
         opened.node_id("Bill & Melinda Gates Foundation"), opened.node_id("DataKind")}
+    opened.js("(i) => d4dMap.select(i)", opened.node_id("DataKind"))
+    assert "Bill & Melinda Gates Foundation: Both fund <i>data</i> for development" in opened.panel_text()
+    assert opened.js("d4dMap.edges.get('r0').color.color") == "#8250df"  # the selection's own: not dimmed
+    opened.js("d4dMap.clearSelection()")
     page.locator('#d4d-overlays input[data-key="brokers"]').check()
     width = "(id) => d4dMap.nodes.get(id).borderWidth"
     assert opened.js(width, opened.node_id("UN Global Pulse")) == 5

@@ -249,10 +249,12 @@
     }
     for (const k of view.recommended) {
       const rec = META.recommendations[k];
+      const dim = focus && !(state.selected.type === "node" && (rec.from === state.selected.id || rec.to === state.selected.id));
+      const colour = dim ? DIM_EDGE : REC_EDGE;
       edgeRecords.push({
         id: "r" + k, from: rec.from, to: rec.to, arrows: "", dashes: [8, 6], width: 2.5,
         smooth: { enabled: true, type: "curvedCW", roundness: 0.25 },
-        color: { color: REC_EDGE, highlight: REC_EDGE, hover: REC_EDGE, opacity: 1 },
+        color: { color: colour, highlight: REC_EDGE, hover: REC_EDGE, opacity: 1 },
       });
     }
     syncSet(nodes, shown.nodes, nodeRecords);
@@ -354,6 +356,12 @@
       }
       if (incident[i].length > 300) list.append(el("li", { text: "… and " + (incident[i].length - 300) + " more" }));
       body.push(list);
+    }
+    const recommended = META.recommendations.filter((rec) => rec.from === i || rec.to === i);
+    if (recommended.length) {
+      body.push(el("h3", { text: "Recommended ties (" + recommended.length + ")" }));
+      body.push(el("ul", { className: "d4d-ties" }, recommended.map((rec) =>
+        el("li", {}, [nodeButton(rec.from === i ? rec.to : rec.from), rec.reason ? ": " + rec.reason : ""]))));
     }
     if (detail.facts.length) {
       body.push(el("h3", { text: "Facts and sources (" + detail.facts.length + ")" }));
