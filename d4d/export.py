@@ -1,0 +1,643 @@
+"""The export stage: the built graph (or a CONSTRUCT query's part of it) in the formats other tools read.
+
+RDF formats (from the store; blank nodes labelled from their content and statements sorted, so the
+same graph gives byte-identical files):
+
+========== ========================================================================================
+turtle     Turtle with the d4d prefixes (every graph's triples, merged)
+ntriples   N-Triples (merged)
+nquads     N-Quads, each statement in its named graph (graph/ontology, graph/facts, graph/inferred,
+           graph/source/<name>)
+trig       TriG, the named graphs as blocks
+jsonld     JSON-LD with a ``@context`` of the d4d prefixes (merged): one node object per subject
+rdfxml     RDF/XML (merged)
+========== ========================================================================================
+
+Network formats (the actors and relationships as :func:`d4d.network.project` gives them: node and edge
+attributes of the network contract):
+
+========== ========================================================================================
+graphml    GraphML (Gephi, Cytoscape, igraph, networkx); lists and mappings as JSON text, whose
+           attribute names the graph attribute ``d4d_json`` lists; absent values are left out
+gexf       GEXF 1.2 (Gephi); as GraphML, and the edge attribute ``type`` is written ``relationship``
+           because GEXF reserves ``type`` for the edge's direction
+csv        CSV: a zip of ``nodes.csv``, ``edges.csv`` and ``graph.json`` (graph attributes and the
+           type of each column, so the tables read back exactly); with ``what="nodes"`` or
+           ``"edges"`` one plain table for a spreadsheet
+cytoscape  Cytoscape.js JSON (``elements.nodes``/``elements.edges``, as networkx's cytoscape_data)
+nodelink   networkx node-link JSON (``nodes``/``edges``)
+========== ========================================================================================
+
+:func:`read_network` reads every network format back into the same networkx multigraph.
+
+A CONSTRUCT query (a catalogue name, a file or text) narrows an export: the RDF formats write the
+triples it constructs; the network formats write the actors its triples mention and the relationships
+among them that its triples name, by their fact node or by their shortcut triple (``?a d4d:fundedBy
+?b``), with all their attributes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import pyoxigraph as ox
+from rdflib import Graph
+
+from d4d.errors import QueryError, StoreError
+from d4d.network import project
+from d4d.ontology import Ontology
+from d4d.vocab import GRAPH, PREFIXES
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG, "rdfxml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD,
+}
+NETWORK_FORMATS = ("graphml", "gexf", "csv", "cytoscape", "nodelink")
+FORMATS = tuple(RDF_FORMATS) + NETWORK_FORMATS
+"""Every format :func:`export` writes."""
+EXTENSIONS = {"turtle": ".ttl", "ntriples": ".nt", "nquads": ".nq", "trig": ".trig", "rdfxml": ".rdf",
+              "jsonld": ".jsonld", "graphml": ".graphml", "gexf": ".gexf", "csv": ".zip",
+              "cytoscape": ".cyjs", "nodelink": ".json"}
+
+ONTOLOGY_GRAPH = str(GRAPH["ontology"])
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+JSON_ATTRIBUTES = "d4d_json"
+"""Graph attribute of GraphML/GEXF exports: JSON {"node": [...], "edge": [...], "graph": [...]} of the
+attributes written as JSON text."""
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+# ---------------------------------------------------------------------------------------------------
+# Selecting what to export
+
+
+def _construct(store: ox.Store, query: str, params: Mapping[str, str] | None) -> list[ox.Triple]:
+    from d4d import sparql
+
+    parsed = sparql.resolve_query(query)
+    result = sparql.run_query(parsed, store=store, params=dict(params or {}), union_default_graph=True)
+    if result.triples is None:
+        raise QueryError(f"export needs a CONSTRUCT or DESCRIBE query; {parsed.name} is a {result.form}",
+                         record=parsed.name)
+    return list(result.triples)
+
+
+def statements(store: ox.Store, *, query: str | None = None, params: Mapping[str, str] | None = None) -> list[ox.Quad]:
+    """The statements to export: every quad of the store, or the triples a CONSTRUCT query builds
+    (in the default graph).
+
+    Raises
+    ------
+    QueryError
+        The query is unknown, malformed or not a CONSTRUCT/DESCRIBE query.
+    """
+    if query is None:
+        return list(store.quads_for_pattern(None, None, None, None))
+    return [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in _construct(store, query, params)]
+
+
+def ontology_from_store(store: ox.Store) -> Ontology:
+    """The ontology as the build stored it (graph ``graph/ontology``).
+
+    Raises
+    ------
+    StoreError
+        The store has no ontology graph (it was not written by ``d4d build``).
+    """
+    graph_name = ox.NamedNode(ONTOLOGY_GRAPH)
+    if not store.contains_named_graph(graph_name):
+        raise StoreError("the store has no ontology graph (graph/ontology): is it a d4d build?")
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph_name)
+    graph = Graph()
+    graph.parse(data=data.decode("utf-8") if isinstance(data, bytes) else "", format="nt")
+    return Ontology(graph=graph)
+
+
+def network(store: ox.Store, *, ontology: Ontology | None = None, query: str | None = None,
+            params: Mapping[str, str] | None = None, facts: bool = True) -> nx.MultiDiGraph:
+    """The network of the store (:func:`d4d.network.project`), or the part of it a CONSTRUCT query names.
+
+    Parameters
+    ----------
+    store:
+        The built store.
+    ontology:
+        The ontology; by default the one stored in the build.
+    query:
+        A CONSTRUCT query: keep the actors its triples mention and the relationships among them that
+        its triples name (by fact IRI, or by the relationship type's shortcut triple between the two).
+    facts:
+        Attach each node's facts with their quotes (see :func:`d4d.network.project`).
+
+    Raises
+    ------
+    QueryError, StoreError
+    """
+    ontology = ontology or ontology_from_store(store)
+    graph = project(store, ontology, facts=facts)
+    if query is None:
+        return graph
+    triples = _construct(store, query, params)
+    mentioned = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+    mentioned |= {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
+    links = {(t.subject.value, t.predicate.value, t.object.value) for t in triples
+             if isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.NamedNode)}
+    shortcuts = {name: str(e.shortcut) for name, e in ontology.edge_types.items() if e.shortcut is not None}
+    keep = nx.MultiDiGraph()
+    keep.graph.update(graph.graph)
+    keep.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n in mentioned)
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        if u not in keep or v not in keep:
+            continue
+        tie = shortcuts.get(data.get("type", ""))
+        # A shortcut points from the relationship's target to its source (fundedBy: recipient -> funder).
+        named = key in mentioned or (tie is not None and ((v, tie, u) in links or (u, tie, v) in links))
+        if named:
+            keep.add_edge(u, v, key=key, **data)
+    return keep
+
+
+# ---------------------------------------------------------------------------------------------------
+# RDF
+
+
+def _term_key(term: Any, labels: Mapping[str, str]) -> str:
+    if isinstance(term, ox.BlankNode):
+        return "_:" + labels.get(term.value, term.value)
+    if isinstance(term, ox.DefaultGraph):
+        return ""
+    return str(term)
+
+
+def blank_node_labels(quads: Sequence[ox.Quad], *, rounds: int = 8) -> dict[str, str]:
+    """Labels for the blank nodes of ``quads`` derived from their statements, so the same graph gets the
+    same labels whatever labels the store gave them.
+
+    Each blank node's label is refined from the statements it takes part in (with its neighbours'
+    labels) until the partition is stable (colour refinement). Blank nodes that no refinement tells
+    apart are symmetric in practice (a list's interchangeable cells); they are numbered in their order.
+    """
+    bnodes: set[str] = set()
+    touching: dict[str, list[tuple[int, ox.Quad]]] = defaultdict(list)
+    for quad in quads:
+        for position, term in ((0, quad.subject), (2, quad.object), (3, quad.graph_name)):
+            if isinstance(term, ox.BlankNode):
+                bnodes.add(term.value)
+                touching[term.value].append((position, quad))
+    if not bnodes:
+        return {}
+    colour = dict.fromkeys(bnodes, "")
+    distinct = 1
+    for _ in range(rounds):
+        new = {}
+        for node in bnodes:
+            parts = []
+            for position, quad in touching[node]:
+                parts.append(f"{position}|" + "|".join(
+                    "self" if isinstance(t, ox.BlankNode) and t.value == node
+                    else ("b:" + colour[t.value] if isinstance(t, ox.BlankNode) else str(t))
+                    for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)))
+            new[node] = hashlib.sha256("\n".join(sorted(parts)).encode("utf-8")).hexdigest()[:16]
+        colour = new
+        count = len(set(colour.values()))
+        if count == distinct:
+            break
+        distinct = count
+    labels: dict[str, str] = {}
+    seen: dict[str, int] = defaultdict(int)
+    for node in sorted(bnodes, key=lambda n: (colour[n], n)):
+        base = "b" + colour[node]
+        seen[base] += 1
+        labels[node] = base if seen[base] == 1 else f"{base}x{seen[base]}"
+    return labels
+
+
+def _relabel(quads: Sequence[ox.Quad], labels: Mapping[str, str]) -> list[ox.Quad]:
+    def fix(term: Any) -> Any:
+        return ox.BlankNode(labels[term.value]) if isinstance(term, ox.BlankNode) and term.value in labels else term
+    return [ox.Quad(fix(q.subject), q.predicate, fix(q.object), fix(q.graph_name)) for q in quads]
+
+
+def canonical(quads: Iterable[ox.Quad], *, dataset: bool) -> list[ox.Quad]:
+    """Quads with content-derived blank-node labels, duplicates removed, sorted (by graph, subject,
+    predicate, object). Without ``dataset`` every statement moves to the default graph (a merge)."""
+    items = list(quads)
+    if not dataset:
+        items = [ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in items]
+    labels = blank_node_labels(items)
+    items = _relabel(items, labels)
+    unique = {(_term_key(q.graph_name, {}), _term_key(q.subject, {}), str(q.predicate), _term_key(q.object, {})): q
+              for q in items}
+    return [unique[k] for k in sorted(unique)]
+
+
+def to_rdf(quads: Iterable[ox.Quad], format: str, *, prefixes: Mapping[str, str] | None = None) -> bytes:
+    """Serialise statements deterministically in an RDF format of :data:`RDF_FORMATS`.
+
+    Raises
+    ------
+    QueryError
+        Unknown format.
+    """
+    if format not in RDF_FORMATS:
+        raise QueryError(f"unknown RDF format {format!r} (known: {', '.join(RDF_FORMATS)})")
+    rdf_format = RDF_FORMATS[format]
+    prefixes = dict(PREFIXES if prefixes is None else prefixes)
+    items = canonical(quads, dataset=rdf_format.supports_datasets)
+    if format == "jsonld":
+        return to_jsonld([ox.Triple(q.subject, q.predicate, q.object) for q in items], prefixes)
+    if rdf_format.supports_datasets:
+        data = ox.serialize(items, format=rdf_format, prefixes=prefixes if format == "trig" else None)
+    else:
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in items]
+        data = ox.serialize(triples, format=rdf_format,
+                            prefixes=prefixes if format in ("turtle", "rdfxml") else None)
+    return data if isinstance(data, bytes) else b""
+
+
+def _compact(iri: str, prefixes: Mapping[str, str]) -> str:
+    best = ""
+    for namespace in prefixes.values():
+        if iri.startswith(namespace) and len(namespace) > len(best):
+            best = namespace
+    if not best:
+        return iri
+    local = iri[len(best):]
+    # A compact IRI must not be mistaken for an absolute IRI or a blank node, and its local part must
+    # not start with '//' (JSON-LD 1.1, 4.1.5).
+    if not local or local.startswith("//"):
+        return iri
+    prefix = next(p for p, ns in sorted(prefixes.items()) if ns == best)
+    return f"{prefix}:{local}"
+
+
+def to_jsonld(triples: Sequence[ox.Triple], prefixes: Mapping[str, str]) -> bytes:
+    """JSON-LD with ``@context`` = the prefixes; one node object per subject, values as value objects.
+
+    Written here rather than with rdflib so that it is fast on large graphs and byte-stable: subjects
+    and values come out in the sorted order of the statements.
+    """
+    nodes: dict[str, dict[str, Any]] = {}
+
+    def ident(term: Any) -> str:
+        return "_:" + term.value if isinstance(term, ox.BlankNode) else _compact(term.value, prefixes)
+
+    for triple in triples:
+        subject = ident(triple.subject)
+        node = nodes.setdefault(subject, {"@id": subject})
+        obj = triple.object
+        if triple.predicate.value == RDF_TYPE and isinstance(obj, (ox.NamedNode, ox.BlankNode)):
+            node.setdefault("@type", []).append(ident(obj))
+            continue
+        key = _compact(triple.predicate.value, prefixes)
+        if isinstance(obj, (ox.NamedNode, ox.BlankNode)):
+            value: dict[str, Any] = {"@id": ident(obj)}
+        elif isinstance(obj, ox.Literal):
+            value = {"@value": obj.value}
+            if obj.language:
+                value["@language"] = obj.language
+            elif obj.datatype.value != XSD_STRING:
+                value["@type"] = _compact(obj.datatype.value, prefixes)
+        else:  # a quoted triple (RDF-star) has no JSON-LD 1.1 form
+            raise QueryError("RDF-star statements cannot be written as JSON-LD")
+        node.setdefault(key, []).append(value)
+    document = {"@context": dict(sorted(prefixes.items())), "@graph": list(nodes.values())}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Network formats
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (str, bool, int, float))
+
+
+def _json_attributes(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
+    node = sorted({k for _, d in graph.nodes(data=True) for k, v in d.items() if v is not None and not _plain(v)})
+    edge = sorted({k for _, _, d in graph.edges(data=True) for k, v in d.items() if v is not None and not _plain(v)})
+    graph_keys = sorted(k for k, v in graph.graph.items() if v is not None and not _plain(v))
+    return {"node": node, "edge": edge, "graph": graph_keys}
+
+
+def _flat(graph: nx.MultiDiGraph, *, rename_type: bool = False) -> nx.MultiDiGraph:
+    """A copy with None values left out and lists/dicts as JSON text (GraphML and GEXF hold scalars)."""
+    encoded = _json_attributes(graph)
+
+    def encode(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: (v if _plain(v) else json.dumps(v, ensure_ascii=False, sort_keys=True))
+                for k, v in data.items() if v is not None}
+
+    flat = nx.MultiDiGraph()
+    flat.graph.update(encode(graph.graph))
+    flat.graph[JSON_ATTRIBUTES] = json.dumps(encoded, sort_keys=True)
+    for node, data in graph.nodes(data=True):
+        flat.add_node(node, **encode(data))
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        attrs = encode(data)
+        if rename_type and "type" in attrs:
+            attrs["relationship"] = attrs.pop("type")
+        flat.add_edge(u, v, key=key, **attrs)
+    return flat
+
+
+def to_graphml(graph: nx.MultiDiGraph) -> bytes:
+    """GraphML (``key`` of an edge as its id)."""
+    out = io.BytesIO()
+    nx.write_graphml(_flat(graph), out, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    return out.getvalue()
+
+
+def to_gexf(graph: nx.MultiDiGraph) -> bytes:
+    """GEXF 1.2 (edge ``type`` written as ``relationship``; the edge id is its key)."""
+    flat = _flat(graph, rename_type=True)
+    for u, v, key, data in flat.edges(keys=True, data=True):
+        data["id"] = key
+    out = io.BytesIO()
+    nx.write_gexf(flat, out, encoding="utf-8", prettyprint=True)
+    return out.getvalue()
+
+
+def to_cytoscape(graph: nx.MultiDiGraph) -> bytes:
+    """Cytoscape.js JSON; node ``name`` is its label; each edge gets a unique ``id``."""
+    data = nx.cytoscape_data(graph, name="label")
+    keys: dict[Any, int] = defaultdict(int)
+    for edge in data["elements"]["edges"]:
+        keys[edge["data"]["key"]] += 1
+    for edge in data["elements"]["edges"]:
+        d = edge["data"]
+        d["id"] = d["key"] if keys[d["key"]] == 1 else f"{d['key']}|{d['source']}|{d['target']}"
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+
+def to_node_link(graph: nx.MultiDiGraph) -> bytes:
+    """networkx node-link JSON (``edges`` key)."""
+    data = nx.node_link_data(graph, edges="edges")
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+
+NODE_COLUMNS = ("label", "kind", "actor_type", "sector", "sectors", "founded", "description", "url",
+                "identifiers", "facts")
+EDGE_COLUMNS = ("type", "label", "fact", "directed", "amount", "currency", "year", "end_year", "weight",
+                "sources", "quote")
+
+
+def _column_type(values: Iterable[Any]) -> str:
+    """The type a CSV column is read back as: str, bool, int or float (with ``?``: empty is None), or
+    json for lists, mappings, mixed types, and text columns that hold both empty text and None."""
+    kinds = set()
+    nullable = empty = False
+    for value in values:
+        if value is None:
+            nullable = True
+        elif isinstance(value, bool):
+            kinds.add("bool")
+        elif isinstance(value, int):
+            kinds.add("int")
+        elif isinstance(value, float):
+            kinds.add("float")
+        elif isinstance(value, str):
+            kinds.add("str")
+            empty = empty or value == ""
+        else:
+            kinds.add("json")
+    if len(kinds) != 1 or "json" in kinds or (kinds == {"str"} and nullable and empty):
+        return "json" if kinds else "str?"
+    kind = kinds.pop()
+    return kind + ("?" if nullable else "")
+
+
+def _cell(value: Any, kind: str) -> str:
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _uncell(text: str, kind: str) -> Any:
+    if kind == "json":
+        return json.loads(text)
+    nullable = kind.endswith("?")
+    kind = kind.rstrip("?")
+    if nullable and text == "":
+        return None
+    if kind == "bool":
+        return text == "true"
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    return text
+
+
+def _tables(graph: nx.MultiDiGraph) -> tuple[list[str], dict[str, str], list[list[str]], list[str], dict[str, str], list[list[str]]]:
+    node_keys = sorted({k for _, d in graph.nodes(data=True) for k in d}, key=lambda k: (
+        NODE_COLUMNS.index(k) if k in NODE_COLUMNS else len(NODE_COLUMNS), k))
+    edge_keys = sorted({k for _, _, d in graph.edges(data=True) for k in d}, key=lambda k: (
+        EDGE_COLUMNS.index(k) if k in EDGE_COLUMNS else len(EDGE_COLUMNS), k))
+    node_types = {k: _column_type(d.get(k) for _, d in graph.nodes(data=True)) for k in node_keys}
+    edge_types = {k: _column_type(d.get(k) for _, _, d in graph.edges(data=True)) for k in edge_keys}
+    node_header = ["id"] + node_keys
+    node_rows = [[str(n)] + [_cell(d.get(k), node_types[k]) for k in node_keys] for n, d in graph.nodes(data=True)]
+    edge_header = ["source", "target", "key"] + edge_keys
+    edge_rows = [[str(u), str(v), str(key)] + [_cell(d.get(k), edge_types[k]) for k in edge_keys]
+                 for u, v, key, d in graph.edges(keys=True, data=True)]
+    return node_header, node_types, node_rows, edge_header, edge_types, edge_rows
+
+
+def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def to_csv(graph: nx.MultiDiGraph, *, what: str | None = None) -> bytes:
+    """CSV tables of the network.
+
+    Parameters
+    ----------
+    what:
+        ``None``: a zip of ``nodes.csv``, ``edges.csv`` and ``graph.json`` (the graph attributes and
+        each column's type: ``str``, ``int``, ``float``, ``bool``, with ``?`` when an empty cell is
+        None, or ``json``), which :func:`read_network` reads back exactly. ``"nodes"`` or ``"edges"``:
+        that table alone (lists and mappings as JSON text, empty cells for absent values).
+
+    Raises
+    ------
+    QueryError
+        ``what`` is not nodes or edges.
+    """
+    node_header, node_types, node_rows, edge_header, edge_types, edge_rows = _tables(graph)
+    if what == "nodes":
+        return _csv_bytes(node_header, node_rows)
+    if what == "edges":
+        return _csv_bytes(edge_header, edge_rows)
+    if what is not None:
+        raise QueryError(f"--what is nodes or edges, not {what!r}")
+    meta = {"graph": graph.graph, "node_columns": node_types, "edge_columns": edge_types,
+            "format": "d4d network CSV: nodes.csv (id + node attributes), edges.csv (source, target, key + edge "
+                      "attributes); column types: str, int, float, bool (? = empty cell is None), json"}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (("nodes.csv", _csv_bytes(node_header, node_rows)),
+                           ("edges.csv", _csv_bytes(edge_header, edge_rows)),
+                           ("graph.json", (json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=1) + "\n")
+                            .encode("utf-8"))):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))   # fixed time: same bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return out.getvalue()
+
+
+def to_network_format(graph: nx.MultiDiGraph, format: str, *, what: str | None = None) -> bytes:
+    """Serialise a network in one of :data:`NETWORK_FORMATS`.
+
+    Raises
+    ------
+    QueryError
+        Unknown format, or ``what`` with a format other than csv.
+    """
+    if what is not None and format != "csv":
+        raise QueryError("--what (nodes or edges) applies to the csv format only")
+    if format == "graphml":
+        return to_graphml(graph)
+    if format == "gexf":
+        return to_gexf(graph)
+    if format == "csv":
+        return to_csv(graph, what=what)
+    if format == "cytoscape":
+        return to_cytoscape(graph)
+    if format == "nodelink":
+        return to_node_link(graph)
+    raise QueryError(f"unknown network format {format!r} (known: {', '.join(NETWORK_FORMATS)})")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading networks back
+
+
+def _decode(graph: nx.MultiDiGraph, *, renamed_type: bool = False) -> nx.MultiDiGraph:
+    encoded = json.loads(graph.graph.pop(JSON_ATTRIBUTES, "{}") or "{}")
+    out = nx.MultiDiGraph()
+    out.graph.update({k: (json.loads(v) if k in encoded.get("graph", []) else v) for k, v in graph.graph.items()})
+    for node, data in graph.nodes(data=True):
+        out.add_node(node, **{k: (json.loads(v) if k in encoded.get("node", []) else v) for k, v in data.items()})
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        attrs = {k: (json.loads(val) if k in encoded.get("edge", []) else val) for k, val in data.items()}
+        if renamed_type and "relationship" in attrs:
+            attrs["type"] = attrs.pop("relationship")
+        out.add_edge(u, v, key=key, **attrs)
+    return out
+
+
+def read_network(data: bytes, format: str) -> nx.MultiDiGraph:
+    """Read a network export back into a networkx multigraph with the exported attributes.
+
+    Raises
+    ------
+    QueryError
+        Unknown format.
+    """
+    if format == "graphml":
+        graph = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
+        return _decode(nx.MultiDiGraph(graph))
+    if format == "gexf":
+        graph = nx.read_gexf(io.BytesIO(data))
+        cleaned = nx.MultiDiGraph()
+        cleaned.graph.update({k: v for k, v in graph.graph.items() if k != "mode"})
+        for node, attrs in graph.nodes(data=True):
+            cleaned.add_node(node, **attrs)
+        for u, v, key, attrs in graph.edges(keys=True, data=True):
+            attrs = dict(attrs)
+            attrs.pop("id", None)
+            attrs.pop("key", None)
+            cleaned.add_edge(u, v, key=key, **attrs)
+        return _decode(cleaned, renamed_type=True)
+    if format == "nodelink":
+        return nx.MultiDiGraph(nx.node_link_graph(json.loads(data), edges="edges"))
+    if format == "cytoscape":
+        graph = nx.cytoscape_graph(json.loads(data), name="label")
+        out = nx.MultiDiGraph()
+        out.graph.update(graph.graph)
+        for node, attrs in graph.nodes(data=True):
+            out.add_node(node, **{k: v for k, v in attrs.items() if k not in ("id", "value", "name")})
+        for u, v, key, attrs in graph.edges(keys=True, data=True):
+            out.add_edge(u, v, key=key, **{k: val for k, val in attrs.items()
+                                           if k not in ("id", "source", "target", "key")})
+        return out
+    if format == "csv":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            meta = json.loads(archive.read("graph.json"))
+            nodes = list(csv.reader(io.StringIO(archive.read("nodes.csv").decode("utf-8"))))
+            edges = list(csv.reader(io.StringIO(archive.read("edges.csv").decode("utf-8"))))
+        out = nx.MultiDiGraph()
+        out.graph.update(meta["graph"])
+        header = nodes[0]
+        for row in nodes[1:]:
+            out.add_node(row[0], **{k: _uncell(c, meta["node_columns"][k]) for k, c in zip(header[1:], row[1:])})
+        header = edges[0]
+        for row in edges[1:]:
+            out.add_edge(row[0], row[1], key=row[2],
+                         **{k: _uncell(c, meta["edge_columns"][k]) for k, c in zip(header[3:], row[3:])})
+        return out
+    raise QueryError(f"unknown network format {format!r} (known: {', '.join(NETWORK_FORMATS)})")
+
+
+# ---------------------------------------------------------------------------------------------------
+# One call for the command line
+
+
+def export(store: ox.Store, format: str, *, query: str | None = None, params: Mapping[str, str] | None = None,
+           ontology: Ontology | None = None, what: str | None = None) -> bytes:
+    """The whole graph of ``store`` (or what a CONSTRUCT query selects) in ``format``.
+
+    Parameters
+    ----------
+    store:
+        The built store (``d4d.store.open_store("build")``).
+    format:
+        One of :data:`FORMATS`.
+    query:
+        A catalogue query name, a ``.rq`` file or query text (a CONSTRUCT or DESCRIBE query).
+    params:
+        Values of the query's parameters, as text.
+    ontology:
+        For network formats; by default the ontology stored in the build.
+    what:
+        For csv: ``nodes`` or ``edges`` alone (see :func:`to_csv`).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    QueryError
+        Unknown format, a bad query or parameter.
+    StoreError
+        A network format on a store without the ontology.
+    """
+    if format in RDF_FORMATS:
+        if what is not None:
+            raise QueryError("--what (nodes or edges) applies to the csv format only")
+        return to_rdf(statements(store, query=query, params=params), format)
+    if format in NETWORK_FORMATS:
+        return to_network_format(network(store, ontology=ontology, query=query, params=params), format, what=what)
+    raise QueryError(f"unknown export format {format!r} (known: {', '.join(FORMATS)})")
