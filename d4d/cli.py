@@ -320,5 +320,161 @@ def map_command(actor: str | None, depth: int, query_spec: str | None, params: t
     click.echo(f"wrote {path}: {G.number_of_nodes()} actors, {G.number_of_edges()} ties")
 
 
+def _key_values(items: tuple[str, ...], option: str) -> dict[str, str]:
+    from d4d.errors import SourceError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SourceError(f"{option} {item!r}: write NAME=VALUE")
+        out[key] = value
+    return out
+
+
+def _print_import_report(report: Any, *, problems: int = 10) -> None:
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
+    click.echo(f"imported {report.source} ({report.kind}) into <{report.graph}>: {counts}; "
+               f"{report.quads} statements in {report.seconds:.1f}s; "
+               f"{report.problem_count} records skipped, {report.warning_count} read leniently")
+    for problem in report.problems[:problems]:
+        click.echo(f"  skipped {problem}", err=True)
+    if report.problem_count > problems:
+        click.echo(f"  ... {report.problem_count - problems} more skipped (--json lists them)", err=True)
+    for reason, n in report.warning_counts.most_common(8):
+        click.echo(f"  {n} × {reason}", err=True)
+
+
+@main.command("import")
+@click.argument("kind", required=False)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--name", help="Source name, a slug: its graph is graph/source/NAME (default: KIND).")
+@click.option("--declared", multiple=True, metavar="NAME", help="Import this source of imports.yaml (repeatable).")
+@click.option("--all-declared", is_flag=True, help="Import every source of imports.yaml.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Importer option (repeatable): schema=FILE (360giving), mapping=FILE (spreadsheet), title=...")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder (imports.yaml, graph/crosswalk.csv, the curated facts).")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="The built store to import into.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the imported graphs to this file instead (.nq .trig .ttl .nt .jsonld .rdf; - for N-Quads "
+                   "on stdout).")
+@click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read.")
+@click.option("--no-reason", is_flag=True, help="Do not re-run the rules over the store after importing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import reports as JSON.")
+@reports_errors
+def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declared: tuple[str, ...],
+            all_declared: bool, options: tuple[str, ...], project: Path, store_dir: Path, output: Path | None,
+            strict: bool, no_reason: bool, as_json: bool) -> None:
+    """Import open data: KIND (iati, 360giving, compass, spreadsheet) and FILES, or declared sources.
+
+    Each source replaces its own named graph. Without -o the sources go into the built store and the
+    rules run again so the inferred graph covers them.
+    """
+    import json
+
+    import pyoxigraph as ox
+
+    from d4d import imports
+
+    specs = imports.source_specs(project, kind=kind, paths=paths, name=name, declared=declared,
+                                 all_declared=all_declared, options=_key_values(options, "--option"))
+    if output is not None:
+        from d4d.export import to_rdf
+        from d4d.io import write_bytes_atomic
+
+        store = ox.Store()
+        reports = imports.import_sources(store, specs, project=project, strict=strict)
+        quads = [q for r in reports for q in store.quads_for_pattern(None, None, None, ox.NamedNode(r.graph))]
+        suffix = {".nq": "nquads", ".trig": "trig", ".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld",
+                  ".rdf": "rdfxml", ".xml": "rdfxml"}
+        data = to_rdf(quads, suffix.get(output.suffix.lower(), "nquads"))
+        if str(output) == "-":
+            sys.stdout.buffer.write(data)
+        else:
+            write_bytes_atomic(output, data)
+    else:
+        from d4d import reason
+        from d4d.ontology import load_ontology
+        from d4d.store import open_store
+
+        store = open_store(store_dir, read_only=False)
+        reports = imports.import_sources(store, specs, project=project, strict=strict)
+        if not no_reason:
+            store.remove_graph(ox.NamedNode(str(reason.INFERRED)))
+            reason.materialise(store, reason.all_rules(load_ontology(project / "ontology")))
+        store.flush()
+    for report in reports:
+        if as_json:
+            click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), err=output is not None
+                       and str(output) == "-")
+        else:
+            _print_import_report(report)
+
+
+@main.command()
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="The built store (or its build folder).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Leave out pairs with a lower score.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Show at most this many pairs (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print candidates and conflicts as JSON.")
+@reports_errors
+def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> None:
+    """List organisations that are likely one (with the evidence), and nodes whose names disagree.
+
+    Nothing is merged: confirm a pair in graph/crosswalk.csv and import again.
+    """
+    import json
+
+    from d4d.imports.identity import identity_conflicts, reconcile as find_candidates
+    from d4d.store import open_store
+
+    store = open_store(store_dir)
+    candidates = find_candidates(store, min_score=min_score)
+    conflicts = identity_conflicts(store)
+    shown = candidates[:limit] if limit else candidates
+    if as_json:
+        click.echo(json.dumps({"candidates": [c.as_dict() for c in shown],
+                               "conflicts": [c.as_dict() for c in conflicts]}, ensure_ascii=False, indent=1))
+        return
+    for c in shown:
+        click.echo(f"{c.score:.2f}  {c.a_label}  <{c.a}>\n      {c.b_label}  <{c.b}>\n      "
+                   + "; ".join(c.evidence))
+    click.echo(f"{len(candidates)} likely duplicates" + (f" ({len(shown)} shown)" if len(shown) < len(candidates) else ""))
+    for conflict in conflicts:
+        click.echo(f"names disagree on <{conflict.node}>: {' | '.join(conflict.names)}")
+
+
+@main.command()
+@click.option("-f", "--format", "fmt", required=True,
+              type=click.Choice(["turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml", "graphml", "gexf", "csv",
+                                 "cytoscape", "nodelink"]),
+              help="An RDF format (nquads and trig keep the named graphs) or a network format.")
+@click.option("--query", "query_spec", help="Export what this CONSTRUCT query selects (catalogue NAME, .rq FILE).")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable).")
+@click.option("--what", type=click.Choice(["nodes", "edges"]),
+              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("-"), show_default=True,
+              help="Output file (- for stdout).")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="The built store (or its build folder).")
+@reports_errors
+def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str | None, output: Path,
+           store_dir: Path) -> None:
+    """Export the built graph, or what a CONSTRUCT query selects, for other tools."""
+    from d4d.export import export as run_export
+    from d4d.io import write_bytes_atomic
+    from d4d.store import open_store
+
+    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what)
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        write_bytes_atomic(output, data)
+        click.echo(f"wrote {output} ({len(data)} bytes)", err=True)
+
+
 if __name__ == "__main__":
     main()
