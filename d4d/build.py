@@ -21,6 +21,7 @@ from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
 from d4d import reason
+from d4d.imports import ImportReport, import_declared, imported_sources
 from d4d.io import replace_path
 from d4d.load import Loaded, load
 from d4d.ontology import Ontology
@@ -33,6 +34,7 @@ OUTPUTS = ("ecosystem.ttl", "ecosystem.jsonld", "store")
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 FACTS_GRAPH = GRAPH["facts"]
+METRICS_GRAPH = GRAPH["metrics"]
 
 Progress = Callable[[str], None]
 
@@ -46,6 +48,8 @@ class Reasoned:
     inferred: Graph
     rules: reason.MaterialiseReport
     hermit_seconds: float | None
+    imports: list[ImportReport] = field(default_factory=list)
+    """The sources imported from ``imports.yaml`` (``build: true``), each in its graph of ``store``."""
 
 
 @dataclass
@@ -63,8 +67,12 @@ def _stage(progress: Progress | None, name: str) -> None:
         progress(name)
 
 
-def run_reasoning(loaded: Loaded, *, reasoner: bool = True, progress: Progress | None = None) -> Reasoned:
+def run_reasoning(loaded: Loaded, *, reasoner: bool = True, progress: Progress | None = None,
+                  project: str | Path | None = None) -> Reasoned:
     """Check consistency with HermiT (unless ``reasoner`` is False) and materialise the entailments.
+
+    With ``project``, the sources its ``imports.yaml`` marks ``build: true`` are imported into the
+    store (one named graph each) before the rules run, so the entailments cover them too.
 
     Raises
     ------
@@ -78,6 +86,7 @@ def run_reasoning(loaded: Loaded, *, reasoner: bool = True, progress: Progress |
     _stage(progress, "reason: materialising entailments")
     store = reason.store_of([loaded.ontology.graph, loaded.facts.graph],
                             names=[str(ONTOLOGY_GRAPH), str(FACTS_GRAPH)])
+    imports = import_declared(project, store, ontology=loaded.ontology, progress=progress) if project else []
     report = reason.materialise(store, reason.all_rules(loaded.ontology))
     clashes = reason.find_clashes(store, loaded.ontology)
     if clashes:
@@ -87,7 +96,7 @@ def run_reasoning(loaded: Loaded, *, reasoner: bool = True, progress: Progress |
         raise ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
                              path=origin.path if origin else None, record=origin.where() if origin else None)
     return Reasoned(loaded=loaded, store=store, inferred=reason.inferred_graph(store), rules=report,
-                    hermit_seconds=hermit_seconds)
+                    hermit_seconds=hermit_seconds, imports=imports)
 
 
 def ecosystem_graph(reasoned: Reasoned) -> Graph:
@@ -101,6 +110,8 @@ def ecosystem_graph(reasoned: Reasoned) -> Graph:
         graph.add(triple)
     for triple in sorted(reasoned.loaded.facts.graph):
         graph.add(triple)
+    for data, _ in imported_sources(reasoned.store, reasoned.imports):
+        graph.parse(data=data, format="nt")
     for triple in sorted(reasoned.inferred):
         if not isinstance(triple[0], BNode) and not isinstance(triple[2], BNode):
             graph.add(triple)
@@ -188,7 +199,7 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     _stage(progress, "validate: SHACL shapes")
     validate(loaded)
     lap("validate")
-    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress)
+    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress, project=project)
     lap("reason")
 
     out.mkdir(parents=True, exist_ok=True)
@@ -200,7 +211,9 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
         (staging / "ecosystem.jsonld").write_bytes(to_jsonld(graph))
         write_store(staging / "store", [(loaded.ontology.graph, str(ONTOLOGY_GRAPH)),
                                         (loaded.facts.graph, str(FACTS_GRAPH)),
-                                        (reasoned.inferred, str(reason.INFERRED))])
+                                        (reasoned.inferred, str(reason.INFERRED)),
+                                        *imported_sources(reasoned.store, reasoned.imports)],
+                    format="ntriples")
         lap("write")
         written = list(OUTPUTS)
         if extras:
@@ -219,8 +232,33 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
 
 
 def write_extras(reasoned: Reasoned, folder: Path, *, progress: Progress | None = None) -> list[str]:
-    """Analyse the network and render the map and report into ``folder``; return the file names."""
-    return []
+    """Analyse the network and render the map and report into ``folder``; return the file names.
+
+    Writes ``metrics.json`` (every measure, keys sorted), ``report.html`` and ``map.html``, and writes
+    the measures back into the store in ``folder`` as the named graph ``graph/metrics`` so they can be
+    queried in SPARQL. (They stay out of ``ecosystem.ttl``: an observation carries the date it was made,
+    which would make the file differ from day to day for the same input.)
+    """
+    from d4d.analyse import analyse
+    from d4d.analyse.rdf import metrics_graph
+    from d4d.maps import write_map
+    from d4d.network import project
+    from d4d.report import write_report
+    from d4d.store import load_into, open_store
+
+    _stage(progress, "analyse: network measures")
+    network = project(reasoned.store, reasoned.loaded.ontology)
+    metrics = analyse(network, seed=0)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    store = open_store(folder / "store", read_only=False)
+    load_into(store, metrics_graph(metrics), graph=str(METRICS_GRAPH))
+    store.flush()
+    del store
+    _stage(progress, "render: report and map")
+    write_report(metrics, folder / "report.html")
+    write_map(network, folder / "map.html", metrics=metrics)
+    return ["metrics.json", "report.html", "map.html"]
 
 
 def check(project: str | Path = ".", *, ontology_dir: str | Path | None = None, graph_dir: str | Path | None = None,
@@ -233,6 +271,6 @@ def check(project: str | Path = ".", *, ontology_dir: str | Path | None = None, 
     loaded = load(ontology_dir or project / "ontology", graph_dir or project / "graph")
     _stage(progress, "validate: SHACL shapes")
     validate(loaded)
-    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress)
+    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress, project=project)
     counts, relationships = count_facts(loaded, loaded.ontology)
     return {"counts": counts | {"inferred": len(reasoned.inferred)}, "relationships": relationships}
