@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from d4d.io import write_text_atomic
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _FALLBACK = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -432,22 +432,12 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
 
 
 def write_report(metrics: dict[str, Any], path: str | Path, **options: Any) -> Path:
-    """Write :func:`render_report` to ``path`` atomically (a temporary file in the same folder,
-    then a rename), so a failure never leaves a half-written page.  Returns the path.
+    """Write :func:`render_report` to ``path`` atomically (:func:`d4d.io.write_text_atomic`), so a
+    failure never leaves a half-written page.  Returns the path.
 
     Raises
     ------
     OSError
         If the folder cannot be written.
     """
-    target = Path(path)
-    text = render_report(metrics, **options)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text_atomic(path, render_report(metrics, **options))
