@@ -49,7 +49,6 @@ import math
 import os
 import random
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -64,6 +63,7 @@ from jinja2 import Environment
 from pyvis.network import Network
 
 from d4d.errors import D4DError
+from d4d.io import write_text_atomic
 
 __all__ = ["render_map", "write_map", "ego_graph", "graph_from_triples", "resolve_actor",
            "layout_positions", "MAX_NODES", "ID_NAMESPACE"]
@@ -644,16 +644,7 @@ def write_map(G: nx.MultiDiGraph, path: str | Path, **options: Any) -> Path:
     target = Path(path)
     html = render_map(G, **options)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                out.write(html)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_text_atomic(target, html)
     except OSError as error:
         raise D4DError(f"cannot write the map: {error.strerror or error}", path=target) from error
     return target
