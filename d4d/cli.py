@@ -476,5 +476,56 @@ def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str 
         click.echo(f"wrote {output} ({len(data)} bytes)", err=True)
 
 
+@main.command("analyse")
+@click.option("--year", type=int, help="Measure the network as it stood in this year.")
+@click.option("--by-year/--no-by-year", default=True, show_default=True,
+              help="Include the headline measures year by year (the report's series).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the samples and of community detection.")
+@click.option("--samples", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Actors sampled for betweenness and efficiency on networks above 1,000 actors.")
+@click.option("--people", type=click.Choice(["inherit", "exclude"]), default="inherit", show_default=True,
+              help="People (no sector) count in the sector most of their relationships lead to, or are left out.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"),
+              show_default=True, help="The built store (or its build folder).")
+@click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("ontology"), show_default=True, help="Folder of the ontology.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("build/metrics.json"),
+              show_default=True, help="The metrics JSON to write (- for stdout).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the HTML report here (e.g. build/report.html).")
+@click.option("--rdf", "rdf_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the measures as RDF observations (Turtle) here.")
+@reports_errors
+def analyse_command(year: int | None, by_year: bool, seed: int, samples: int, people: str, store_dir: Path,
+                    ontology_dir: Path, out: Path, report_path: Path | None, rdf_path: Path | None) -> None:
+    """Measure the ecosystem's fragmentation: sectors, brokers, critical actors, recommended ties."""
+    import json
+
+    from d4d.analyse import analyse
+    from d4d.analyse.rdf import metrics_graph
+    from d4d.io import write_bytes_atomic, write_text_atomic
+    from d4d.network import project
+    from d4d.ontology import load_ontology
+    from d4d.report import write_report
+    from d4d.store import open_store
+
+    G = project(open_store(store_dir), load_ontology(ontology_dir), facts=False)
+    metrics = analyse(G, year=year, seed=seed, samples=samples, unassigned=people,  # type: ignore[arg-type]
+                      by_year=by_year)
+    text = json.dumps(metrics, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    if str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+    if report_path is not None:
+        write_report(metrics, report_path)
+    if rdf_path is not None:
+        write_bytes_atomic(rdf_path, metrics_graph(metrics).serialize(format="turtle", encoding="utf-8"))
+    s = metrics["summary"]
+    ei = "n/a" if s["ei_index"] is None else f"{s['ei_index']:+.2f}"
+    click.echo(f"{s['actors']} actors, {s['ties']} ties, {s['weak_components']} components; E-I {ei}, "
+               f"efficiency {s['efficiency']:.3f}, {len(metrics['recommendations'])} recommended ties", err=True)
+
+
 if __name__ == "__main__":
     main()

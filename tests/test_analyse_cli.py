@@ -1,0 +1,45 @@
+"""``d4d analyse`` on the seed build: metrics JSON, report and RDF written, summary on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from rdflib import Graph
+
+from d4d.cli import main
+from d4d.vocab import D4D
+
+
+def test_analyse_writes_metrics_report_and_rdf(seed_build: Path, root: Path, tmp_path: Path) -> None:
+    out, report, rdf = tmp_path / "metrics.json", tmp_path / "report.html", tmp_path / "metrics.ttl"
+    result = CliRunner().invoke(main, ["analyse", "--store", str(seed_build), "--ontology",
+                                       str(root / "ontology"), "-o", str(out), "--report",
+                                       str(report), "--rdf", str(rdf)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text(encoding="utf-8"))
+    assert metrics["summary"]["actors"] > 10
+    assert f"{metrics['summary']['actors']} actors" in result.output
+    assert "Recommended ties across sectors" in report.read_text(encoding="utf-8")
+    g = Graph().parse(rdf)
+    assert len(list(g.subjects(D4D.eiIndex, None))) >= 1
+
+
+def test_analyse_json_to_stdout_and_help(seed_build: Path, root: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["analyse", "--store", str(seed_build), "--ontology",
+                                  str(root / "ontology"), "-o", "-", "--no-by-year",
+                                  "--people", "exclude"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["series"] is None and metrics["meta"]["unassigned"] == "exclude"
+    help_text = runner.invoke(main, ["analyse", "--help"]).output
+    assert "--year" in help_text and "--by-year" in help_text
+
+
+def test_analyse_without_a_store_is_one_line_error(tmp_path: Path, root: Path) -> None:
+    result = CliRunner().invoke(main, ["analyse", "--store", str(tmp_path / "none"), "--ontology",
+                                       str(root / "ontology"), "-o", str(tmp_path / "m.json")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error:")
