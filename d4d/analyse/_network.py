@@ -63,12 +63,14 @@ class Network:
     def __init__(self, G: nx.Graph, *, unassigned: Unassigned = "inherit") -> None:
         if unassigned not in ("inherit", "exclude"):
             raise ValueError(f"unassigned must be 'inherit' or 'exclude', not {unassigned!r}")
-        nodes = sorted(str(v) for v in G.nodes)
+        # node keys are IRIs (str); other keys are named by their str() form
+        entries = sorted(((str(v), attrs) for v, attrs in G.nodes(data=True)), key=lambda e: e[0])
+        nodes = [iri for iri, _ in entries]
+        if len(set(nodes)) != len(nodes):
+            raise ValueError("two nodes of the graph have the same name as text")
         index = {v: i for i, v in enumerate(nodes)}
-        data = G.nodes
         label, kind, actor_type, sector, founded = [], [], [], [], []
-        for iri in nodes:
-            attrs = data[iri]
+        for iri, attrs in entries:
             label.append(str(attrs.get("label") or iri))
             kind.append(str(attrs.get("kind") or ""))
             actor_type.append(str(attrs.get("actor_type") or ""))
