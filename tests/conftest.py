@@ -49,3 +49,20 @@ def project_copy(tmp_path: Path) -> Path:
     for name in ("ontology", "graph"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def covid_import(shared: Path):  # type: ignore[no-untyped-def]
+    """The covid IATI extract imported once per session: (in-memory store, import report).
+
+    Organisations resolve against the project's crosswalk and curated records, as in a build.
+    Treat it as read-only.
+    """
+    import pyoxigraph as ox
+
+    from d4d.imports import SourceSpec, import_source, resolver_for
+
+    store = ox.Store()
+    spec = SourceSpec("iati-covid", "iati", (shared / "data/hdx-scraper-iati-viz/covid/dportal.xml",))
+    report = import_source(store, spec, resolver=resolver_for(ROOT))
+    return store, report

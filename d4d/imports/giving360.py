@@ -220,7 +220,7 @@ def _validator(schema: Any) -> Any:
 
         def check(grant: Any) -> list[str]:
             errors = sorted(validator.iter_errors(_jsonable(grant)), key=lambda e: list(map(str, e.absolute_path)))
-            return [f"{'/'.join(map(str, e.absolute_path)) or 'grant'}: {e.message}" for e in errors]
+            return [f"{'/'.join(map(str, e.absolute_path)) or 'grant'}: {_short(e.message)}" for e in errors]
         return check
 
     rules = data_file("360giving.yaml")
@@ -238,6 +238,11 @@ def _validator(schema: Any) -> Any:
                     out.append(f"{key}: an organisation needs an id and a name")
         return out
     return check_required
+
+
+def _short(message: str, limit: int = 160) -> str:
+    """A validator message cut to a readable length (an enum error lists every currency)."""
+    return message if len(message) <= limit else message[:limit - 1] + "…"
 
 
 def _jsonable(value: Any) -> Any:

@@ -241,11 +241,12 @@ def _organisation(ctx: ImportContext, path: Path, document: ox.NamedNode, el: An
     mapping = codes["organisation_types"].get(type_code) if type_code else None
     if type_code and mapping is None:
         ctx.warn(path, where, f"unknown OrganisationType code {type_code!r}")
-    name = _first_name(el, lang)
-    clean = ctx.text(name, path=path, record=where) if name else None
+    names = [ctx.text(text, path=path, record=where) or "" for text, _ in _narratives(el, lang)]
+    clean = names[0] if names else None
     ref = el.get("ref")
+    # Names in other languages become alternate names (d4d:alternateName holds plain text).
     mention = OrgMention(ref=ref, name=clean, scope=scope, kind=mapping["kind"] if mapping else None,
-                         sectors=mapping["sectors"] if mapping else (),
+                         sectors=mapping["sectors"] if mapping else (), alternate_names=names[1:],
                          quote=f'{where}: ref {(ref or "").strip() or "(none)"} "{clean or ""}"')
     return ctx.organisation(mention, document, path=path, record=where)
 

@@ -284,20 +284,28 @@ def _relationship(ctx: ImportContext, path: Path, doc: ox.NamedNode, sheet: str 
     node = ox.NamedNode(f"{ID}sheet/{ctx.source}/{slug(kind)}/{key_segment(key) if key else number}")
     cls = ctx.ontology.record_types[kind]
     allowed = ctx.ontology.fields(cls)
+    _check_fields(ctx, spec["fields"], "relationships")
     triples: list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]] = []
+    # A column may stand for several fields, one per type (From: funder of a Funding, member of a
+    # Membership); a row uses the fields its type has.
+    used: set[str] = set()
     for field, columns in spec["fields"].items():
         if field not in allowed:
-            raise SourceError(f"'{field}' is not a field of {kind} (fields: {', '.join(allowed)})",
-                              path=ctx.options.get("mapping"), record="relationships")
+            continue
+        used |= {str(c) for c in (columns if isinstance(columns, list) else [columns])}
         values = _cells(row, columns, separator)
         try:
             triples += _values(ctx, node, allowed[field], values, actors)
         except ValueError as exc:
             ctx.problem(path, record, f"{field}: {exc}", kind="relationship")
             return
+    for field, columns in spec["fields"].items():
+        for column in columns if isinstance(columns, list) else [columns]:
+            if str(column) not in used and _cells(row, column, separator):
+                ctx.warn(path, record, f"column {column!r} ({field}) does not apply to a {kind}: ignored")
     edge = next((e for e in ctx.ontology.edge_types.values() if ctx.ontology.is_subclass(cls, e.iri)), None)
     if edge is not None:
-        ends = {str(p) for _, p, _ in triples}
+        ends = {p.value for _, p, _ in triples}
         missing = [str(x).rsplit("#", 1)[-1] for x in (edge.source, edge.target) if str(x) not in ends]
         if missing:
             ctx.problem(path, record, f"a {kind} needs {' and '.join(sorted(set(missing)))}", kind="relationship")
@@ -312,6 +320,15 @@ def _relationship(ctx: ImportContext, path: Path, doc: ox.NamedNode, sheet: str 
     ctx.add(node, RDFS_LABEL, ox.Literal(f"{ctx.ontology.label(cls)}: {' – '.join(names)}" if names
                                          else ctx.ontology.label(cls)))
     ctx.cite(node, doc, _quote(ctx, row, spec, record, f"{kind} {' – '.join(names)}"))
+
+
+def _check_fields(ctx: ImportContext, fields: dict[str, Any], table: str) -> None:
+    """Every mapped field must be a field of some record type of the ontology (a typo fails loudly)."""
+    known = {key for cls in ctx.ontology.record_types.values() for key in ctx.ontology.fields(cls)}
+    unknown = sorted(f for f in fields if f not in known)
+    if unknown:
+        raise SourceError(f"'{unknown[0]}' is not a field of any type of the ontology", path=ctx.options.get("mapping"),
+                          record=table)
 
 
 def _name(node: ox.NamedNode, actors: dict[str, tuple[ox.NamedNode, str]]) -> str | None:
@@ -358,11 +375,12 @@ def _reference(ctx: ImportContext, text: str, actors: dict[str, tuple[ox.NamedNo
     if curated in ctx.resolver.curated:
         return ox.NamedNode(curated)
     org_id = parse_org_id(text)
-    if org_id is not None:
+    # Only an org-id with a registered prefix: a mistyped key (no-such-actor) has the form of one too.
+    if org_id is not None and org_id.registered:
         resolution = ctx.resolver.resolve(org_id=org_id)
         if resolution is not None:
             return ox.NamedNode(resolution.iri)
-    raise ValueError(f"'{text}' is neither an actor of the sheet, a curated id nor an org-id")
+    raise ValueError(f"'{text}' is neither an actor of the sheet, a curated id nor a registered org-id")
 
 
 def _datatype_value(spec: Any, value: Any) -> ox.Literal:
