@@ -19,8 +19,9 @@ attributes of the network contract):
 ========== ========================================================================================
 graphml    GraphML (Gephi, Cytoscape, igraph, networkx); lists and mappings as JSON text, whose
            attribute names the graph attribute ``d4d_json`` lists; absent values are left out
-gexf       GEXF 1.2 (Gephi); as GraphML, and the edge attribute ``type`` is written ``relationship``
-           because GEXF reserves ``type`` for the edge's direction
+gexf       GEXF 1.2 (Gephi); JSON-valued attributes named ``<name> (json)``, the edge attribute
+           ``type`` written ``relationship`` (GEXF reserves ``type`` for the edge's direction); GEXF has
+           no graph attributes, so the legend (edge types, sectors, kinds) is left out
 csv        CSV: a zip of ``nodes.csv``, ``edges.csv`` and ``graph.json`` (graph attributes and the
            type of each column, so the tables read back exactly); with ``what="nodes"`` or
            ``"edges"`` one plain table for a spreadsheet
@@ -42,6 +43,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -330,12 +332,19 @@ def _json_attributes(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
     return {"node": node, "edge": edge, "graph": graph_keys}
 
 
-def _flat(graph: nx.MultiDiGraph, *, rename_type: bool = False) -> nx.MultiDiGraph:
-    """A copy with None values left out and lists/dicts as JSON text (GraphML and GEXF hold scalars)."""
+JSON_SUFFIX = " (json)"
+"""GEXF has no graph attributes to list the JSON-valued ones in: their names carry this suffix."""
+
+
+def _flat(graph: nx.MultiDiGraph, *, gexf: bool = False) -> nx.MultiDiGraph:
+    """A copy with None values left out and lists/dicts as JSON text (GraphML and GEXF hold scalars).
+    For GEXF, the JSON-valued attributes are named ``<name> (json)`` and the edge ``type`` is
+    ``relationship``."""
     encoded = _json_attributes(graph)
 
     def encode(data: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: (v if _plain(v) else json.dumps(v, ensure_ascii=False, sort_keys=True))
+        return {(k + JSON_SUFFIX if gexf and not _plain(v) else k):
+                (v if _plain(v) else json.dumps(v, ensure_ascii=False, sort_keys=True))
                 for k, v in data.items() if v is not None}
 
     flat = nx.MultiDiGraph()
@@ -345,7 +354,7 @@ def _flat(graph: nx.MultiDiGraph, *, rename_type: bool = False) -> nx.MultiDiGra
         flat.add_node(node, **encode(data))
     for u, v, key, data in graph.edges(keys=True, data=True):
         attrs = encode(data)
-        if rename_type and "type" in attrs:
+        if gexf and "type" in attrs:
             attrs["relationship"] = attrs.pop("type")
         flat.add_edge(u, v, key=key, **attrs)
     return flat
@@ -359,13 +368,17 @@ def to_graphml(graph: nx.MultiDiGraph) -> bytes:
 
 
 def to_gexf(graph: nx.MultiDiGraph) -> bytes:
-    """GEXF 1.2 (edge ``type`` written as ``relationship``; the edge id is its key)."""
-    flat = _flat(graph, rename_type=True)
+    """GEXF 1.2: edge ``type`` written as ``relationship``, JSON-valued attributes named ``<name> (json)``,
+    the edge id is its key. GEXF has no graph attributes: the edge types, sectors and kinds of the
+    network (labels, colours, shapes) are left out."""
+    flat = _flat(graph, gexf=True)
+    flat.graph.clear()
     for u, v, key, data in flat.edges(keys=True, data=True):
         data["id"] = key
     out = io.BytesIO()
     nx.write_gexf(flat, out, encoding="utf-8", prettyprint=True)
-    return out.getvalue()
+    # networkx stamps the day of writing; leave it out so the same graph gives the same bytes.
+    return re.sub(rb' lastmodifieddate="[0-9-]+"', b"", out.getvalue(), count=1)
 
 
 def to_cytoscape(graph: nx.MultiDiGraph) -> bytes:
@@ -533,16 +546,15 @@ def to_network_format(graph: nx.MultiDiGraph, format: str, *, what: str | None =
 # Reading networks back
 
 
-def _decode(graph: nx.MultiDiGraph, *, renamed_type: bool = False) -> nx.MultiDiGraph:
+def _decode(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     encoded = json.loads(graph.graph.pop(JSON_ATTRIBUTES, "{}") or "{}")
     out = nx.MultiDiGraph()
-    out.graph.update({k: (json.loads(v) if k in encoded.get("graph", []) else v) for k, v in graph.graph.items()})
+    out.graph.update({k: (json.loads(v) if k in encoded.get("graph", []) else v) for k, v in graph.graph.items()
+                      if k not in ("node_default", "edge_default")})
     for node, data in graph.nodes(data=True):
         out.add_node(node, **{k: (json.loads(v) if k in encoded.get("node", []) else v) for k, v in data.items()})
     for u, v, key, data in graph.edges(keys=True, data=True):
         attrs = {k: (json.loads(val) if k in encoded.get("edge", []) else val) for k, val in data.items()}
-        if renamed_type and "relationship" in attrs:
-            attrs["type"] = attrs.pop("relationship")
         out.add_edge(u, v, key=key, **attrs)
     return out
 
@@ -560,16 +572,20 @@ def read_network(data: bytes, format: str) -> nx.MultiDiGraph:
         return _decode(nx.MultiDiGraph(graph))
     if format == "gexf":
         graph = nx.read_gexf(io.BytesIO(data))
+        def unjson(data: Mapping[str, Any]) -> dict[str, Any]:
+            return {(k[:-len(JSON_SUFFIX)] if k.endswith(JSON_SUFFIX) else k):
+                    (json.loads(v) if k.endswith(JSON_SUFFIX) else v) for k, v in data.items()}
         cleaned = nx.MultiDiGraph()
-        cleaned.graph.update({k: v for k, v in graph.graph.items() if k != "mode"})
         for node, attrs in graph.nodes(data=True):
-            cleaned.add_node(node, **attrs)
+            cleaned.add_node(node, **unjson(attrs))
         for u, v, key, attrs in graph.edges(keys=True, data=True):
-            attrs = dict(attrs)
+            attrs = unjson(attrs)
             attrs.pop("id", None)
             attrs.pop("key", None)
+            if "relationship" in attrs:
+                attrs["type"] = attrs.pop("relationship")
             cleaned.add_edge(u, v, key=key, **attrs)
-        return _decode(cleaned, renamed_type=True)
+        return cleaned
     if format == "nodelink":
         return nx.MultiDiGraph(nx.node_link_graph(json.loads(data), edges="edges"))
     if format == "cytoscape":
