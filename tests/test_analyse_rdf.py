@@ -8,7 +8,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from rdflib import RDF, RDFS, Literal, URIRef
-from rdflib.namespace import PROV, XSD
+from rdflib.namespace import PROV
 
 from analyse_graphs import ecosystem, three_sectors
 from d4d.analyse import analyse
@@ -17,6 +17,7 @@ from d4d.ontology import load_ontology
 from d4d.vocab import D4D, ID, SCHEMA, SECTOR
 
 DAY = dt.date(2024, 5, 1)
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 
 
 def _graph() -> tuple[dict, object]:  # type: ignore[type-arg]
@@ -36,7 +37,7 @@ def test_network_ei_is_an_observation_with_date_and_method() -> None:
     assert len(rows) == 1
     obs, ei, date, method, run = rows[0]
     assert ei.toPython() == pytest.approx(-1 / 7)
-    assert date == Literal("2024-05-01", datatype=XSD.date)
+    assert date == Literal("2024-05-01", datatype=XSD_NS + "date")
     assert "Krackhardt" in str(method)
     assert run == URIRef(f"{ID}analysis/all")
     assert (run, RDF.type, D4D.NetworkAnalysis) in g  # type: ignore[operator]
@@ -78,7 +79,7 @@ def test_year_and_sampling_are_recorded() -> None:
     g = metrics_graph(metrics, when=DAY, actors=False)
     run = URIRef(f"{ID}analysis/2004")
     eff = URIRef(f"{run}/network/globalEfficiency")
-    assert g.value(eff, D4D.referenceYear) == Literal(2004, datatype=XSD.integer)  # type: ignore[attr-defined]
+    assert g.value(eff, D4D.referenceYear) == Literal(2004, datatype=XSD_NS + "integer")  # type: ignore[attr-defined]
     assert g.value(eff, SCHEMA.marginOfError) is not None  # type: ignore[attr-defined]
     assert "sampled source actors" in str(g.value(run, RDFS.comment))  # type: ignore[attr-defined]
     assert not list(g.subjects(D4D.observedActor, None))  # type: ignore[attr-defined]
