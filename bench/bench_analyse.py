@@ -157,7 +157,8 @@ def main() -> None:
         for name, seconds in sorted(fast["stages"].items(), key=lambda kv: -kv[1]):
             print(f"  {name}: {seconds:.1f}")
         if "betweenness" not in fast["stages"]:
-            print("  betweenness: in the forked worker, overlapped with the stages above")
+            print("  betweenness and global_efficiency: in the forked worker, overlapped with the "
+                  "stages above")
         if fast["samples"]:
             print(f"  sampled: {fast['samples']} sources, betweenness within "
                   f"+-{fast['betweenness_error']:.3f} per actor at 95 %; communities by "

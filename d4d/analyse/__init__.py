@@ -124,8 +124,9 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     confidence:
         Confidence level of the stated sampling error bounds.
     workers:
-        With 2 or more, and a network above ``exact_max_nodes`` actors, sampled betweenness
-        runs in a forked child process while the other measures run here (same result).
+        With 2 or more, and a network above ``exact_max_nodes`` actors, sampled betweenness and
+        global efficiency run in a forked child process while the other measures run here
+        (same result).
 
     Returns
     -------
@@ -188,17 +189,22 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     k = None if exact else samples
     used = net.resolve(backend)
     opts: dict[str, Any] = {"unassigned": unassigned}
+
+    def shortest_paths() -> tuple[dict[str, float], dict[str, Any]]:
+        # the two measures that run a breadth-first search from every (sampled) source
+        return (betweenness(net, samples=k, seed=seed, backend=backend),
+                global_efficiency(net, samples=k, seed=seed, backend=backend,
+                                  confidence=confidence))
+
     if not exact and workers > 1 and used == "igraph":
         net.igraph  # build it once, before the fork, for both processes
-        pending = Background(betweenness, net, samples=k, seed=seed, backend=backend)
+        pending = Background(shortest_paths)
     else:
         pending = None
 
     comps = component_summary(net, backend=backend, top=top)
     points = articulation_points(net, backend=backend)
     cut_ties = bridges(net, backend=backend)
-    efficiency = global_efficiency(net, samples=k, seed=seed, backend=backend,
-                                   confidence=confidence)
     membership = component_membership(net, backend=backend)
 
     mixing = mixing_matrix(net, **opts)
@@ -224,8 +230,7 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     cut, pairs = net.keyed(cut_list), net.keyed(pairs_list)
     ei_delta = ei_change(net, **opts)
 
-    btw = (pending.result() if pending is not None
-           else betweenness(net, samples=k, seed=seed, backend=backend))
+    btw, efficiency = pending.result() if pending is not None else shortest_paths()
     critical = removal_impact(net, top=resilience_top, samples=None if exact else resilience_samples,
                               seed=seed, backend=backend, betweenness=btw, **opts)
 
