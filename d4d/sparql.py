@@ -44,6 +44,7 @@ inside a sub-``SELECT``, which SPARQL evaluates on its own.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import re
 import urllib.error
@@ -144,7 +145,17 @@ class _Token:
     depth: int  # brace depth before this token
 
 
+@functools.lru_cache(maxsize=512)
+def _token_list(text: str) -> tuple[_Token, ...]:
+    """The tokens of a query, computed once per text (a catalogue query is lexed once per process)."""
+    return tuple(_lex(text))
+
+
 def _tokens(text: str) -> Iterator[_Token]:
+    return iter(_token_list(text))
+
+
+def _lex(text: str) -> Iterator[_Token]:
     depth = 0
     position = 0
     while position < len(text):
@@ -186,7 +197,7 @@ def query_form(text: str) -> str:
 def declared_prefixes(text: str) -> dict[str, str]:
     """The ``PREFIX`` declarations of a query: ``{"d4d": "https://w3id.org/d4d/ontology#"}``."""
     prefixes: dict[str, str] = {}
-    tokens = list(_tokens(text))
+    tokens = _token_list(text)
     for index, token in enumerate(tokens[:-2]):
         if token.kind == "word" and token.text.upper() == "PREFIX":
             name, iri = tokens[index + 1], tokens[index + 2]
@@ -203,7 +214,7 @@ def service_calls(text: str) -> list[str]:
     >>> service_calls('SELECT ?service { ?service a "SERVICE" } # SERVICE')
     []
     """
-    tokens = list(_tokens(text))
+    tokens = _token_list(text)
     targets = []
     for index, token in enumerate(tokens):
         if token.kind == "word" and token.text.upper() == "SERVICE":
@@ -219,7 +230,7 @@ def _where_group_start(text: str) -> int:
     form = query_form(text)
     if form == "UPDATE":
         raise QueryError("SPARQL Update cannot take parameters here; only queries run")
-    tokens = list(_tokens(text))
+    tokens = _token_list(text)
     seen_form = False
     skip_template = False
     for index, token in enumerate(tokens):
@@ -244,6 +255,7 @@ def _where_group_start(text: str) -> int:
 
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
                    "\f": "\\f"}
+_STRING_TABLE = str.maketrans(_STRING_ESCAPES)
 
 
 def term_to_sparql(term: Term) -> str:
@@ -260,7 +272,7 @@ def term_to_sparql(term: Term) -> str:
     if isinstance(term, ox.NamedNode):
         return f"<{term.value}>"  # NamedNode rejects <, >, ", {, }, |, ^, `, \ and spaces
     if isinstance(term, ox.Literal):
-        body = "".join(_STRING_ESCAPES.get(char, char) for char in term.value)
+        body = term.value.translate(_STRING_TABLE)
         if term.language:
             return f'"{body}"@{term.language}'
         if term.datatype.value == XSD + "string":
@@ -270,10 +282,16 @@ def term_to_sparql(term: Term) -> str:
 
 
 def bind(text: str, values: Mapping[str, Term]) -> str:
-    """Return the query with ``values`` bound through a ``VALUES`` block.
+    """Return the query with ``values`` bound through ``VALUES`` blocks.
 
-    The block is inserted, on the same line, right after the ``{`` opening the outermost WHERE
-    group, so line numbers of syntax errors stay those of the original text.
+    A block binding every value opens the outermost WHERE group, and every nested group that SPARQL
+    evaluates on its own (a ``UNION`` branch, a sub-``SELECT``'s WHERE, ``MINUS``, a plain ``{}``)
+    gets a block for the variables it uses. ``OPTIONAL`` and ``EXISTS`` groups, and the groups
+    inside them, get none: the engine evaluates them with the outer solution, the value included
+    (a block there would make pyoxigraph evaluate the group apart and join it afterwards). The variable is then the same constant
+    in every group, as if written there: what SPARQL's pre-binding proposal (SEP-0007) means, and
+    what lets the engine look the value up inside each group instead of joining it in at the end. Blocks are
+    inserted on the line of their ``{``, so line numbers of syntax errors stay those of the text.
 
     Parameters
     ----------
@@ -285,22 +303,92 @@ def bind(text: str, values: Mapping[str, Term]) -> str:
     Raises
     ------
     QueryError
-        A name is not a SPARQL variable name, a term cannot be bound, or the query has no WHERE
-        group.
+        A name is not a SPARQL variable name, a term cannot be bound, the query binds the variable
+        itself (``VALUES``), or the query has no WHERE group.
 
     >>> bind("SELECT ?n WHERE { ?x <http://e/name> ?n }", {"x": ox.NamedNode("http://e/a")})
     'SELECT ?n WHERE { VALUES (?x) { (<http://e/a>) } ?x <http://e/name> ?n }'
+    >>> bind("ASK { { ?x ?p ?o } UNION { ?o ?p ?x OPTIONAL { ?o ?q ?x } } }", {"x": ox.NamedNode("http://e/a")})
+    'ASK { VALUES (?x) { (<http://e/a>) } { VALUES (?x) { (<http://e/a>) } ?x ?p ?o } UNION { VALUES (?x) { (<http://e/a>) } ?o ?p ?x OPTIONAL { ?o ?q ?x } } }'
     """
+    return _bind(text, values)[0]
+
+
+def _values_block(names: list[str], values: Mapping[str, Term]) -> str:
+    return (" VALUES (" + " ".join(f"?{name}" for name in names) + ") { ("
+            + " ".join(term_to_sparql(values[name]) for name in names) + ") }")
+
+
+def _bind(text: str, values: Mapping[str, Term]) -> tuple[str, list[tuple[int, int]]]:
+    """The bound text and its insertions as (offset in ``text``, length)."""
     if not values:
-        return text
+        return text, []
     for name in values:
         if not _VARIABLE_NAME.fullmatch(name):
             raise QueryError(f"{name!r} is not a SPARQL variable name")
-    names = sorted(values)
-    block = (" VALUES (" + " ".join(f"?{name}" for name in names) + ") { ("
-             + " ".join(term_to_sparql(values[name]) for name in names) + ") }")
-    at = _where_group_start(text)
-    return text[:at] + block + text[at:]
+    outermost = _where_group_start(text)
+    tokens = _token_list(text)
+    # Classify every "{": a group graph pattern, a VALUES data block, a CONSTRUCT template or the
+    # wrapper of a sub-SELECT; collect the variables each group mentions directly.
+    stack: list[tuple[str, int]] = []  # (kind, offset after the brace)
+    parens: list[int] = []  # open parentheses in each open brace
+    mentioned: dict[int, set[str]] = {}
+    pending_values = False
+    for index, token in enumerate(tokens):
+        if token.kind == "word" and token.text.upper() == "VALUES":
+            pending_values = True
+        elif token.text in ("(", ")") and parens:
+            parens[-1] += 1 if token.text == "(" else -1
+        elif token.kind == "open":
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            previous = tokens[index - 1] if index else None
+            if pending_values:
+                kind = "data"
+                pending_values = False
+            elif previous is not None and previous.kind == "word" and previous.text.upper() == "CONSTRUCT":
+                kind = "template"
+            elif following is not None and following.kind == "word" and following.text.upper() == "SELECT":
+                kind = "subselect"
+            elif previous is not None and previous.kind == "word" and previous.text.upper() in ("OPTIONAL",
+                                                                                               "EXISTS"):
+                kind = "sees-outer"  # evaluated with the outer solution: its FILTERs see the value
+            else:
+                kind = "group"  # evaluated on its own: a UNION branch, a sub-SELECT's WHERE, MINUS, ...
+            if kind == "group" and any(outer == "sees-outer" for outer, _ in stack):
+                kind = "sees-outer"  # inside an OPTIONAL or EXISTS: evaluated with the outer solution too
+            stack.append((kind, token.start + 1))
+            parens.append(0)
+            if kind == "group":
+                mentioned.setdefault(token.start + 1, set())
+        elif token.kind == "close":
+            if stack:
+                stack.pop()
+                parens.pop()
+        elif token.kind == "var" and stack:
+            name = token.text[1:]
+            kind, at = stack[-1]
+            if name in values and kind == "data":
+                raise QueryError(f"the query binds ?{name} itself (VALUES); it cannot be a parameter")
+            # A group evaluated on its own needs the value wherever it uses the variable. An
+            # OPTIONAL or EXISTS group is evaluated with the outer solution, value included; a
+            # block there would only make the engine evaluate it apart and join afterwards.
+            if kind == "group":
+                mentioned[at].add(name)
+    insertions: dict[int, list[str]] = {outermost: sorted(values)}
+    for at, names in mentioned.items():
+        bound_here = sorted(names & set(values))
+        if bound_here and at != outermost:
+            insertions[at] = bound_here
+    pieces = []
+    offsets = []
+    last = 0
+    for at in sorted(insertions):
+        block = _values_block(insertions[at], values)
+        pieces += [text[last:at], block]
+        offsets.append((at, len(block)))
+        last = at
+    pieces.append(text[last:])
+    return "".join(pieces), offsets
 
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -414,7 +502,7 @@ def _strip_comments(text: str) -> str:
 
 def select_variables(text: str) -> tuple[str, ...] | None:
     """The projected variables of a SELECT query, in order, or ``None`` for ``SELECT *``."""
-    tokens = list(_tokens(text))
+    tokens = _token_list(text)
     start = next((i for i, t in enumerate(tokens) if t.kind == "word" and t.text.upper() == "SELECT"), None)
     if start is None:
         return ()
@@ -746,22 +834,38 @@ def serialize(result: Result, format: str, output: IO[bytes] | None = None) -> b
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")
 
 
-def _syntax_error(error: SyntaxError, original: str, bound: str, *, name: str) -> QueryError:
+def _syntax_error(error: SyntaxError, original: str, bound: str, insertions: list[tuple[int, int]], *,
+                  name: str) -> QueryError:
     message = str(error)
     match = _ERROR_AT.search(message)
     if match:
         line, column = int(match.group(1)), int(match.group(2))
-        inserted = len(bound) - len(original)
-        if inserted:
-            at = _where_group_start(original)
-            at_line = original.count("\n", 0, at) + 1
-            at_column = at - (original.rfind("\n", 0, at) + 1) + 1
-            if line == at_line and column > at_column + inserted:
-                column -= inserted
+        if insertions:
+            line, column = _original_position(original, bound, insertions, line, column)
         detail = _ERROR_AT.sub("", message).strip(" :")
-        return QueryError(f"syntax error at line {line}, column {column}: {detail}",
-                          record=name)
+        return QueryError(f"syntax error at line {line}, column {column}: {detail}", record=name)
     return QueryError(f"syntax error: {message}", record=name)
+
+
+def _original_position(original: str, bound: str, insertions: list[tuple[int, int]], line: int,
+                       column: int) -> tuple[int, int]:
+    """Map a (line, column) of the bound text back to the text the user wrote."""
+    offset = 0
+    for _ in range(line - 1):
+        offset = bound.index("\n", offset) + 1
+    offset += column - 1
+    shift = 0
+    for at, length in insertions:
+        start = at + shift
+        if offset >= start + length:
+            shift += length
+        elif offset >= start:
+            offset = start  # inside a VALUES block: point at its brace
+            break
+        else:
+            break
+    position = offset - shift
+    return original.count("\n", 0, position) + 1, position - (original.rfind("\n", 0, position) + 1) + 1
 
 
 def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
@@ -805,7 +909,7 @@ def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
         raise QueryError("this is a SPARQL Update; d4d only runs queries", record=parsed.name)
     values = resolve_params(parsed, params or {})
     values.update(bindings or {})
-    text = bind(parsed.text, values)
+    text, insertions = _bind(parsed.text, values)
     prefixes = declared_prefixes(parsed.text)
     if endpoint is not None:
         return _run_remote(endpoint, text, parsed, prefixes, timeout=timeout)
@@ -814,7 +918,7 @@ def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
     try:
         answer = store.query(text, use_default_graph_as_union=union_default_graph)
     except SyntaxError as error:
-        raise _syntax_error(error, parsed.text, text, name=parsed.name) from error
+        raise _syntax_error(error, parsed.text, text, insertions, name=parsed.name) from error
     except OSError as error:
         raise QueryError(f"the query failed: {error}", record=parsed.name) from error
     return _result(answer, parsed.form, prefixes)

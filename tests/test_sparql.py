@@ -389,10 +389,16 @@ def test_sector_bridges(seed_store: ox.Store, catalogue: dict[str, CatalogueQuer
     # Social Matrix (academia); covered by the MasterCard Center (philanthropy).
     assert sorted((r["actor"], r["viaA"], r["viaB"]) for r in rows) == [
         (D4DID + "data-pop-alliance", "3", "2"), (D4DID + "emmanuel-letouze", "3", "1")]
+    reverse = ask(seed_store, catalogue, "sector-bridges", sector_a="sector:philanthropy", sector_b="sector:academia")
+    assert sorted((r["actor"], r["viaA"], r["viaB"]) for r in reverse) == [
+        (D4DID + "data-pop-alliance", "2", "3"), (D4DID + "emmanuel-letouze", "1", "3")]
     everything = ask(seed_store, catalogue, "sector-bridges")
     assert all((r["sectorA"] or "") < (r["sectorB"] or "") for r in everything)
     assert {(r["actor"], r["sectorA"], r["sectorB"]) for r in rows} <= {
         (r["actor"], r["sectorA"], r["sectorB"]) for r in everything}
+    # Pentland: member and co-founder of Data-Pop (academia among its sectors), covered by WIRED (media)
+    pentland = {(r["sectorA"], r["sectorB"]) for r in everything if r["actor"] == D4DID + "alex-pentland"}
+    assert (SECTOR + "academia", SECTOR + "media") in pentland
 
 
 def test_sector_insiders(seed_store: ox.Store, catalogue: dict[str, CatalogueQuery]) -> None:
@@ -476,13 +482,16 @@ def test_standard_vocabularies_agree_with_d4d(seed_store: ox.Store, catalogue: d
 
 def test_lookup_neighbours_cofounders_sectors_timeline(seed_store: ox.Store,
                                                        catalogue: dict[str, CatalogueQuery]) -> None:
-    assert ids(ask(seed_store, catalogue, "actors"), "actor") == ["data-pop-alliance"]
-    harvard = ask(seed_store, catalogue, "actors", name="HARVARD")
+    assert len(ask(seed_store, catalogue, "actors")) == 26  # 19 organisations and 7 people
+    assert ids(ask(seed_store, catalogue, "actors", name="Data-Pop"), "actor") == ["data-pop-alliance"]
+    assert ids(ask(seed_store, catalogue, "actors", name="HHI"), "actor") == ["harvard-humanitarian-initiative"]
+    assert ask(seed_store, catalogue, "actors", name="data-pop") == []  # exact: case counts
+    harvard = ask(seed_store, catalogue, "actors", contains="HARVARD")
     assert len(harvard) == 4
-    units = ask(seed_store, catalogue, "actors", name="harvard", type="d4d:AcademicUnit")
+    units = ask(seed_store, catalogue, "actors", contains="harvard", type="d4d:AcademicUnit")
     assert sorted(ids(units, "actor")) == ["harvard-chan-school-of-public-health", "harvard-office-of-the-provost"]
     assert {r["kind"] for r in units} == {D4D + "AcademicUnit"}
-    odi = ask(seed_store, catalogue, "actors", name="Overseas")
+    odi = ask(seed_store, catalogue, "actors", contains="Overseas")
     assert [r["kind"] for r in odi] == [D4D + "ThinkTank"]  # the most specific kind
 
     hhi = ask(seed_store, catalogue, "neighbours", actor="d4did:harvard-humanitarian-initiative")
