@@ -2,10 +2,18 @@
 
 Every output is first written into a staging folder inside the build folder and moved into place only
 when all of them are done, so a failed build leaves the previous ``build/`` as it was.
+
+The graph is built in the on-disk store (:func:`d4d.incremental.build_store`): the imported sources
+stream into it in batches, are checked against the shapes there, and the rules run inside it. A
+rebuild reuses the previous store for what did not change (see :mod:`d4d.incremental`). The Turtle and
+JSON-LD files are written by rdflib for a graph of up to :data:`LARGE_GRAPH` triples (pretty Turtle,
+prefixed names, sorted), by the store's serialiser above (:mod:`d4d.dumps`), and not at all above
+:data:`DUMP_LIMIT` unless asked: the store is the graph, ``d4d export`` writes any format from it.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import tempfile
@@ -21,16 +29,29 @@ from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
 from d4d import reason
-from d4d.imports import ImportReport, import_declared, imported_sources
+from d4d.dumps import write_jsonld, write_turtle
+from d4d.imports import ImportReport, import_declared
+from d4d.incremental import Manifest, build_store
 from d4d.io import replace_path
 from d4d.load import Loaded, load
 from d4d.ontology import Ontology
-from d4d.store import write_store
 from d4d.validate import validate
 from d4d.vocab import D4D, GRAPH, PREFIXES
 
 OUTPUTS = ("ecosystem.ttl", "ecosystem.jsonld", "store")
 """What the RDF part of the build writes into the build folder (the contract other tools read)."""
+
+LARGE_GRAPH = 200_000
+"""Up to this many triples rdflib writes ``ecosystem.ttl`` (prefixed names, subjects sorted) and
+``ecosystem.jsonld`` (compacted); above, the store's serialiser streams them (deterministic too: the
+store lists triples in index order), as rdflib would take minutes and gigabytes."""
+
+DUMP_LIMIT = 5_000_000
+"""Above this many triples the build writes neither ``ecosystem.ttl`` nor ``ecosystem.jsonld`` unless
+asked (``dumps=True``, ``d4d build --dumps``): at the store's dump speed (tens of thousands of triples a
+second from disk) they would take most of the build, for files of gigabytes that the store, the SPARQL
+endpoint and ``d4d export`` serve anyway. A build that skips them removes the previous build's, so the
+build folder never holds files of another graph."""
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 FACTS_GRAPH = GRAPH["facts"]
@@ -39,17 +60,32 @@ METRICS_GRAPH = GRAPH["metrics"]
 Progress = Callable[[str], None]
 
 
-@dataclass
 class Reasoned:
-    """The output of the reason stage: the facts with everything the ontology entails about them."""
+    """The output of the reason stage: the facts with everything the ontology entails about them.
 
-    loaded: Loaded
-    store: ox.Store
-    inferred: Graph
-    rules: reason.MaterialiseReport
-    hermit_seconds: float | None
-    imports: list[ImportReport] = field(default_factory=list)
-    """The sources imported from ``imports.yaml`` (``build: true``), each in its graph of ``store``."""
+    ``store`` holds the graph (ontology, facts, imported sources, inferences, one named graph each);
+    ``inferred`` gives the inferences as an rdflib graph, read from the store when first asked for
+    (only sensible for small graphs).
+    """
+
+    def __init__(self, loaded: Loaded, store: ox.Store, inferred: Graph | None = None,
+                 rules: reason.MaterialiseReport | None = None, hermit_seconds: float | None = None,
+                 imports: list[ImportReport] | None = None, sources: list[str] | None = None) -> None:
+        self.loaded = loaded
+        self.store = store
+        self._inferred = inferred
+        self.rules = rules if rules is not None else reason.MaterialiseReport()
+        self.hermit_seconds = hermit_seconds
+        self.imports: list[ImportReport] = list(imports or [])
+        """The sources imported from ``imports.yaml`` (``build: true``) by this run."""
+        self.sources: list[str] = list(sources) if sources is not None else [r.graph for r in self.imports]
+        """The named graphs of every imported source the store holds (imported now or reused)."""
+
+    @property
+    def inferred(self) -> Graph:
+        if self._inferred is None:
+            self._inferred = reason.inferred_graph(self.store)
+        return self._inferred
 
 
 @dataclass
@@ -60,6 +96,11 @@ class BuildResult:
     relationships: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    store: dict[str, Any] = field(default_factory=dict)
+    """How the store was made: ``mode`` (reuse, update or full) and why, the sources imported and
+    copied, the inference counts."""
+    skipped: list[str] = field(default_factory=list)
+    """Outputs not written (the RDF files of a graph above :data:`DUMP_LIMIT`), with the reason."""
 
 
 def _stage(progress: Progress | None, name: str) -> None:
@@ -110,8 +151,10 @@ def ecosystem_graph(reasoned: Reasoned) -> Graph:
         graph.add(triple)
     for triple in sorted(reasoned.loaded.facts.graph):
         graph.add(triple)
-    for data, _ in imported_sources(reasoned.store, reasoned.imports):
-        graph.parse(data=data, format="nt")
+    for name in reasoned.sources:
+        data = reasoned.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+        if data:
+            graph.parse(data=data, format="nt")
     for triple in sorted(reasoned.inferred):
         if not isinstance(triple[0], BNode) and not isinstance(triple[2], BNode):
             graph.add(triple)
@@ -155,7 +198,7 @@ def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dic
 
 def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_dir: str | Path | None = None,
           graph_dir: str | Path | None = None, reasoner: bool = True, extras: bool = True,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None, dumps: bool | None = None) -> BuildResult:
     """Build the knowledge graph and its outputs.
 
     Parameters
@@ -171,15 +214,23 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     extras:
         Also run the analysis and write the map, metrics and report.
     progress:
-        Called with the name of each stage as it starts.
+        Called with the name of each stage as it starts. If it has a ``count`` method, that is called
+        with (step, done, total or None) during long steps (imports, shape checks), for a display
+        with a rate and an ETA.
+    dumps:
+        Write ``ecosystem.ttl`` and ``ecosystem.jsonld``: None (default) up to :data:`DUMP_LIMIT`
+        triples, True always, False never.
 
     Returns
     -------
     BuildResult
 
+    A rebuild reuses the previous build's store for what did not change: an unchanged source is not
+    imported again, an edited curated fact updates the inferences in place (:mod:`d4d.incremental`).
+
     Raises
     ------
-    FactError, OntologyError, ValidationError, ReasoningError, StoreError
+    FactError, OntologyError, SourceError, ValidationError, ReasoningError, StoreError
         The build stops at the first failing stage; the build folder is left as it was.
     """
     project = Path(project)
@@ -199,36 +250,91 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     _stage(progress, "validate: SHACL shapes")
     validate(loaded)
     lap("validate")
-    reasoned = run_reasoning(loaded, reasoner=reasoner, progress=progress, project=project)
-    lap("reason")
+    hermit_seconds = None
+    if reasoner:
+        _stage(progress, "reason: HermiT consistency check")
+        hermit_seconds = reason.check_consistency(loaded.ontology, loaded.facts.graph).seconds
+        lap("consistency")
 
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
-        _stage(progress, "write: Turtle, JSON-LD and the store")
-        graph = ecosystem_graph(reasoned)
-        (staging / "ecosystem.ttl").write_bytes(to_turtle(graph))
-        (staging / "ecosystem.jsonld").write_bytes(to_jsonld(graph))
-        write_store(staging / "store", [(loaded.ontology.graph, str(ONTOLOGY_GRAPH)),
-                                        (loaded.facts.graph, str(FACTS_GRAPH)),
-                                        (reasoned.inferred, str(reason.INFERRED)),
-                                        *imported_sources(reasoned.store, reasoned.imports)],
-                    format="ntriples")
+        built = build_store(staging / "store", loaded=loaded, project=project, previous=out / "store",
+                            progress=progress, counter=getattr(progress, "count", None))
+        for name, seconds in built.seconds.items():
+            result.seconds[f"store: {name}"] = seconds
+        lap("store")
+        store = ox.Store.read_only(str(staging / "store"))
+        report = built.materialise
+        reasoned = Reasoned(loaded=loaded, store=store, hermit_seconds=hermit_seconds, imports=built.imports,
+                            sources=built.sources,
+                            rules=reason.MaterialiseReport(added=dict(report.derived), passes=report.sweeps,
+                                                           seconds=report.seconds) if report else None)
+        total = built.triples
+        written = ["store"]
+        if dumps or (dumps is None and total <= DUMP_LIMIT):
+            _stage(progress, "write: Turtle and JSON-LD" + (" (the store's serialiser)" if total > LARGE_GRAPH else ""))
+            if total > LARGE_GRAPH:
+                graphs = [str(ONTOLOGY_GRAPH), str(FACTS_GRAPH), *built.sources, str(reason.INFERRED)]
+                write_turtle(store, staging / "ecosystem.ttl", graphs, prefixes=PREFIXES)
+                write_jsonld(store, staging / "ecosystem.jsonld", graphs, prefixes=PREFIXES)
+            else:
+                graph = ecosystem_graph(reasoned)
+                (staging / "ecosystem.ttl").write_bytes(to_turtle(graph))
+                (staging / "ecosystem.jsonld").write_bytes(to_jsonld(graph))
+            written += ["ecosystem.ttl", "ecosystem.jsonld"]
+        else:
+            result.skipped = [f"ecosystem.ttl and ecosystem.jsonld: the graph has {total} triples, more than "
+                              f"{DUMP_LIMIT}; the store holds it (d4d export writes any format, d4d build "
+                              "--dumps writes them)"]
         lap("write")
-        written = list(OUTPUTS)
         if extras:
             written += write_extras(reasoned, staging, progress=progress)
             lap("analyse and render")
+        del reasoned, store  # close the store before it moves
+        gc.collect()
         for name in written:
             replace_path(staging / name, out / name)
             result.outputs[name] = out / name
+        if result.skipped:
+            for name in ("ecosystem.ttl", "ecosystem.jsonld"):
+                (out / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    result.counts, result.relationships = count_facts(loaded, loaded.ontology)
-    result.counts["triples"] = len(graph)
-    result.counts["inferred"] = len(reasoned.inferred)
+    result.counts, result.relationships = count_types(built.manifest, loaded.ontology)
+    result.counts["triples"] = total
+    result.counts["inferred"] = built.manifest.inferred
+    result.store = {"mode": built.plan.mode, "reason": built.plan.reason,
+                    "imported": [r.source for r in built.imports],
+                    "copied": [g.rsplit("/", 1)[-1] for g in built.copied],
+                    "changed": built.plan.changed if built.plan.mode != "reuse" else [],
+                    "inferences": {"mode": report.mode, "sweeps": report.sweeps, "queries": report.queries,
+                                   "removed": report.removed, "rederived": report.rederived} if report else {},
+                    "validation": {g.rsplit("/", 1)[-1]: s.validation for g, s in built.manifest.graphs.items()
+                                   if s.kind == "source" and s.validation.get("violations")}}
     return result
+
+
+def count_types(manifest: Manifest, ontology: Ontology) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts for the closing summary from the types each asserted graph states (curated facts and
+    imported sources; the manifest keeps them): actors, people, sources, citations; relationships."""
+    types: Counter[str] = Counter()
+    for state in manifest.graphs.values():
+        if state.kind in ("facts", "source"):
+            types.update(state.types)
+
+    def total(root: URIRef) -> int:
+        return sum(n for cls, n in types.items() if ontology.is_subclass(URIRef(cls), root))
+
+    counts = {
+        "organisations": total(D4D.Organization), "people": total(D4D.Person),
+        "relationships": total(D4D.Relationship), "activities": total(D4D.Activity),
+        "sources": total(D4D.SourceDocument), "citations": total(D4D.Citation),
+    }
+    relationships = {ontology.label(URIRef(cls)): n for cls, n in sorted(types.items())
+                     if ontology.is_subclass(URIRef(cls), D4D.Relationship)}
+    return counts, relationships
 
 
 def write_extras(reasoned: Reasoned, folder: Path, *, progress: Progress | None = None) -> list[str]:

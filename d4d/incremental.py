@@ -1,0 +1,708 @@
+"""Incremental builds: what the built store holds, by content hash, so a rebuild redoes only what changed.
+
+The build keeps its graph in ``build/store`` (pyoxigraph, on disk) with one named graph per input:
+``graph/ontology``, ``graph/facts`` (the curated records), ``graph/source/<name>`` (each imported
+source) and ``graph/inferred`` (what the rules derive). Beside the database files the store holds a
+manifest, ``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
+ontology, rules and shapes the inferences were derived with.
+
+A rebuild compares the new inputs with the manifest (:func:`plan`):
+
+* nothing changed: the previous store is reused as it is (a RocksDB checkpoint: hard links, no copy);
+* only small graphs changed (the curated facts, a small source): the previous store is checkpointed
+  into the staging folder and each changed graph is replaced in it, the inferences updated by delete
+  and re-derive (:meth:`d4d.materialise.Materialiser.replace_graph`) - seconds, whatever the size of
+  the rest of the graph;
+* otherwise (no previous store, the ontology, rules or shapes changed, a large source changed): a new
+  store, in which every source that did not change is copied from the previous store (a dump and bulk
+  load, far cheaper than reading its files again) and only the changed ones are imported, then the
+  inferences are derived in full.
+
+A source's hash covers its kind, options and the bytes of its files (a file whose size and
+modification time are unchanged is not hashed again: the manifest remembers its hash), and what the
+import reads of the curated records: the crosswalk and the curated identifiers. Editing a curated fact
+that is not an identifier therefore re-imports no source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from d4d import __version__
+
+MANIFEST_NAME = "d4d-manifest.json"
+"""The manifest's file name inside the store directory."""
+
+FORMAT = 1
+"""Version of the manifest's layout (a store with another version is built anew)."""
+
+SMALL_CHANGE = 200_000
+"""A changed graph with at most this many triples (before and after) is updated in place, with its
+inferences by delete and re-derive; a larger one makes the build derive everything anew (following
+a change of that size through the rules costs more than deriving from scratch)."""
+
+
+@dataclass
+class GraphState:
+    """What one named graph of the store was built from."""
+
+    digest: str
+    triples: int = 0
+    kind: str = "source"
+    files: dict[str, list[Any]] = field(default_factory=dict)
+    """For a source: file path -> [size, mtime_ns, sha256], so an untouched file is not hashed again."""
+    types: dict[str, int] = field(default_factory=dict)
+    """Class IRI -> how many ``rdf:type`` triples of the graph name it (for the build's summary)."""
+    validation: dict[str, Any] = field(default_factory=dict)
+    """For a source: what the shapes found (``violations``, counts per ``rules``, ``examples``)."""
+
+
+@dataclass
+class Manifest:
+    """The inputs of a built store: the hash of the engine and of each graph."""
+
+    engine: str
+    graphs: dict[str, GraphState] = field(default_factory=dict)
+    inferred: int = 0
+    format: int = FORMAT
+    version: str = __version__
+
+    def write(self, store_dir: str | Path) -> Path:
+        """Write ``d4d-manifest.json`` into the store directory (sorted keys: deterministic)."""
+        path = Path(store_dir) / MANIFEST_NAME
+        data = asdict(self)
+        tmp = path.with_name(f".{MANIFEST_NAME}.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def read(cls, store_dir: str | Path) -> Manifest | None:
+        """The manifest of a store, or None if it has none or one this version cannot read."""
+        path = Path(store_dir) / MANIFEST_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        try:
+            graphs = {name: GraphState(**state) for name, state in data.get("graphs", {}).items()}
+            return cls(engine=str(data["engine"]), graphs=graphs, inferred=int(data.get("inferred", 0)),
+                       format=FORMAT, version=str(data.get("version", "")))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashes
+
+
+def digest_bytes(*parts: bytes | str) -> str:
+    """SHA-256 over several parts, each length-prefixed (so ``("ab", "c")`` differs from ``("a", "bc")``)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def ntriples_digest(data: bytes) -> str:
+    """The hash of an N-Triples document as a set of lines (order and duplicates do not matter)."""
+    lines = sorted(set(line for line in data.splitlines() if line.strip()))
+    return digest_bytes(b"\n".join(lines))
+
+
+def file_digest(path: Path, cache: dict[str, list[Any]] | None = None) -> tuple[str, list[Any]]:
+    """A file's SHA-256, taken from ``cache`` when its size and modification time are unchanged.
+
+    Returns (hash, [size, mtime_ns, hash]) for the next manifest.
+    """
+    stat = path.stat()
+    key = str(path.resolve())
+    known = (cache or {}).get(key)
+    if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+        return str(known[2]), list(known)
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    value = h.hexdigest()
+    return value, [stat.st_size, stat.st_mtime_ns, value]
+
+
+def files_of(paths: Iterable[Path]) -> list[Path]:
+    """The files named by paths (a folder stands for every file below it), sorted."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(p for p in path.rglob("*") if p.is_file())
+        elif path.exists():
+            out.append(path)
+    return sorted(set(out))
+
+
+def source_digest(kind: str, options: dict[str, Any], paths: Sequence[Path], *, identity: str,
+                  cache: dict[str, list[Any]] | None = None, importer: str = "") -> tuple[str, dict[str, list[Any]]]:
+    """The hash of a declared source: its kind, options, importer version, files and identity inputs.
+
+    Returns (hash, file stat cache for the manifest). A missing path hashes as missing, so the import
+    itself reports it.
+    """
+    stats: dict[str, list[Any]] = {}
+    parts: list[bytes | str] = [kind, json.dumps(options, sort_keys=True, default=str), importer, identity]
+    for path in sorted(Path(p) for p in paths):
+        parts.append(f"path:{path.name}:{'dir' if path.is_dir() else 'file' if path.exists() else 'missing'}")
+    for path in files_of(Path(p) for p in paths):
+        value, stat = file_digest(path, cache)
+        stats[str(path.resolve())] = stat
+        parts.extend([path.name, value])
+    return digest_bytes(*parts), stats
+
+
+def type_counts(store: ox.Store, graph: str) -> dict[str, int]:
+    """Class IRI -> ``rdf:type`` triples naming it in one graph of a store."""
+    answer = store.query(f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?x a ?c }} }} GROUP BY ?c")
+    assert isinstance(answer, ox.QuerySolutions)
+    return {str(row["c"].value): int(row["n"].value) for row in answer if isinstance(row["c"], ox.NamedNode)}
+
+
+def graph_type_counts(graph: Any) -> dict[str, int]:
+    """Class IRI -> ``rdf:type`` triples naming it in an rdflib graph."""
+    from rdflib import RDF, URIRef
+
+    out: dict[str, int] = {}
+    for cls in graph.objects(None, RDF.type):
+        if isinstance(cls, URIRef):
+            out[str(cls)] = out.get(str(cls), 0) + 1
+    return dict(sorted(out.items()))
+
+
+def store_triples(store: ox.Store, graph: str) -> int:
+    """The number of triples in one named graph of a store."""
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert isinstance(answer, ox.QuerySolutions)
+    for row in answer:
+        return int(row["n"].value)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding what to do
+
+
+@dataclass
+class Plan:
+    """What a rebuild does with the previous store."""
+
+    mode: str
+    """``"reuse"`` (nothing changed), ``"update"`` (replace small graphs in place) or ``"full"``."""
+    reason: str
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def plan(previous: Manifest | None, *, engine: str, wanted: dict[str, GraphState],
+         sizes: dict[str, int] | None = None) -> Plan:
+    """Compare the inputs of a build with the previous store's manifest.
+
+    Parameters
+    ----------
+    previous:
+        The previous store's manifest (None: no usable previous store).
+    engine:
+        The hash of the ontology, rules and shapes.
+    wanted:
+        Graph IRI -> the state it must be built from (its digest), for every asserted graph.
+    sizes:
+        Graph IRI -> triples of its new content, where known before importing it (the curated facts).
+
+    Returns
+    -------
+    Plan
+    """
+    if previous is None:
+        return Plan("full", "no previous build", changed=sorted(wanted))
+    if previous.engine != engine:
+        unchanged = sorted(g for g, s in wanted.items() if g in previous.graphs
+                           and previous.graphs[g].digest == s.digest and s.kind == "source")
+        return Plan("full", "the ontology, rules or shapes changed", changed=sorted(set(wanted) - set(unchanged)),
+                    unchanged=unchanged)
+    changed = sorted(g for g, s in wanted.items() if g not in previous.graphs or previous.graphs[g].digest != s.digest)
+    removed = sorted(g for g in previous.graphs if g not in wanted)
+    unchanged = sorted(set(wanted) - set(changed))
+    if not changed and not removed:
+        return Plan("reuse", "nothing changed", unchanged=unchanged)
+    big = [g for g in changed + removed
+           if (previous.graphs[g].triples if g in previous.graphs else 0) > SMALL_CHANGE
+           or (sizes or {}).get(g, 0) > SMALL_CHANGE
+           or (g not in previous.graphs and wanted[g].kind == "source" and not (sizes or {}).get(g))]
+    if big:
+        return Plan("full", f"a large graph changed ({', '.join(big)})", changed=changed, removed=removed,
+                    unchanged=unchanged)
+    return Plan("update", "small graphs changed", changed=changed, removed=removed, unchanged=unchanged)
+
+
+__all__ = ["FORMAT", "GraphState", "MANIFEST_NAME", "Manifest", "Plan", "SMALL_CHANGE", "digest_bytes",
+           "file_digest", "files_of", "ntriples_digest", "plan", "source_digest", "store_triples"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the store
+
+
+@dataclass
+class StoreBuild:
+    """What :func:`build_store` did."""
+
+    plan: Plan
+    manifest: Manifest
+    imports: list[Any] = field(default_factory=list)
+    """An :class:`d4d.imports.ImportReport` per source imported (sources reused from the previous
+    store are not imported again and have none)."""
+    copied: list[str] = field(default_factory=list)
+    """Source graphs copied from the previous store."""
+    materialise: Any = None
+    """The :class:`d4d.materialise.Report` of the run (or of the last update)."""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> list[str]:
+        """The graphs of the imported sources the store holds, sorted."""
+        return sorted(g for g, s in self.manifest.graphs.items() if s.kind == "source")
+
+    @property
+    def triples(self) -> int:
+        """Every triple of the store's graphs (asserted and inferred)."""
+        return sum(s.triples for s in self.manifest.graphs.values()) + self.manifest.inferred
+
+
+Counter_ = Callable[[str, int, "int | None"], None]
+"""Progress of a long step: (what, done, total or None)."""
+
+
+def _module_digest(*modules: Any) -> str:
+    """The hash of some modules' source files: a new importer or engine makes the build redo its part."""
+    parts: list[bytes | str] = []
+    for module in modules:
+        path = getattr(module, "__file__", None)
+        parts.append(Path(path).read_bytes() if path else str(module))
+    return digest_bytes(*parts)
+
+
+def ontology_quads(graph: Any, name: str) -> list[ox.Quad]:
+    """The ontology (an rdflib graph) as quads with blank-node labels derived from the content
+    (rdflib's canonical labelling), so the store and its dumps are the same for the same ontology."""
+    from rdflib import BNode, Literal, URIRef
+    from rdflib.compare import to_canonical_graph
+
+    def term(node: Any) -> Any:
+        if isinstance(node, URIRef):
+            return ox.NamedNode(str(node))
+        if isinstance(node, BNode):
+            return ox.BlankNode(str(node))
+        assert isinstance(node, Literal)
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        if node.datatype is not None:
+            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+        return ox.Literal(str(node))
+
+    target = ox.NamedNode(name)
+    return [ox.Quad(term(s), term(p), term(o), target) for s, p, o in sorted(to_canonical_graph(graph))]
+
+
+def identity_digest(facts: Any, crosswalk_path: Path | None) -> str:
+    """What an import reads of the curated records: the crosswalk, the curated org-ids and Wikidata
+    ids, and which crosswalk targets are curated records (see :class:`d4d.imports.identity.Resolver`)."""
+    from rdflib import Literal, URIRef
+
+    from d4d.imports.identity import Crosswalk, wikidata_qid
+    from d4d.vocab import D4D
+
+    subjects = {str(s) for s in facts.subjects() if isinstance(s, URIRef)}
+    ids = sorted(f"{str(o).strip().upper()} {s}" for s, o in facts.subject_objects(D4D.identifier)
+                 if isinstance(o, Literal))
+    qids = sorted(f"{wikidata_qid(str(o))} {s}" for s, o in facts.subject_objects(D4D.sameAs)
+                  if isinstance(o, Literal) and wikidata_qid(str(o)))
+    parts: list[bytes | str] = ["\n".join(ids), "\n".join(qids)]
+    if crosswalk_path is not None and crosswalk_path.is_file():
+        walk = Crosswalk.load(crosswalk_path)
+        parts.append(crosswalk_path.read_bytes())
+        parts.append("\n".join(sorted(f"{ref.target} {ref.target in subjects}" for ref in walk.entries.values())))
+    return digest_bytes(*parts)
+
+
+def build_store(target: str | Path, *, loaded: Any, project: str | Path, previous: str | Path | None = None,
+                strict: bool = False, progress: Callable[[str], None] | None = None,
+                counter: Counter_ | None = None) -> StoreBuild:
+    """Build the graph into a new on-disk store at ``target``, reusing what ``previous`` holds.
+
+    Parameters
+    ----------
+    target:
+        Where the store is made (a folder that does not exist yet; the build's staging folder).
+    loaded:
+        The ontology and curated facts (:class:`d4d.load.Loaded`), already validated.
+    project:
+        The project folder: its ``imports.yaml`` declares the sources (those with ``build: true``).
+    previous:
+        The previous build's store, if any; it is only read.
+    strict:
+        Stop at the first source record that cannot be read.
+    progress:
+        Called with a line as each step starts.
+    counter:
+        Called with (step, done, total) during long steps (imports, rules, shape checks).
+
+    Returns
+    -------
+    StoreBuild
+        The plan followed, the manifest written into the store, the import reports, timings.
+
+    Raises
+    ------
+    SourceError
+        A source cannot be read (see :func:`d4d.imports.import_source`).
+    ValidationError
+        An imported source breaks the SHACL shapes (each violation with its file and record).
+    ReasoningError
+        A rule fails, or an individual ends up in two disjoint classes.
+    """
+    import time
+
+    from d4d import materialise as mat
+    from d4d import reason, shapes_sparql
+    from d4d.imports import context as import_context
+    from d4d.imports import identity as import_identity
+    from d4d.imports import IMPORTERS, read_project, source_graph
+    from rdflib import BNode
+
+    from d4d.validate import load_shapes
+    from d4d.vocab import GRAPH
+
+    target = Path(target)
+    project = Path(project)
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = round(seconds.get(name, 0.0) + now - clock, 3)
+        clock = now
+
+    def say(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    ontology_name, facts_name, inferred_name = str(GRAPH["ontology"]), str(GRAPH["facts"]), str(reason.INFERRED)
+    rules = reason.all_rules(loaded.ontology)
+    if loaded.ontology.directory is None:
+        raise ValueError("the ontology has no folder: its shapes cannot be read")
+    shapes = load_shapes(loaded.ontology.directory)
+    queries = shapes_sparql.compile_shapes(shapes, loaded.ontology.graph)
+    onto_quads = ontology_quads(loaded.ontology.graph, ontology_name)
+    onto_text = ox.serialize([q.triple for q in onto_quads], format=ox.RdfFormat.N_TRIPLES)
+    engine = digest_bytes(onto_text or b"", "\n".join(r.sparql for r in rules),
+                          "\n".join(q.text() for q in queries), _module_digest(mat, reason, shapes_sparql))
+    facts_text = loaded.facts.graph.serialize(format="nt", encoding="utf-8")
+    config = read_project(project)
+    specs = [s for s in config.sources if s.build]
+    previous_dir = Path(previous) if previous is not None and (Path(previous) / "CURRENT").is_file() else None
+    before = Manifest.read(previous_dir) if previous_dir else None
+    identity = identity_digest(loaded.facts.graph, config.crosswalk)
+    importer_code = {kind: _module_digest(import_context, import_identity, sys.modules[reader.__module__])
+                     for kind, reader in IMPORTERS.items()}
+    wanted: dict[str, GraphState] = {
+        ontology_name: GraphState(digest_bytes(onto_text or b""), len(onto_quads), "ontology",
+                                  types=graph_type_counts(loaded.ontology.graph)),
+        facts_name: GraphState(ntriples_digest(facts_text), len(loaded.facts.graph), "facts",
+                               types=graph_type_counts(loaded.facts.graph)),
+    }
+    specs_by_graph = {}
+    for spec in specs:
+        cache = before.graphs[source_graph(spec.name)].files if before and source_graph(spec.name) in before.graphs else {}
+        digest, stats = source_digest(spec.kind, spec.options, spec.paths, identity=identity, cache=cache,
+                                      importer=importer_code.get(spec.kind, ""))
+        wanted[source_graph(spec.name)] = GraphState(digest, 0, "source", stats)
+        specs_by_graph[source_graph(spec.name)] = spec
+    has_blank_facts = any(isinstance(s, BNode) or isinstance(o, BNode) for s, _, o in loaded.facts.graph)
+    decision = plan(before, engine=engine, wanted=wanted, sizes={facts_name: len(loaded.facts.graph)})
+    if decision.mode == "update" and has_blank_facts and facts_name in decision.changed:
+        decision = Plan("full", "the curated facts hold blank nodes", changed=decision.changed,
+                        removed=decision.removed, unchanged=decision.unchanged)
+    lap("plan")
+    say(f"store: {decision.mode} ({decision.reason})")
+    result = StoreBuild(plan=decision, manifest=Manifest(engine=engine))
+    crosswalk = import_identity.Crosswalk.load(config.crosswalk) if config.crosswalk else None
+    asserted = sorted(set(wanted) | (set(before.graphs) if before and decision.mode != "full" else set()))
+
+    if decision.mode in ("reuse", "update"):
+        assert before is not None and previous_dir is not None
+        try:
+            old = ox.Store.read_only(str(previous_dir))
+            old.backup(str(target))
+            del old
+        except OSError:
+            decision = Plan("full", "the previous store cannot be read", changed=sorted(wanted))
+            result.plan = decision
+            shutil.rmtree(target, ignore_errors=True)
+    if decision.mode in ("reuse", "update"):
+        assert before is not None
+        store = ox.Store(str(target))
+        for named in list(store.named_graphs()):
+            if named.value not in asserted and named.value != inferred_name:
+                store.remove_graph(named)  # the metrics of the last build, an interrupted run's scratch graphs
+        graphs = {g: s for g, s in before.graphs.items()}
+        inferred = before.inferred
+        lap("checkpoint")
+        if decision.mode == "update":
+            engine_run = mat.Materialiser(store, rules, asserted=asserted,
+                                          progress=lambda text: say(f"reason: {text}"))
+            for graph in decision.changed + decision.removed:
+                if graph == facts_name:
+                    say("reason: updating the inferences of the curated facts")
+                    report = engine_run.replace_graph(graph, facts_text)
+                    graphs[graph] = wanted[graph]
+                elif graph in decision.removed:
+                    say(f"reason: removing {graph}")
+                    report = engine_run.replace_graph(graph, b"")
+                    store.remove_graph(ox.NamedNode(graph))
+                    graphs.pop(graph, None)
+                else:
+                    spec = specs_by_graph[graph]
+                    say(f"import: {spec.name} ({spec.kind})")
+                    scratch = ox.Store()
+                    resolver = import_identity.Resolver.from_store(store, crosswalk)
+                    imported = _import(scratch, spec, resolver=resolver, strict=strict, ontology=loaded.ontology,
+                                       counter=counter)
+                    result.imports.append(imported)
+                    data = scratch.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)) or b""
+                    lap("import")
+                    report = engine_run.replace_graph(graph, data)
+                    graphs[graph] = GraphState(wanted[graph].digest, data.count(b"\n"), "source", wanted[graph].files,
+                                               types=type_counts(store, graph))
+                    graphs[graph].validation = _check_source(store, queries, graph, asserted, counter,
+                                                             strict=strict)
+                inferred += report.net
+                result.materialise = report
+            lap("reason")
+        for graph, state in wanted.items():
+            kept = graphs.get(graph, state)
+            graphs[graph] = GraphState(state.digest, kept.triples if state.kind == "source" else state.triples,
+                                       state.kind, state.files, types=kept.types if state.kind == "source"
+                                       else state.types, validation=kept.validation)
+    else:
+        store = ox.Store(str(target))
+        engine_run = mat.Materialiser(store, rules, asserted=[], progress=lambda text: say(f"reason: {text}"))
+        # What the one-triple rules derive is written out as the asserted triples stream in.
+        closure_dir = Path(tempfile.mkdtemp(prefix="d4d-closure-"))
+        closure_path = closure_dir / "closure.nt"
+        try:
+            with open(closure_path, "wb") as closure:
+                closing = mat.ClosingStore(store, engine_run.local, closure)
+                closing.extend(onto_quads)
+                closing.load(facts_text, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(facts_name))
+                graphs = {ontology_name: wanted[ontology_name], facts_name: wanted[facts_name]}
+                old_store = ox.Store.read_only(str(previous_dir)) if previous_dir and decision.unchanged else None
+                full_resolver = import_identity.Resolver.from_store(store, crosswalk) if specs else None
+                for spec in specs:
+                    graph = source_graph(spec.name)
+                    if old_store is not None and before is not None and graph in decision.unchanged \
+                            and old_store.contains_named_graph(ox.NamedNode(graph)):
+                        say(f"import: {spec.name} unchanged, copied from the previous build")
+                        _copy_graph(old_store, closing, graph)
+                        graphs[graph] = GraphState(wanted[graph].digest, before.graphs[graph].triples, "source",
+                                                   wanted[graph].files, types=before.graphs[graph].types,
+                                                   validation=before.graphs[graph].validation)
+                        result.copied.append(graph)
+                        lap("copy")
+                        continue
+                    say(f"import: {spec.name} ({spec.kind})")
+                    imported = _import(closing, spec, resolver=full_resolver, strict=strict,  # type: ignore[arg-type]
+                                       ontology=loaded.ontology, counter=counter)
+                    result.imports.append(imported)
+                    lap("import")
+                    count = store_triples(store, graph)
+                    graphs[graph] = GraphState(wanted[graph].digest, count, "source", wanted[graph].files,
+                                               types=type_counts(store, graph))
+                    say(f"validate: {spec.name} against the shapes ({count} triples)")
+                    graphs[graph].validation = _check_source(store, queries, graph, sorted(graphs), counter,
+                                                             strict=strict)
+                    lap("validate sources")
+                del old_store
+            say("reason: loading what the one-triple rules derive")
+            store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=ox.NamedNode(inferred_name))
+        finally:
+            shutil.rmtree(closure_dir, ignore_errors=True)
+        lap("reason")
+        say("reason: running the join rules in the store")
+        engine_run.asserted = sorted(graphs)
+        result.materialise = engine_run.full(closed=True)
+        inferred = store_triples(store, inferred_name)
+        lap("reason")
+    clashes = reason.find_clashes(store, loaded.ontology)
+    if clashes:
+        from d4d.errors import ReasoningError
+        from rdflib import URIRef
+
+        x, a, b = clashes[0]
+        origin = loaded.facts.origin(URIRef(x))
+        raise ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
+                             path=origin.path if origin else None, record=origin.where() if origin else None)
+    lap("clashes")
+    store.flush()
+    del store
+    result.manifest = Manifest(engine=engine, graphs=graphs, inferred=inferred)
+    result.manifest.write(target)
+    result.seconds = seconds
+    return result
+
+
+def _import(store: ox.Store, spec: Any, *, resolver: Any, strict: bool, ontology: Any,
+            counter: Counter_ | None) -> Any:
+    """Import one source into ``store`` with a progress count (records read, of an estimate)."""
+    from d4d.imports import import_source
+
+    total = estimate_records(spec)
+
+    def step(done: int) -> None:
+        if counter is not None:
+            counter(f"import {spec.name}", done, total)
+
+    report = import_source(store, spec, resolver=resolver, strict=strict, ontology=ontology,
+                           batch_size=IMPORT_BATCH, progress=step)
+    if counter is not None:
+        counter(f"import {spec.name}", sum(report.counts.values()) if total is None else total, total)
+    return report
+
+
+IMPORT_BATCH = 500_000
+"""Quads an import writes into the store at a time: large batches leave few files for the store to
+read through (each bulk load writes new ones)."""
+
+
+def estimate_records(spec: Any) -> int | None:
+    """How many records a source has, counted cheaply where its format allows (for an ETA), or None.
+
+    IATI: the ``<iati-activity`` start tags of its files (a byte search, about a second per GB).
+    """
+    if spec.kind != "iati":
+        return None
+    total = 0
+    for path in files_of(Path(p) for p in spec.paths):
+        if path.suffix.lower() != ".xml":
+            continue
+        tail = b""
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 24), b""):
+                data = tail + block
+                total += data.count(b"<iati-activity ") + data.count(b"<iati-activity>")
+                tail = data[-16:]
+                total -= tail.count(b"<iati-activity ") + tail.count(b"<iati-activity>")
+        # the tail of the last block was subtracted once too often
+        total += tail.count(b"<iati-activity ") + tail.count(b"<iati-activity>")
+    return total or None
+
+
+def _copy_graph(source: ox.Store, target: Any, graph: str) -> None:
+    """Copy one named graph between stores through an N-Triples file (both sides in Rust, no Python terms)."""
+    with tempfile.TemporaryDirectory(prefix="d4d-copy-") as tmp:
+        path = Path(tmp) / "graph.nt"
+        source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        target.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+
+
+MAX_EXAMPLES = 20
+"""Violations of an imported source reported with their file and record (all are counted)."""
+
+
+def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted: Sequence[str],
+                  counter: Counter_ | None, *, strict: bool = False) -> dict[str, Any]:
+    """Run the compiled shapes on the records of one imported source.
+
+    Returns the validation report of the source: ``violations`` (how many), ``rules`` (count per
+    rule and message) and ``examples`` (the first :data:`MAX_EXAMPLES`, each with file and record).
+    Open data breaks the shapes in ordinary ways (an organisation whose type gives no sector): the
+    build reports it and goes on, unless ``strict``, when the first violation stops it
+    (:class:`ValidationError` listing them).
+    """
+    from d4d import shapes_sparql
+    from d4d.errors import ValidationError
+
+    found: list[Any] = []
+    per_rule: dict[str, int] = {}
+    for n, query in enumerate(queries):
+        rows = [r for r in shapes_sparql.check_store(store, [query], graph=graph, data_graphs=asserted,
+                                                     limit=MAX_EXAMPLES + 1) if r.severity == "Violation"]
+        if rows:
+            total = len(rows) if len(rows) <= MAX_EXAMPLES else _count_rows(store, query, graph, asserted)
+            key = f"{query.shape.rsplit('#', 1)[-1]}: {query.message}"
+            per_rule[key] = per_rule.get(key, 0) + total
+            found.extend(rows[:MAX_EXAMPLES])
+        if counter is not None:
+            counter(f"validate {graph.rsplit('/', 1)[-1]}", n + 1, len(queries))
+    report: dict[str, Any] = {"violations": sum(per_rule.values()), "rules": dict(sorted(per_rule.items())),
+                              "examples": []}
+    if not found:
+        return report
+    found.sort(key=lambda r: (r.focus, r.component, r.path or "", r.value or ""))
+    located = locate(store, sorted({r.focus for r in found})[:MAX_EXAMPLES], graph=graph)
+    for r in found[:MAX_EXAMPLES]:
+        path, record = located.get(r.focus, (None, r.focus))
+        field_name = r.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if r.path else None
+        report["examples"].append({"path": path, "record": record, "field": field_name, "message": r.message,
+                                   "rule": r.shape.rsplit("#", 1)[-1], "value": r.value})
+    if strict:
+        first = report["examples"][0]
+        more = f" (and {report['violations'] - 1} more)" if report["violations"] > 1 else ""
+        raise ValidationError(f"{first['field'] + ': ' if first['field'] else ''}{first['message']} "
+                              f"[{first['rule']}]{more}", path=first["path"], record=first["record"],
+                              violations=report["examples"])
+    return report
+
+
+def _count_rows(store: ox.Store, query: Any, graph: str, asserted: Sequence[str]) -> int:
+    text = query.text(graph)
+    head, _, rest = text.partition("SELECT")
+    answer = store.query(f"{head}SELECT (COUNT(*) AS ?d4d_n) WHERE {{ SELECT {rest} }}",
+                         default_graph=[ox.NamedNode(g) for g in asserted])
+    assert isinstance(answer, ox.QuerySolutions)
+    for row in answer:
+        return int(row["d4d_n"].value)
+    return 0
+
+
+def locate(store: ox.Store, nodes: Sequence[str], *, graph: str) -> dict[str, tuple[str | None, str]]:
+    """Where imported nodes come from: (file, record) from their citations (the quote locates the record)."""
+    if not nodes:
+        return {}
+    values = " ".join(f"<{n}>" for n in nodes)
+    answer = store.query(
+        "SELECT ?x ?quote ?file WHERE { VALUES ?x { " + values + " } "
+        f"GRAPH <{graph}> {{ ?x <https://w3id.org/d4d/ontology#citation> ?c . "
+        "?c <https://w3id.org/d4d/ontology#quote> ?quote ; <https://w3id.org/d4d/ontology#citedSource> ?doc . "
+        "OPTIONAL { ?doc <https://w3id.org/d4d/ontology#localFile> ?file } } } ORDER BY ?x ?quote")
+    out: dict[str, tuple[str | None, str]] = {}
+    assert isinstance(answer, ox.QuerySolutions)
+    for row in answer:
+        node = str(row["x"].value)
+        if node not in out:
+            file = row["file"]
+            out[node] = (str(file.value) if file is not None else None, str(row["quote"].value))
+    return out

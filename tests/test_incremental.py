@@ -1,0 +1,254 @@
+"""Incremental builds: nothing changed reuses the store; an edited curated fact updates the inferences in
+place (delete and re-derive), exactly as a build from scratch would; an unchanged source is not imported
+again; a changed ontology derives everything anew; a failed rebuild leaves the previous build."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import RDF, Graph
+
+from d4d import reason
+from d4d.build import build
+from d4d.errors import ReasoningError
+from d4d.incremental import GraphState, Manifest, plan
+from d4d.load import Loaded, load
+from d4d.materialise import Materialiser
+from d4d.vocab import D4D, GRAPH, ID
+
+ONTOLOGY, FACTS, INFERRED = str(GRAPH["ontology"]), str(GRAPH["facts"]), str(reason.INFERRED)
+
+
+def _inferred(store_dir: Path) -> set[ox.Triple]:
+    store = ox.Store.read_only(str(store_dir))
+    return {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))}
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            for name in ("ecosystem.ttl", "ecosystem.jsonld")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Delete and re-derive, on the seed graph
+
+
+@pytest.fixture(scope="module")
+def seed(root: Path) -> Loaded:
+    return load(root / "ontology", root / "graph")
+
+
+def _fresh(seed: Loaded, facts: Graph) -> ox.Store:
+    store = reason.store_of([seed.ontology.graph, facts], names=[ONTOLOGY, FACTS])
+    Materialiser(store, reason.all_rules(seed.ontology), asserted=[ONTOLOGY, FACTS]).full()
+    return store
+
+
+def _triples(store: ox.Store) -> set[ox.Triple]:
+    return {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))}
+
+
+def _edits(seed: Loaded) -> dict[str, Graph]:
+    """Edits of the curated facts, each a new facts graph."""
+    edits = {}
+    funding = ID["funding-rockefeller-data-pop-alliance-seed"]
+    g = Graph()
+    g += seed.facts.graph
+    for t in list(g.triples((funding, None, None))):
+        g.remove(t)
+    edits["remove a funding"] = g
+    g = Graph()
+    g += seed.facts.graph
+    g.remove((funding, D4D.funder, ID["rockefeller-foundation"]))
+    g.add((funding, D4D.funder, ID["mit-media-lab"]))
+    edits["change a funder"] = g
+    g = Graph()
+    g += seed.facts.graph
+    m = ID["membership-new"]
+    g.add((m, RDF.type, D4D.Membership))
+    g.add((m, D4D.member, ID["jake-porway"]))
+    g.add((m, D4D.organization, ID["data-pop-alliance"]))
+    edits["add a membership"] = g
+    g = Graph()
+    g += seed.facts.graph
+    for t in list(g.triples((ID["datakind"], RDF.type, None))):
+        g.remove(t)
+    edits["untype an organisation"] = g
+    return edits
+
+
+def test_replace_graph_gives_what_a_full_run_gives(seed: Loaded) -> None:
+    store = _fresh(seed, seed.facts.graph)
+    rules = reason.all_rules(seed.ontology)
+    for name, facts in _edits(seed).items():
+        before = len(_triples(store))
+        report = Materialiser(store, rules, asserted=[ONTOLOGY, FACTS]).replace_graph(
+            FACTS, facts.serialize(format="nt", encoding="utf-8"))
+        expected = _triples(_fresh(seed, facts))
+        assert _triples(store) == expected, name
+        assert report.net == len(expected) - before, name
+        assert not [g for g in store.named_graphs() if "/scratch/" in g.value], name
+
+
+def test_stale_inferences_are_removed(seed: Loaded) -> None:
+    store = _fresh(seed, seed.facts.graph)
+    dpa, rf = ox.NamedNode(str(ID["data-pop-alliance"])), ox.NamedNode(str(ID["rockefeller-foundation"]))
+    funded_by = ox.NamedNode(str(D4D.fundedBy))
+    assert ox.Triple(dpa, funded_by, rf) in _triples(store)
+    facts = _edits(seed)["remove a funding"]
+    report = Materialiser(store, reason.all_rules(seed.ontology), asserted=[ONTOLOGY, FACTS]).replace_graph(
+        FACTS, facts.serialize(format="nt", encoding="utf-8"))
+    assert ox.Triple(dpa, funded_by, rf) not in _triples(store)
+    assert ox.Triple(rf, ox.NamedNode(str(D4D.funds)), dpa) not in _triples(store)
+    assert report.removed > 0
+
+
+def test_a_triple_still_derived_another_way_stays(seed: Loaded) -> None:
+    """Asserting a triple the rules derive, then removing the assertion, leaves it inferred."""
+    store = _fresh(seed, seed.facts.graph)
+    derived = next(iter(_triples(store)))
+    rules = reason.all_rules(seed.ontology)
+    extra = ox.serialize([derived], format=ox.RdfFormat.N_TRIPLES) or b""
+    facts = seed.facts.graph.serialize(format="nt", encoding="utf-8")
+    Materialiser(store, rules, asserted=[ONTOLOGY, FACTS]).replace_graph(FACTS, facts + extra)
+    assert derived not in _triples(store)  # asserted now: the inferences hold only what no graph asserts
+    Materialiser(store, rules, asserted=[ONTOLOGY, FACTS]).replace_graph(FACTS, facts)
+    assert derived in _triples(store)
+
+
+def test_blank_nodes_cannot_be_replaced_in_place(seed: Loaded) -> None:
+    store = _fresh(seed, seed.facts.graph)
+    with pytest.raises(ReasoningError, match="blank nodes"):
+        Materialiser(store, reason.all_rules(seed.ontology), asserted=[ONTOLOGY, FACTS]).replace_graph(
+            FACTS, b"_:b <https://w3id.org/d4d/ontology#name> \"x\" .\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan
+
+
+def test_plan_decides_from_the_manifest() -> None:
+    wanted = {FACTS: GraphState("a", 10, "facts"), "g/source/s": GraphState("b", 0, "source")}
+    assert plan(None, engine="e", wanted=wanted).mode == "full"
+    previous = Manifest(engine="e", graphs={FACTS: GraphState("a", 10, "facts"),
+                                            "g/source/s": GraphState("b", 500_000, "source")})
+    assert plan(previous, engine="e", wanted=wanted).mode == "reuse"
+    assert plan(previous, engine="other", wanted=wanted).mode == "full"
+    assert plan(previous, engine="other", wanted=wanted).unchanged == ["g/source/s"]  # copied, not imported
+    edited = {**wanted, FACTS: GraphState("a2", 11, "facts")}
+    decision = plan(previous, engine="e", wanted=edited, sizes={FACTS: 11})
+    assert (decision.mode, decision.changed) == ("update", [FACTS])
+    big = {**wanted, "g/source/s": GraphState("b2", 0, "source")}
+    assert plan(previous, engine="e", wanted=big).mode == "full"  # a large source changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Builds
+
+
+def _edit_funder(project: Path) -> None:
+    path = project / "graph" / "relationships" / "fundings.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "funder: rockefeller-foundation" in text
+    path.write_text(text.replace("funder: rockefeller-foundation", "funder: mit-media-lab", 1), encoding="utf-8")
+
+
+def test_rebuild_reuses_then_updates_like_a_full_build(project_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    first = build(project_copy, out=out, reasoner=False, extras=False)
+    assert first.store["mode"] == "full"
+    digest = _digest(out)
+
+    again = build(project_copy, out=out, reasoner=False, extras=False)
+    assert again.store["mode"] == "reuse" and again.store["imported"] == []
+    assert _digest(out) == digest
+    assert again.counts == first.counts
+
+    _edit_funder(project_copy)
+    edited = build(project_copy, out=out, reasoner=False, extras=False)
+    assert edited.store["mode"] == "update"
+    assert edited.store["changed"] == [FACTS]
+    fresh = tmp_path / "fresh"
+    scratch = build(project_copy, out=fresh, reasoner=False, extras=False)
+    assert scratch.store["mode"] == "full"
+    assert _inferred(out / "store") == _inferred(fresh / "store")
+    assert _digest(out) == _digest(fresh)
+    assert edited.counts == scratch.counts
+    dpa = ox.NamedNode(str(ID["data-pop-alliance"]))
+    assert ox.Triple(dpa, ox.NamedNode(str(D4D.fundedBy)), ox.NamedNode(str(ID["mit-media-lab"]))) \
+        in _inferred(out / "store")
+    assert ox.Triple(dpa, ox.NamedNode(str(D4D.fundedBy)), ox.NamedNode(str(ID["rockefeller-foundation"]))) \
+        not in _inferred(out / "store")
+
+
+def _with_source(project: Path) -> None:
+    (project / "actors.csv").write_text("Name,Kind\nTest Funder,Foundation\n", encoding="utf-8")
+    (project / "ties.csv").write_text("From,To\nTest Funder,data-pop-alliance\n", encoding="utf-8")
+    (project / "map.yaml").write_text(
+        "actors: {file: actors.csv, type: Kind, fields: {name: Name}}\n"
+        "relationships: {file: ties.csv, default_type: Funding, fields: {funder: From, recipient: To}}\n",
+        encoding="utf-8")
+    (project / "imports.yaml").write_text(
+        "sources:\n  - {name: sheet, kind: spreadsheet, paths: [actors.csv, ties.csv], build: true, "
+        "options: {mapping: map.yaml}}\n", encoding="utf-8")
+
+
+def test_an_unchanged_source_is_not_imported_again(project_copy: Path, tmp_path: Path) -> None:
+    _with_source(project_copy)
+    out = tmp_path / "build"
+    first = build(project_copy, out=out, reasoner=False, extras=False)
+    assert first.store["imported"] == ["sheet"]
+    # the importer's organisation has no sector: reported, not fatal
+    assert first.store["validation"]["sheet"]["violations"] >= 1
+
+    _edit_funder(project_copy)
+    edited = build(project_copy, out=out, reasoner=False, extras=False)
+    assert edited.store["mode"] == "update" and edited.store["imported"] == []
+    assert edited.store["validation"] == first.store["validation"]
+
+    ties = project_copy / "ties.csv"
+    ties.write_text(ties.read_text(encoding="utf-8") + "Test Funder,datakind\n", encoding="utf-8")
+    changed = build(project_copy, out=out, reasoner=False, extras=False)
+    assert changed.store["mode"] == "update" and changed.store["imported"] == ["sheet"]
+    fresh = build(project_copy, out=tmp_path / "fresh", reasoner=False, extras=False)
+    assert _inferred(out / "store") == _inferred(tmp_path / "fresh" / "store")
+    assert changed.counts == fresh.counts
+
+    (project_copy / "ontology" / "d4d.ttl").write_text(
+        (project_copy / "ontology" / "d4d.ttl").read_text(encoding="utf-8") +
+        "\n<https://w3id.org/d4d/ontology#Extra> a <http://www.w3.org/2002/07/owl#Class> .\n", encoding="utf-8")
+    anew = build(project_copy, out=out, reasoner=False, extras=False)
+    assert anew.store["mode"] == "full"
+    assert anew.store["imported"] == [] and anew.store["copied"] == ["sheet"]  # copied from the last store
+
+
+def test_a_failed_rebuild_keeps_the_previous_build(project_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    build(project_copy, out=out, reasoner=False, extras=False)
+    digest = _digest(out)
+    inferred = _inferred(out / "store")
+    # a person used as an organisation: the rules make it both, which the ontology forbids
+    path = project_copy / "graph" / "relationships" / "zz.yaml"
+    path.write_text("- id: founding-x\n  type: Founding\n  founded: jake-porway\n  date: 2011\n  sources:\n"
+                    "    - source: seed-ssir-collaboration\n      quote: DataKind\n", encoding="utf-8")
+    with pytest.raises(Exception):
+        build(project_copy, out=out, reasoner=False, extras=False)
+    assert _digest(out) == digest
+    assert _inferred(out / "store") == inferred
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    path.unlink()
+    assert build(project_copy, out=out, reasoner=False, extras=False).store["mode"] == "reuse"
+
+
+def test_the_manifest_round_trips(tmp_path: Path) -> None:
+    manifest = Manifest(engine="e", graphs={FACTS: GraphState("a", 3, "facts", types={"x": 1})}, inferred=7)
+    manifest.write(tmp_path)
+    again = Manifest.read(tmp_path)
+    assert again == manifest
+    (tmp_path / "d4d-manifest.json").write_text("{not json", encoding="utf-8")
+    assert Manifest.read(tmp_path) is None
+    shutil.rmtree(tmp_path)
