@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -31,7 +32,7 @@ from rdflib.compare import to_canonical_graph
 from d4d import reason
 from d4d.dumps import write_jsonld, write_turtle
 from d4d.imports import ImportReport, import_declared
-from d4d.incremental import Manifest, build_store
+from d4d.incremental import Manifest, build_store, validation_key
 from d4d.io import replace_path
 from d4d.load import Loaded, load
 from d4d.ontology import Ontology
@@ -247,8 +248,12 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     _stage(progress, "load: ontology and facts")
     loaded = load(ontology_dir or project / "ontology", graph_dir or project / "graph")
     lap("load")
-    _stage(progress, "validate: SHACL shapes")
-    validate(loaded)
+    # A rebuild whose curated facts, shapes and ontology are those pyshacl passed last time skips it.
+    previous = Manifest.read(out / "store") if (out / "store" / "CURRENT").is_file() else None
+    checked = validation_key(loaded)
+    if previous is None or previous.validated != checked:
+        _stage(progress, "validate: SHACL shapes")
+        validate(loaded)
     lap("validate")
     hermit_seconds = None
     if reasoner:
@@ -260,7 +265,7 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         built = build_store(staging / "store", loaded=loaded, project=project, previous=out / "store",
-                            progress=progress, counter=getattr(progress, "count", None))
+                            progress=progress, counter=getattr(progress, "count", None), validated=checked)
         for name, seconds in built.seconds.items():
             result.seconds[f"store: {name}"] = seconds
         lap("store")
@@ -274,7 +279,9 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
         written = ["store"]
         if dumps or (dumps is None and total <= DUMP_LIMIT):
             _stage(progress, "write: Turtle and JSON-LD" + (" (the store's serialiser)" if total > LARGE_GRAPH else ""))
-            if total > LARGE_GRAPH:
+            if built.plan.mode == "reuse" and _reuse_outputs(built.manifest, out, staging):
+                pass  # the same store: the files written from it last time are these files
+            elif total > LARGE_GRAPH:
                 graphs = [str(ONTOLOGY_GRAPH), str(FACTS_GRAPH), *built.sources, str(reason.INFERRED)]
                 write_turtle(store, staging / "ecosystem.ttl", graphs, prefixes=PREFIXES)
                 write_jsonld(store, staging / "ecosystem.jsonld", graphs, prefixes=PREFIXES)
@@ -283,6 +290,9 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
                 (staging / "ecosystem.ttl").write_bytes(to_turtle(graph))
                 (staging / "ecosystem.jsonld").write_bytes(to_jsonld(graph))
             written += ["ecosystem.ttl", "ecosystem.jsonld"]
+            built.manifest.outputs = {name: [(staging / name).stat().st_size, (staging / name).stat().st_mtime_ns]
+                                      for name in ("ecosystem.ttl", "ecosystem.jsonld")}
+            built.manifest.write(staging / "store")
         else:
             result.skipped = [f"ecosystem.ttl and ecosystem.jsonld: the graph has {total} triples, more than "
                               f"{DUMP_LIMIT}; the store holds it (d4d export writes any format, d4d build "
@@ -314,6 +324,23 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
                     "validation": {g.rsplit("/", 1)[-1]: s.validation for g, s in built.manifest.graphs.items()
                                    if s.kind == "source" and s.validation.get("violations")}}
     return result
+
+
+def _reuse_outputs(manifest: Manifest, out: Path, staging: Path) -> bool:
+    """Link the previous build's RDF files into the staging folder if they are the ones written from
+    this (unchanged) store, untouched since (same size and modification time)."""
+    names = ("ecosystem.ttl", "ecosystem.jsonld")
+    for name in names:
+        recorded = manifest.outputs.get(name)
+        path = out / name
+        if not recorded or not path.is_file():
+            return False
+        stat = path.stat()
+        if [stat.st_size, stat.st_mtime_ns] != recorded:
+            return False
+    for name in names:
+        os.link(out / name, staging / name)
+    return True
 
 
 def count_types(manifest: Manifest, ontology: Ontology) -> tuple[dict[str, int], dict[str, int]]:

@@ -50,17 +50,57 @@ def project_options(func: F) -> F:
 
 
 class _Stages:
-    """Shows each stage with its elapsed time on stderr (rich when stderr is a terminal)."""
+    """Shows each stage with its elapsed time on stderr, and the progress of long steps (records
+    imported, shapes checked) with a rate and an ETA: a rich progress bar when stderr is a terminal,
+    a line every few seconds otherwise."""
 
     def __init__(self, quiet: bool) -> None:
         import time
         self.quiet = quiet
         self.clock = time.perf_counter
         self.start = self.clock()
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.seen: dict[str, tuple[float, float]] = {}
 
     def __call__(self, stage: str) -> None:
         if not self.quiet:
+            self._close()
             click.secho(f"[{self.clock() - self.start:6.1f}s] {stage}", err=True, fg="cyan")
+
+    def count(self, step: str, done: int, total: int | None) -> None:
+        """Progress of a long step: ``done`` of ``total`` (None: not known) items."""
+        if self.quiet:
+            return
+        if sys.stderr.isatty():
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+            if self.bar is None:
+                self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                                    TimeRemainingColumn(), transient=False)
+                self.bar.start()
+            if step not in self.tasks:
+                self.tasks[step] = self.bar.add_task(step, total=total, rate="")
+            task = self.tasks[step]
+            speed = self.bar.tasks[task].speed if task < len(self.bar.tasks) else None
+            self.bar.update(task, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
+            return
+        now = self.clock()
+        first, last = self.seen.setdefault(step, (now, 0.0))
+        if now - last < 5.0 and done != total:
+            return
+        self.seen[step] = (first, now)
+        rate = done / (now - first) if now > first else 0.0
+        eta = f", ETA {(total - done) / rate:.0f}s" if total and rate and done < total else ""
+        of = f"/{total}" if total else ""
+        click.echo(f"[{now - self.start:6.1f}s]   {step}: {done}{of} ({rate:,.0f}/s{eta})", err=True)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+            self.tasks.clear()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,23 +118,44 @@ def main() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Build folder (default: PROJECT/build).")
 @click.option("--rdf-only", is_flag=True, help="Write only the RDF outputs and the store (no analysis, map, report).")
+@click.option("--dumps/--no-dumps", default=None,
+              help="Write ecosystem.ttl and ecosystem.jsonld whatever the size of the graph (default: up to "
+                   "5 million triples).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors
 def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
-          out: Path | None, rdf_only: bool, quiet: bool) -> None:
-    """Load, validate, reason, store, analyse and render into build/."""
+          out: Path | None, rdf_only: bool, dumps: bool | None, quiet: bool) -> None:
+    """Load, validate, reason, store, analyse and render into build/.
+
+    A rebuild reuses the previous build's store for what did not change."""
     from d4d.build import build as run_build
 
-    result = run_build(project, out=out, ontology_dir=ontology_dir, graph_dir=graph_dir,
-                       reasoner=not no_reasoner, extras=not rdf_only, progress=_Stages(quiet))
+    stages = _Stages(quiet)
+    try:
+        result = run_build(project, out=out, ontology_dir=ontology_dir, graph_dir=graph_dir,
+                           reasoner=not no_reasoner, extras=not rdf_only, progress=stages, dumps=dumps)
+    finally:
+        stages._close()
     counts = result.counts
     click.echo(f"built {counts['triples']} triples ({counts['inferred']} inferred): "
                f"{counts['organisations']} organisations, {counts['people']} people, "
                f"{counts['relationships']} relationships, {counts['activities']} activities, "
                f"{counts['citations']} citations from {counts['sources']} sources")
     click.echo("relationships: " + ", ".join(f"{name} {n}" for name, n in result.relationships.items()))
+    store = result.store
+    if store:
+        done = [f"imported {', '.join(store['imported'])}" if store.get("imported") else "",
+                f"copied {', '.join(store['copied'])}" if store.get("copied") else ""]
+        click.echo(f"store: {store['mode']} ({store['reason']})" + "".join(f"; {d}" for d in done if d))
+    for source, report in (store or {}).get("validation", {}).items():
+        click.secho(f"  {source}: {report['violations']} shape violations (not fatal for imported data)",
+                    err=True, fg="yellow")
+        for rule, n in list(report["rules"].items())[:5]:
+            click.echo(f"    {n} x {rule}", err=True)
     for name, path in result.outputs.items():
         click.echo(f"  wrote {path}")
+    for note in result.skipped:
+        click.echo(f"  not written: {note}")
     click.echo("time: " + ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
 
 

@@ -77,6 +77,10 @@ class Manifest:
     inferred: int = 0
     format: int = FORMAT
     version: str = __version__
+    validated: str = ""
+    """The hash of the curated facts, shapes and ontology that pyshacl last found valid."""
+    outputs: dict[str, list[int]] = field(default_factory=dict)
+    """The RDF files written from this store: name -> [size, mtime_ns] (reused while nothing changes)."""
 
     def write(self, store_dir: str | Path) -> Path:
         """Write ``d4d-manifest.json`` into the store directory (sorted keys: deterministic)."""
@@ -100,7 +104,8 @@ class Manifest:
         try:
             graphs = {name: GraphState(**state) for name, state in data.get("graphs", {}).items()}
             return cls(engine=str(data["engine"]), graphs=graphs, inferred=int(data.get("inferred", 0)),
-                       format=FORMAT, version=str(data.get("version", "")))
+                       format=FORMAT, version=str(data.get("version", "")), validated=str(data.get("validated", "")),
+                       outputs={k: list(v) for k, v in (data.get("outputs") or {}).items()})
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -256,8 +261,9 @@ def plan(previous: Manifest | None, *, engine: str, wanted: dict[str, GraphState
     return Plan("update", "small graphs changed", changed=changed, removed=removed, unchanged=unchanged)
 
 
-__all__ = ["FORMAT", "GraphState", "MANIFEST_NAME", "Manifest", "Plan", "SMALL_CHANGE", "digest_bytes",
-           "file_digest", "files_of", "ntriples_digest", "plan", "source_digest", "store_triples"]
+__all__ = ["FORMAT", "GraphState", "MANIFEST_NAME", "Manifest", "Plan", "SMALL_CHANGE", "StoreBuild", "build_store",
+           "digest_bytes", "file_digest", "files_of", "ntriples_digest", "plan", "source_digest", "store_triples",
+           "validation_key"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +354,7 @@ def identity_digest(facts: Any, crosswalk_path: Path | None) -> str:
 
 def build_store(target: str | Path, *, loaded: Any, project: str | Path, previous: str | Path | None = None,
                 strict: bool = False, progress: Callable[[str], None] | None = None,
-                counter: Counter_ | None = None) -> StoreBuild:
+                counter: Counter_ | None = None, validated: str = "") -> StoreBuild:
     """Build the graph into a new on-disk store at ``target``, reusing what ``previous`` holds.
 
     Parameters
@@ -367,6 +373,9 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
         Called with a line as each step starts.
     counter:
         Called with (step, done, total) during long steps (imports, rules, shape checks).
+    validated:
+        The hash of the curated input pyshacl found valid (see :func:`validation_key`), kept in the
+        manifest so that the next build can skip that check when the input is the same.
 
     Returns
     -------
@@ -568,10 +577,23 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
     lap("clashes")
     store.flush()
     del store
-    result.manifest = Manifest(engine=engine, graphs=graphs, inferred=inferred)
+    result.manifest = Manifest(engine=engine, graphs=graphs, inferred=inferred, validated=validated,
+                               outputs=dict(before.outputs) if before and decision.mode == "reuse" else {})
     result.manifest.write(target)
     result.seconds = seconds
     return result
+
+
+def validation_key(loaded: Any) -> str:
+    """The hash of what pyshacl checks: the curated facts, the shapes and the ontology's classes."""
+    from rdflib import RDF, RDFS, URIRef
+
+    hierarchy = sorted(f"{s} {p} {o}" for p in (RDFS.subClassOf, RDF.type)
+                       for s, o in loaded.ontology.graph.subject_objects(p)
+                       if isinstance(s, URIRef) and isinstance(o, URIRef))
+    shapes = Path(loaded.ontology.directory) / "shapes.ttl" if loaded.ontology.directory else None
+    return digest_bytes(ntriples_digest(loaded.facts.graph.serialize(format="nt", encoding="utf-8")),
+                        shapes.read_bytes() if shapes and shapes.is_file() else b"", "\n".join(hierarchy))
 
 
 def _import(store: ox.Store, spec: Any, *, resolver: Any, strict: bool, ontology: Any,
