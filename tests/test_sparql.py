@@ -21,6 +21,7 @@ from d4d.sparql import (CatalogueQuery, bind, declared_prefixes, load_catalogue,
 from d4d.store import memory_store
 
 EX = "http://example.org/"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 TRICKY = 'He said "hi" } { \\ # <x>'
 DATA = f"""
 @prefix ex: <http://example.org/> .
@@ -150,6 +151,34 @@ def test_bind_writes_values_after_the_where_brace() -> None:
         "CONSTRUCT WHERE { VALUES (?s)")
     with pytest.raises(QueryError, match="only IRIs and literals"):
         bind(text, {"s": ox.BlankNode()})
+
+
+def test_bind_reaches_groups_evaluated_on_their_own(store: ox.Store) -> None:
+    # A sub-SELECT and a UNION branch do not see the outer solution: the value is bound inside
+    # them too, so a FILTER there reads it (as if the constant were written in the query).
+    text = f"""PREFIX ex: <{EX}>
+    SELECT ?who WHERE {{
+      {{ SELECT ?who WHERE {{ ?who ex:age ?age FILTER(?age > ?min) }} }}
+      UNION
+      {{ ?who ex:name ?n FILTER(?who = ?pick) }}
+    }} ORDER BY ?who"""
+    rows = run_query(text, store=store, params={"min": "45", "pick": f"<{EX}a>"}).values()
+    assert [row["who"] for row in rows] == [EX + "a", EX + "c"]
+    bound = bind(text, {"min": ox.Literal("45", datatype=ox.NamedNode(XSD_INTEGER))})
+    assert bound.count("VALUES (?min)") == 2  # the outermost group and the sub-SELECT's WHERE
+    optional = bind("SELECT * WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?s FILTER EXISTS { ?s ?r ?o } } }",
+                    {"s": ox.NamedNode(EX + "a")})
+    assert optional.count("VALUES") == 1  # OPTIONAL and EXISTS are evaluated with the outer value
+
+
+def test_syntax_error_after_several_bound_groups(store: ox.Store) -> None:
+    text = "SELECT * WHERE { { ?x ?p ?o } UNION { ?x ?q ?o } FILTER(?o = ) }"
+    with pytest.raises(QueryError) as plain:
+        run_query(text, store=store)
+    with pytest.raises(QueryError) as bound:
+        run_query(text, store=store, params={"x": f"<{EX}a>"})
+    assert plain.value.reason == bound.value.reason
+    assert "line 1, column" in bound.value.reason
 
 
 @pytest.mark.parametrize("hostile", [

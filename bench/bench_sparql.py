@@ -1,0 +1,557 @@
+"""Benchmark of the SPARQL layer: the catalogue on synthetic ecosystems of 10k, 100k and 1M relationships.
+
+For each size the script
+
+1. generates an ecosystem in the ontology's terms: organisations (in one or two of the eight sectors)
+   and people, and relationships of every type in the proportions of the seed facts in ``graph/``
+   (counted at start-up), each cited from one or two source documents, with amounts, currencies,
+   dates, roles, places and titles where the type has them;
+2. materialises what the ontology entails with the build's own rules (``d4d.reason``), as the
+   build does;
+3. writes the store with ``d4d.store.write_store`` (ontology, facts and inferences in their named
+   graphs, as ``d4d build`` does) and, for comparison, a bare ``pyoxigraph.Store`` holding the same
+   triples in its default graph;
+4. times every catalogue query (median of ``--repeat`` runs, results read to the end) three ways:
+   through d4d (``run_query`` on the built store), the bound query text on the bare store (the
+   engine's floor), and the same text on rdflib's own engine (up to ``--rdflib-max``
+   relationships, each query in a forked process killed after ``--rdflib-timeout`` seconds).
+
+It prints a table per size and writes ``bench/RESULTS-sparql.md``.
+
+Usage::
+
+    python bench/bench_sparql.py                      # 10k, 100k, 1M
+    python bench/bench_sparql.py --sizes 10000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from d4d import reason  # noqa: E402
+from d4d.load import load  # noqa: E402
+from d4d.sparql import CatalogueQuery, bind, load_catalogue, resolve_params, run_query  # noqa: E402
+from d4d.store import open_store, write_store  # noqa: E402
+from d4d.vocab import GRAPH  # noqa: E402
+
+D4D = "https://w3id.org/d4d/ontology#"
+ID = "https://w3id.org/d4d/id/"
+SECTOR = "https://w3id.org/d4d/sector/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SECTORS = ["humanitarian", "development", "academia", "technology", "philanthropy", "media", "government",
+           "civil-society"]
+KINDS = {"humanitarian": "NGO", "development": "InternationalOrganization", "academia": "University",
+         "technology": "Company", "philanthropy": "Foundation", "media": "MediaOutlet",
+         "government": "GovernmentBody", "civil-society": "NGO"}
+#: Roles of each relationship type: (source role, target role, who may be the source).
+ROLES = {
+    "Funding": ("funder", "recipient", "org"), "Founding": ("founder", "foundedOrganization", "any"),
+    "Incubation": ("incubator", "incubatedOrganization", "org"), "Membership": ("member", "organization", "person"),
+    "SubOrganization": ("unit", "parent", "org"), "Support": ("supporter", "supported", "org"),
+    "MediaCoverage": ("outlet", "subject", "media"), "Partnership": ("partner", "partner", "org"),
+}
+#: Queries whose answer concerns one actor or a few: the "selective" targets apply to them.
+SELECTIVE = {"actor-profile", "chain", "actors", "neighbours", "ego-network", "funding@funder",
+             "founders@organization", "co-founders", "media-coverage"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The synthetic ecosystem
+
+
+def seed_proportions() -> dict[str, int]:
+    """How many relationships of each type the seed facts hold (graph/)."""
+    loaded = load(ROOT / "ontology", ROOT / "graph")
+    counts: dict[str, int] = {}
+    for kind in ROLES:
+        counts[kind] = sum(1 for _ in loaded.facts.graph.subjects(
+            predicate=__import__("rdflib").RDF.type, object=__import__("rdflib").URIRef(D4D + kind)))
+    return {k: v for k, v in counts.items() if v}
+
+
+@dataclass
+class Ecosystem:
+    """N-Triples of the asserted facts, and the parameters the timed queries use."""
+
+    ntriples: bytes
+    relationships: int
+    actors: int
+    counts: dict[str, int]
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _lit(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def generate(relationships: int, proportions: dict[str, int], *, seed: int = 7) -> Ecosystem:
+    """An ecosystem of about ``relationships`` relationships, half as many actors (27 % people, as in
+    the seeds), degree-biased so that hubs emerge; everything cited from source documents."""
+    rng = random.Random(seed)
+    lines: list[str] = []
+    add = lines.append
+    n_actors = max(50, relationships // 2)
+    n_sources = max(10, relationships // 1000)
+    people: list[int] = []
+    orgs: list[int] = []
+    media: list[int] = []
+    sector_of: dict[int, list[str]] = {}
+    for k in range(n_sources):
+        s = f"<{ID}syn-source-{k}>"
+        add(f"{s} <{RDF_TYPE}> <{D4D}SourceDocument> .")
+        add(f"{s} <{D4D}title> {_lit(f'Source document {k}')} .")
+        add(f"{s} <{RDFS_LABEL}> {_lit(f'Source document {k}')} .")
+        add(f"{s} <{D4D}fromSeeds> \"false\"^^<{XSD}boolean> .")
+    place = f"<{ID}syn-place-0>"
+    add(f"{place} <{RDF_TYPE}> <{D4D}Place> .")
+    add(f"{place} <{D4D}name> {_lit('Synthetic City')} .")
+
+    def cite(subject: str, count: int) -> None:
+        for number in range(1, count + 1):
+            citation = f"<{subject[1:-1]}/citation/{number}>"
+            add(f"{subject} <{D4D}citation> {citation} .")
+            add(f"{citation} <{RDF_TYPE}> <{D4D}Citation> .")
+            add(f"{citation} <{D4D}citedSource> <{ID}syn-source-{rng.randrange(n_sources)}> .")
+            add(f"{citation} <{D4D}quote> {_lit(f'Quote {number} about {subject[len(ID) + 1:-1]}')} .")
+
+    for i in range(n_actors):
+        iri = f"<{ID}syn-actor-{i}>"
+        if rng.random() < 0.27:
+            people.append(i)
+            name = f"Person {i}"
+            add(f"{iri} <{RDF_TYPE}> <{D4D}Person> .")
+        else:
+            orgs.append(i)
+            name = f"Organisation {i}"
+            sectors = rng.sample(SECTORS, 2 if rng.random() < 0.3 else 1)
+            sector_of[i] = sectors
+            add(f"{iri} <{RDF_TYPE}> <{D4D}{KINDS[sectors[0]]}> .")
+            if "media" in sectors:
+                media.append(i)
+            for sector in sectors:
+                add(f"{iri} <{D4D}sector> <{SECTOR}{sector}> .")
+        add(f"{iri} <{D4D}name> {_lit(name)} .")
+        add(f"{iri} <{RDFS_LABEL}> {_lit(name)} .")
+        cite(iri, 1)
+
+    # degree-biased choice: half of the picks repeat an earlier pick, so popular actors attract more
+    chosen: dict[str, list[int]] = {"org": [], "person": [], "media": [], "any": []}
+    pools = {"org": orgs, "person": people, "media": media or orgs, "any": orgs + people}
+
+    def pick(pool: str) -> int:
+        history = chosen[pool]
+        value = rng.choice(history) if history and rng.random() < 0.5 else rng.choice(pools[pool])
+        history.append(value)
+        return value
+
+    total = sum(proportions.values())
+    counts = {kind: max(1, round(relationships * n / total)) for kind, n in proportions.items()}
+    degree: dict[int, int] = defaultdict(int)
+    adjacency: dict[int, set[int]] = defaultdict(set)
+    founders_of: dict[int, int] = defaultdict(int)
+    funder_grants: dict[int, int] = defaultdict(int)
+    covered: dict[int, int] = defaultdict(int)
+    j = 0
+    for kind, count in counts.items():
+        source_role, target_role, source_pool = ROLES[kind]
+        for _ in range(count):
+            j += 1
+            fact = f"<{ID}syn-{kind.lower()}-{j}>"
+            a = pick(source_pool)
+            b = pick("org")
+            while b == a:
+                b = rng.choice(orgs)
+            add(f"{fact} <{RDF_TYPE}> <{D4D}{kind}> .")
+            add(f"{fact} <{D4D}{source_role}> <{ID}syn-actor-{a}> .")
+            add(f"{fact} <{D4D}{target_role}> <{ID}syn-actor-{b}> .")
+            add(f"{fact} <{RDFS_LABEL}> {_lit(f'{kind}: {a} → {b}')} .")
+            year = rng.randint(1990, 2024)
+            if kind == "Funding":
+                add(f"{fact} <{D4D}amount> \"{rng.randrange(10, 5000) * 1000}\"^^<{XSD}decimal> .")
+                add(f"{fact} <{D4D}currency> {_lit(rng.choices(['USD', 'EUR', 'GBP'], [8, 1, 1])[0])} .")
+                add(f"{fact} <{D4D}date> \"{year}\"^^<{XSD}gYear> .")
+                funder_grants[a] += 1
+            elif kind == "Founding":
+                add(f"{fact} <{D4D}date> \"{year}\"^^<{XSD}gYear> .")
+                founders_of[b] += 1
+            elif kind == "Incubation":
+                add(f"{fact} <{D4D}location> {place} .")
+                add(f"{fact} <{D4D}startDate> \"{year}\"^^<{XSD}gYear> .")
+            elif kind == "Membership":
+                add(f"{fact} <{D4D}roleTitle> {_lit('Director')} .")
+            elif kind == "MediaCoverage":
+                add(f"{fact} <{D4D}date> \"{year}-{rng.randint(1, 12):02d}\"^^<{XSD}gYearMonth> .")
+                add(f"{fact} <{D4D}title> {_lit(f'Article {j}')} .")
+                covered[b] += 1
+            cite(fact, 2 if rng.random() < 0.3 else 1)
+            degree[a] += 1
+            degree[b] += 1
+            adjacency[a].add(b)
+            adjacency[b].add(a)
+
+    ecosystem = Ecosystem(("\n".join(lines) + "\n").encode("utf-8"), relationships=sum(counts.values()),
+                          actors=n_actors, counts=counts)
+    # parameters: a well-connected but not extreme actor (90th percentile of degree), chains of three
+    ranked = sorted(degree, key=lambda x: (degree[x], x))
+    typical = ranked[int(len(ranked) * 0.9)]
+    start = ranked[len(ranked) // 2]
+    far = _at_distance(adjacency, start, 3) or typical
+    actor = f"<{ID}syn-actor-{typical}>"
+    founded = max(founders_of, key=lambda x: (founders_of[x], -x))
+    ecosystem.params = {
+        "actor-profile": {"actor": actor}, "neighbours": {"actor": actor}, "ego-network": {"actor": actor},
+        "chain": {"from": f"<{ID}syn-actor-{start}>", "to": f"<{ID}syn-actor-{far}>"},
+        "actors": {"name": f"Organisation {orgs[len(orgs) // 3]}"},
+        "actors@contains": {"contains": f"organisation {orgs[len(orgs) // 3]}"},
+        "funding@funder": {"funder": f"<{ID}syn-actor-{max(funder_grants, key=lambda x: (funder_grants[x], -x))}>"},
+        "founders@organization": {"organization": f"<{ID}syn-actor-{founded}>"},
+        "co-founders": {"organization": f"<{ID}syn-actor-{founded}>"},
+        "media-coverage": {"subject": f"<{ID}syn-actor-{max(covered, key=lambda x: (covered[x], -x))}>"},
+        "facts-by-source": {"source": f"<{ID}syn-source-1>"},
+        "timeline": {"from_year": "2020"},
+    }
+    return ecosystem
+
+
+def _at_distance(adjacency: dict[int, set[int]], start: int, distance: int) -> int | None:
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if seen[node] == distance:
+            return node
+        for nxt in sorted(adjacency[node]):
+            if nxt not in seen:
+                seen[nxt] = seen[node] + 1
+                queue.append(nxt)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the stores
+
+
+def materialise(ecosystem: Ecosystem, folder: Path) -> tuple[dict[str, Path], float]:
+    """Write the ontology, the facts and the inferred triples as N-Triples files in ``folder``.
+
+    The rules run in an on-disk store (a million relationships give tens of millions of triples,
+    too many for memory). Returns the files by named graph and the seconds the rules took.
+    """
+    loaded = load(ROOT / "ontology", ROOT / "graph")  # the ontology (and its sectors) as the build reads it
+    files = {str(GRAPH["ontology"]): folder / "ontology.nt", str(GRAPH["facts"]): folder / "facts.nt",
+             str(reason.INFERRED): folder / "inferred.nt"}
+    files[str(GRAPH["ontology"])].write_bytes(loaded.ontology.graph.serialize(format="nt", encoding="utf-8"))
+    files[str(GRAPH["facts"])].write_bytes(ecosystem.ntriples)
+    work = folder / "reasoning-store"
+    store = ox.Store(str(work))
+    for graph, path in files.items():
+        if path.exists():
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    started = time.perf_counter()
+    reason.materialise(store, reason.all_rules(loaded.ontology))
+    seconds = time.perf_counter() - started
+    store.dump(str(files[str(reason.INFERRED)]), ox.RdfFormat.N_TRIPLES,
+               from_graph=ox.NamedNode(str(reason.INFERRED)))
+    del store
+    shutil.rmtree(work, ignore_errors=True)
+    return files, seconds
+
+
+def directory_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+def median_ms(action: Any, repeat: int, *, patience: float = 10.0) -> tuple[float, int, int]:
+    """Median time of ``repeat`` runs in ms, the rows of the last run, and the runs made: a query
+    slower than ``patience`` seconds is not repeated."""
+    times = []
+    rows = 0
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        rows = action()
+        times.append((time.perf_counter() - started) * 1000)
+        if times[-1] > patience * 1000:
+            break
+    return statistics.median(times), rows, len(times)
+
+
+def through_d4d(store: ox.Store, query: CatalogueQuery, params: dict[str, str]) -> int:
+    result = run_query(query, store=store, params=params)
+    if result.triples is not None:
+        return len(result.triples)
+    return len(result.rows())
+
+
+def bare(store: ox.Store, text: str) -> int:
+    answer = store.query(text)
+    if isinstance(answer, ox.QueryBoolean):
+        return 1
+    return sum(1 for _ in answer)
+
+
+_RDFLIB_GRAPH: Any = None
+
+
+def _rdflib_child(text: str, repeat: int, conn: Any) -> None:  # runs in a forked process
+    times = []
+    rows = 0
+    try:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            rows = sum(1 for _ in _RDFLIB_GRAPH.query(text))
+            times.append((time.perf_counter() - started) * 1000)
+    except Exception as error:  # rdflib cannot run this query: say so instead of a number
+        conn.send((None, f"{type(error).__name__}: {error}"))
+        return
+    conn.send((statistics.median(times), rows))
+
+
+def rdflib_ms(text: str, repeat: int, timeout: float) -> tuple[float | None, int | None]:
+    context = multiprocessing.get_context("fork")  # the child shares the parsed graph
+    parent, child = context.Pipe()
+    process = context.Process(target=_rdflib_child, args=(text, repeat, child))
+    process.start()
+    if parent.poll(timeout):
+        ms, rows = parent.recv()
+        process.join()
+        if ms is None:
+            print(f"  rdflib fails: {rows}", flush=True)
+            return None, -1
+        return ms, rows
+    process.kill()
+    process.join()
+    return None, None
+
+
+@dataclass
+class Row:
+    run: str
+    kind: str
+    rows: int
+    d4d_ms: float
+    bare_ms: float
+    rdflib_ms: float | None = None
+    rdflib_rows: int | None = None
+    runs: int = 1
+
+
+@dataclass
+class SizeResult:
+    relationships: int
+    actors: int
+    triples: int
+    generate_s: float
+    reason_s: float
+    load_s: float
+    bare_load_s: float
+    store_mb: float
+    bare_mb: float
+    rdflib_load_s: float | None
+    rows: list[Row]
+
+
+def runs(catalogue: dict[str, CatalogueQuery], params: dict[str, dict[str, str]]) -> list[tuple[str, str, dict[str, str]]]:
+    """(label, query name, parameters): every catalogue query, some with a selective parameter too."""
+    plan = []
+    for name in catalogue:
+        plan.append((name, name, params.get(name, {})))
+    for label, values in params.items():
+        if "@" in label:
+            plan.append((label, label.split("@")[0], values))
+    return plan
+
+
+def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[str, CatalogueQuery], *,
+               repeat: int, rdflib_max: int, rdflib_timeout: float, workdir: Path) -> SizeResult:
+    global _RDFLIB_GRAPH
+    print(f"\n== {relationships:,} relationships", flush=True)
+    started = time.perf_counter()
+    ecosystem = generate(relationships, proportions)
+    generate_s = time.perf_counter() - started
+    folder = workdir / f"size-{relationships}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files, reason_s = materialise(ecosystem, folder)
+    ecosystem.ntriples = b""
+    print(f"generated in {generate_s:.1f} s, materialised in {reason_s:.1f} s", flush=True)
+
+    started = time.perf_counter()
+    write_store(folder / "store", [(path, graph) for graph, path in files.items()], format="ntriples")
+    load_s = time.perf_counter() - started
+    started = time.perf_counter()
+    bare_store = ox.Store(str(folder / "bare"))
+    for path in files.values():
+        bare_store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+    bare_store.flush()
+    bare_load_s = time.perf_counter() - started
+    triples = len(bare_store)
+    print(f"{triples:,} triples; d4d store {load_s:.1f} s, bare store {bare_load_s:.1f} s", flush=True)
+    store = open_store(folder / "store")
+
+    rdflib_load_s = None
+    if relationships <= rdflib_max:
+        import rdflib
+        started = time.perf_counter()
+        _RDFLIB_GRAPH = rdflib.Graph()
+        for path in files.values():
+            _RDFLIB_GRAPH.parse(str(path), format="nt")
+        rdflib_load_s = time.perf_counter() - started
+        print(f"rdflib parsed in {rdflib_load_s:.1f} s", flush=True)
+    gc.collect()
+
+    rows = []
+    for label, name, values in runs(catalogue, ecosystem.params):
+        query = catalogue[name]
+        text = bind(query.text, resolve_params(query, values))
+        through_ms, count, runs_made = median_ms(lambda: through_d4d(store, query, values), repeat)
+        floor_ms, floor_rows, _ = median_ms(lambda: bare(bare_store, text), runs_made)
+        if floor_rows != count:
+            print(f"  !! {label}: {count} rows through d4d, {floor_rows} on the bare store", flush=True)
+        row = Row(label, "selective" if label in SELECTIVE else "aggregate", count, through_ms, floor_ms,
+                  runs=runs_made)
+        if _RDFLIB_GRAPH is not None:
+            row.rdflib_ms, row.rdflib_rows = rdflib_ms(text, max(1, min(repeat, 3)), rdflib_timeout)
+            if row.rdflib_rows is not None and row.rdflib_rows >= 0 and row.rdflib_rows != count:
+                print(f"  !! {label}: rdflib returns {row.rdflib_rows} rows, pyoxigraph {count}", flush=True)
+        rows.append(row)
+        rdf = "-" if row.rdflib_ms is None else f"{row.rdflib_ms:.1f}"
+        print(f"  {label:32} {row.kind:9} {count:>9} rows  d4d {through_ms:9.1f} ms  bare {floor_ms:9.1f} ms"
+              f"  rdflib {rdf} ms  ({runs_made} runs)", flush=True)
+    _RDFLIB_GRAPH = None
+    result = SizeResult(ecosystem.relationships, ecosystem.actors, triples, generate_s, reason_s, load_s,
+                        bare_load_s, directory_size(folder / "store") / 1e6, directory_size(folder / "bare") / 1e6,
+                        rdflib_load_s, rows)
+    del store, bare_store
+    gc.collect()
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}" if a / b < 10 else f"{a / b:.0f}"
+
+
+def _rdflib_cell(row: Row, size: SizeResult) -> str:
+    if size.rdflib_load_s is None:
+        return "—"
+    if row.rdflib_rows == -1:
+        return "fails"
+    if row.rdflib_ms is None:
+        return "stopped"
+    return _ms(row.rdflib_ms)
+
+
+def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> str:
+    out = ["# SPARQL benchmark: the catalogue on synthetic ecosystems", "",
+           f"Generated by `python bench/bench_sparql.py` on {platform.node() or 'this machine'} "
+           f"({os.cpu_count()} cores, Python {platform.python_version()}, pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}"
+           f"), {time.strftime('%Y-%m-%d')}. Median of {repeat} runs (1 run for a query slower than 10 s), "
+           "results read to the end.", "",
+           "- **d4d**: `d4d.sparql.run_query` on the store `d4d build` writes (named graphs, union default graph), "
+           "parameters bound, rows turned into Python dicts.",
+           "- **bare**: the same bound query text on a plain `pyoxigraph.Store` holding the same triples in its "
+           "default graph: the engine's floor.",
+           f"- **rdflib**: the same text on rdflib's own SPARQL engine over an in-memory `rdflib.Graph` "
+           f"(a query is stopped after {rdflib_timeout:.0f} s; not run at the largest size).", ""]
+    out += ["## Sizes", "", "| relationships | actors | triples | generate s | rules s | d4d store load s | "
+            "bare load s | d4d store MB | bare MB | rdflib parse s |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        out.append(f"| {r.relationships:,} | {r.actors:,} | {r.triples:,} | {r.generate_s:.1f} | {r.reason_s:.1f} | "
+                   f"{r.load_s:.1f} | {r.bare_load_s:.1f} | {r.store_mb:,.0f} | {r.bare_mb:,.0f} | "
+                   f"{'—' if r.rdflib_load_s is None else f'{r.rdflib_load_s:.1f}'} |")
+    for r in results:
+        out += ["", f"## {r.relationships:,} relationships ({r.triples:,} triples)", "",
+                "| query | kind | rows | d4d ms | bare ms | d4d / bare | rdflib ms | rdflib / d4d |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for row in r.rows:
+            out.append(f"| {row.run} | {row.kind} | {row.rows:,} | {_ms(row.d4d_ms)} | {_ms(row.bare_ms)} | "
+                       f"{_ratio(row.d4d_ms, row.bare_ms)} | "
+                       f"{_rdflib_cell(row, r)} | "
+                       f"{_ratio(row.rdflib_ms, row.d4d_ms)} |")
+    out += ["", "## Targets", ""]
+    largest = results[-1]
+    selective = [row for row in largest.rows if row.kind == "selective"]
+    aggregate = [row for row in largest.rows if row.kind == "aggregate"]
+    slow = [f"{row.run} ({_ms(row.d4d_ms)} ms)" for row in selective if row.d4d_ms >= 50]
+    out.append(f"- Selective queries under 50 ms at {largest.relationships:,} relationships: "
+               f"{len(selective) - len(slow)} of {len(selective)}" + (f"; over: {', '.join(slow)}" if slow else "") + ".")
+    heavy = [f"{row.run} ({_ratio(row.d4d_ms, row.bare_ms)}x)" for row in aggregate
+             if row.d4d_ms > 1.5 * row.bare_ms and row.d4d_ms - row.bare_ms > 5]
+    out.append(f"- Aggregates within 1.5x of the bare engine: {len(aggregate) - len(heavy)} of {len(aggregate)}"
+               + (f"; beyond: {', '.join(heavy)}" if heavy else "") + ".")
+    with_rdflib = [r for r in results if r.rdflib_load_s is not None]
+    if with_rdflib:
+        r = with_rdflib[-1]
+        for kind, target in (("aggregate", 5), ("selective", 20)):
+            ratios = [(row.rdflib_ms or float("inf")) / row.d4d_ms for row in r.rows
+                      if row.kind == kind and row.rdflib_rows != -1]
+            met = sum(1 for x in ratios if x >= target)
+            median_ratio = statistics.median(ratios) if ratios else float("nan")
+            out.append(f"- rdflib / d4d on {kind} queries at {r.relationships:,} relationships (target ≥ {target}x): "
+                       f"met by {met} of {len(ratios)}, median ratio {median_ratio:.0f}x (a stopped rdflib query counts "
+                       f"as met; queries rdflib fails on are left out).")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="relationships per ecosystem, comma-separated")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per query (the median is reported)")
+    parser.add_argument("--rdflib-max", type=int, default=100_000, help="largest size rdflib is run on")
+    parser.add_argument("--rdflib-timeout", type=float, default=120.0, help="seconds before an rdflib query is stopped")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-sparql.md")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the stores are written (default: a temp dir)")
+    args = parser.parse_args()
+    catalogue = load_catalogue(ROOT / "queries")
+    proportions = seed_proportions()
+    print("relationship types in the seed facts:", proportions, flush=True)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="d4d-bench-sparql-"))
+    results = [bench_size(int(size), proportions, catalogue, repeat=args.repeat, rdflib_max=args.rdflib_max,
+                          rdflib_timeout=args.rdflib_timeout, workdir=workdir)
+               for size in args.sizes.split(",")]
+    text = report(results, repeat=args.repeat, rdflib_timeout=args.rdflib_timeout)
+    print("\n" + text)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
