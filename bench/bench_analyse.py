@@ -5,7 +5,9 @@ For each size, a fresh Python process builds a synthetic ecosystem (bench/synthe
 the whole ``analyse`` run with the default backend (igraph; sampled betweenness in a forked
 worker), then -- for sizes up to ``--networkx-max`` -- the same run with ``backend="networkx"``
 (networkx for every graph algorithm), in the same way, as the baseline.  Peak memory is the
-maximum resident set size of the process (``resource.getrusage``) and of its worker.
+maximum resident set size of the process (``resource.getrusage``) and of its worker; CPU time
+(user + system) of both is printed too, since on a machine shared with other work it says more
+than the wall-clock time: with two free cores the run takes about the larger of the two.
 
     python bench/bench_analyse.py                      # 1k, 10k, 100k actors
     python bench/bench_analyse.py --sizes 1000 5000 --networkx-max 5000
@@ -39,6 +41,11 @@ def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: kilobytes
 
 
+def _cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_one(n: int, backend: str, per_actor: float, seed: int, workers: int) -> dict[str, Any]:
     """Build one ecosystem and analyse it, in this process; return the measurements."""
     sys.path.insert(0, str(HERE))
@@ -63,6 +70,7 @@ def run_one(n: int, backend: str, per_actor: float, seed: int, workers: int) -> 
 
     for name in STAGES:
         setattr(analysis, name, timed(name, getattr(analysis, name)))
+    cpu0, child0 = _cpu_s(), _cpu_s(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     net = analysis.Network(G)
     prepare_s = time.perf_counter() - t0
@@ -74,6 +82,7 @@ def run_one(n: int, backend: str, per_actor: float, seed: int, workers: int) -> 
         "workers": workers, "build_s": build_s, "prepare_s": prepare_s, "analyse_s": analyse_s,
         "total_s": prepare_s + analyse_s, "rss_graph_mb": rss_graph, "rss_peak_mb": _rss_mb(),
         "rss_worker_mb": _rss_mb(resource.RUSAGE_CHILDREN), "stages": stages,
+        "cpu_main_s": _cpu_s() - cpu0, "cpu_worker_s": _cpu_s(resource.RUSAGE_CHILDREN) - child0,
         "exact": metrics["meta"]["exact"], "samples": metrics["meta"]["samples"],
         "betweenness_error": metrics["brokerage"]["betweenness"]["error_bound"],
         "efficiency": metrics["summary"]["efficiency"], "ei": metrics["summary"]["ei_index"],
@@ -98,9 +107,9 @@ def spawn(n: int, backend: str, args: argparse.Namespace, workers: int) -> dict[
 
 def table(rows: list[tuple[dict[str, Any], dict[str, Any] | str | None]]) -> str:
     lines = [
-        "| actors | relationships | analyse (igraph, 2 workers) | peak RSS (main + worker) "
-        "| networkx-only analyse | networkx / igraph |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| actors | relationships | analyse (igraph, 2 workers) | CPU main + worker "
+        "| peak RSS (main + worker) | networkx-only analyse | networkx / igraph |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for fast, slow in rows:
         memory = f"{fast['rss_peak_mb'] / 1024:.2f} GB + {fast['rss_worker_mb'] / 1024:.2f} GB"
@@ -109,8 +118,9 @@ def table(rows: list[tuple[dict[str, Any], dict[str, Any] | str | None]]) -> str
             ratio = f"{slow['total_s'] / fast['total_s']:.1f}x"
         else:
             base, ratio = (slow or "not run"), "-"
+        cpu = f"{fast['cpu_main_s']:.1f} s + {fast['cpu_worker_s']:.1f} s"
         lines.append(f"| {fast['actors']:,} | {fast['relationships']:,} | {fast['total_s']:.1f} s "
-                     f"| {memory} | {base} | {ratio} |")
+                     f"| {cpu} | {memory} | {base} | {ratio} |")
     return "\n".join(lines)
 
 
