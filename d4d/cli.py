@@ -120,7 +120,7 @@ def main() -> None:
 @click.option("--rdf-only", is_flag=True, help="Write only the RDF outputs and the store (no analysis, map, report).")
 @click.option("--dumps/--no-dumps", default=None,
               help="Write ecosystem.ttl and ecosystem.jsonld whatever the size of the graph (default: up to "
-                   "5 million triples).")
+                   "2 million triples).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors
 def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
@@ -148,7 +148,8 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
                 f"copied {', '.join(store['copied'])}" if store.get("copied") else ""]
         click.echo(f"store: {store['mode']} ({store['reason']})" + "".join(f"; {d}" for d in done if d))
     for source, report in (store or {}).get("validation", {}).items():
-        click.secho(f"  {source}: {report['violations']} shape violations (not fatal for imported data)",
+        sampled = f" in a sample of {report['sample']} records per rule" if report.get("sample") else ""
+        click.secho(f"  {source}: {report['violations']} shape violations{sampled} (not fatal for imported data)",
                     err=True, fg="yellow")
         for rule, n in list(report["rules"].items())[:5]:
             click.echo(f"    {n} x {rule}", err=True)

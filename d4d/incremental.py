@@ -79,6 +79,8 @@ class Manifest:
     version: str = __version__
     validated: str = ""
     """The hash of the curated facts, shapes and ontology that pyshacl last found valid."""
+    consistent: str = ""
+    """The same hash when HermiT last found the ontology and the curated facts consistent."""
     outputs: dict[str, list[int]] = field(default_factory=dict)
     """The RDF files written from this store: name -> [size, mtime_ns] (reused while nothing changes)."""
 
@@ -105,6 +107,7 @@ class Manifest:
             graphs = {name: GraphState(**state) for name, state in data.get("graphs", {}).items()}
             return cls(engine=str(data["engine"]), graphs=graphs, inferred=int(data.get("inferred", 0)),
                        format=FORMAT, version=str(data.get("version", "")), validated=str(data.get("validated", "")),
+                       consistent=str(data.get("consistent", "")),
                        outputs={k: list(v) for k, v in (data.get("outputs") or {}).items()})
         except (KeyError, TypeError, ValueError):
             return None
@@ -459,6 +462,7 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
     result = StoreBuild(plan=decision, manifest=Manifest(engine=engine))
     crosswalk = import_identity.Crosswalk.load(config.crosswalk) if config.crosswalk else None
     asserted = sorted(set(wanted) | (set(before.graphs) if before and decision.mode != "full" else set()))
+    touched: list[str] = []
 
     if decision.mode in ("reuse", "update"):
         assert before is not None and previous_dir is not None
@@ -506,8 +510,9 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
                     graphs[graph] = GraphState(wanted[graph].digest, data.count(b"\n"), "source", wanted[graph].files,
                                                types=type_counts(store, graph))
                     graphs[graph].validation = _check_source(store, queries, graph, asserted, counter,
-                                                             strict=strict)
+                                                             strict=strict, triples=graphs[graph].triples)
                 inferred += report.net
+                touched.extend(report.typed)
                 result.materialise = report
             lap("reason")
         for graph, state in wanted.items():
@@ -551,7 +556,7 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
                                                types=type_counts(store, graph))
                     say(f"validate: {spec.name} against the shapes ({count} triples)")
                     graphs[graph].validation = _check_source(store, queries, graph, sorted(graphs), counter,
-                                                             strict=strict)
+                                                             strict=strict, triples=count)
                     lap("validate sources")
                 del old_store
             say("reason: loading what the one-triple rules derive")
@@ -565,7 +570,7 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
         result.materialise = engine_run.full(closed=True)
         inferred = store_triples(store, inferred_name)
         lap("reason")
-    clashes = reason.find_clashes(store, loaded.ontology)
+    clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
     if clashes:
         from d4d.errors import ReasoningError
         from rdflib import URIRef
@@ -594,6 +599,29 @@ def validation_key(loaded: Any) -> str:
     shapes = Path(loaded.ontology.directory) / "shapes.ttl" if loaded.ontology.directory else None
     return digest_bytes(ntriples_digest(loaded.facts.graph.serialize(format="nt", encoding="utf-8")),
                         shapes.read_bytes() if shapes and shapes.is_file() else b"", "\n".join(hierarchy))
+
+
+def find_clashes(store: ox.Store, ontology: Any, *, subjects: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
+    """Individuals typed with two disjoint classes: (individual, class, class); with ``subjects``,
+    among those only (after an update, the individuals it gave a type)."""
+    from rdflib import URIRef
+    from rdflib.namespace import OWL
+
+    from d4d import reason
+
+    if subjects is None:
+        return reason.find_clashes(store, ontology)
+    pairs = sorted({tuple(sorted((str(a), str(b)))) for a, b in ontology.graph.subject_objects(OWL.disjointWith)
+                    if isinstance(a, URIRef) and isinstance(b, URIRef)})
+    clashes: list[tuple[str, str, str]] = []
+    for start in range(0, len(subjects), 500):
+        values = " ".join(f"<{s}>" for s in subjects[start:start + 500])
+        for a, b in pairs:
+            answer = store.query(f"SELECT DISTINCT ?x WHERE {{ VALUES ?x {{ {values} }} ?x a <{a}> . ?x a <{b}> }} "
+                                 "ORDER BY ?x", use_default_graph_as_union=True)
+            assert isinstance(answer, ox.QuerySolutions)
+            clashes.extend((str(row["x"].value), a, b) for row in answer)
+    return sorted(clashes)
 
 
 def _import(store: ox.Store, spec: Any, *, resolver: Any, strict: bool, ontology: Any,
@@ -654,9 +682,17 @@ MAX_EXAMPLES = 20
 """Violations of an imported source reported with their file and record (all are counted)."""
 
 
+CHECK_IN_FULL = 100_000
+"""A source of up to this many triples is checked against the shapes in full; a larger one on a sample
+of :data:`SAMPLE` focus nodes per constraint (the importers check every record as they read it; the
+shapes, run on the store, cost a few tens of microseconds per node and constraint)."""
+
+SAMPLE = 5_000
+
+
 def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted: Sequence[str],
-                  counter: Counter_ | None, *, strict: bool = False) -> dict[str, Any]:
-    """Run the compiled shapes on the records of one imported source.
+                  counter: Counter_ | None, *, strict: bool = False, triples: int = 0) -> dict[str, Any]:
+    """Run the compiled shapes on the records of one imported source (on a sample if it is large).
 
     Returns the validation report of the source: ``violations`` (how many), ``rules`` (count per
     rule and message) and ``examples`` (the first :data:`MAX_EXAMPLES`, each with file and record).
@@ -669,18 +705,20 @@ def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted:
 
     found: list[Any] = []
     per_rule: dict[str, int] = {}
+    sample = SAMPLE if triples > CHECK_IN_FULL else None
     for n, query in enumerate(queries):
         rows = [r for r in shapes_sparql.check_store(store, [query], graph=graph, data_graphs=asserted,
-                                                     limit=MAX_EXAMPLES + 1) if r.severity == "Violation"]
+                                                     limit=MAX_EXAMPLES + 1, sample=sample)
+                if r.severity == "Violation"]
         if rows:
-            total = len(rows) if len(rows) <= MAX_EXAMPLES else _count_rows(store, query, graph, asserted)
+            total = len(rows) if len(rows) <= MAX_EXAMPLES else _count_rows(store, query, graph, asserted, sample)
             key = f"{query.shape.rsplit('#', 1)[-1]}: {query.message}"
             per_rule[key] = per_rule.get(key, 0) + total
             found.extend(rows[:MAX_EXAMPLES])
         if counter is not None:
             counter(f"validate {graph.rsplit('/', 1)[-1]}", n + 1, len(queries))
     report: dict[str, Any] = {"violations": sum(per_rule.values()), "rules": dict(sorted(per_rule.items())),
-                              "examples": []}
+                              "examples": [], "sample": sample}
     if not found:
         return report
     found.sort(key=lambda r: (r.focus, r.component, r.path or "", r.value or ""))
@@ -699,8 +737,8 @@ def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted:
     return report
 
 
-def _count_rows(store: ox.Store, query: Any, graph: str, asserted: Sequence[str]) -> int:
-    text = query.text(graph)
+def _count_rows(store: ox.Store, query: Any, graph: str, asserted: Sequence[str], sample: int | None) -> int:
+    text = query.text(graph, sample=sample)
     head, _, rest = text.partition("SELECT")
     answer = store.query(f"{head}SELECT (COUNT(*) AS ?d4d_n) WHERE {{ SELECT {rest} }}",
                          default_graph=[ox.NamedNode(g) for g in asserted])

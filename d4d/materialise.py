@@ -52,6 +52,7 @@ SCRATCH = str(GRAPH["scratch/"])
 """Prefix of the named graphs the engine uses while it runs (always removed before it returns)."""
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_RDF_TYPE_BYTES = RDF_TYPE.encode()
 
 BULK_THRESHOLD = 8_000_000
 """Results larger than this many bytes of N-Triples are bulk-loaded (new files, no transaction);
@@ -531,6 +532,8 @@ class Report:
     rederived: int = 0
     net: int = 0
     """How many triples the graph of inferences gained (negative: lost); set by an incremental update."""
+    typed: list[str] = field(default_factory=list)
+    """The subjects an incremental update gave a type (the only places a new clash can be)."""
     sweeps: int = 0
     queries: int = 0
     seconds: float = 0.0
@@ -573,6 +576,8 @@ class LocalRules:
                                and any(plan.template == r[1] and plan.atoms[0] == r[0]
                                        for r in self.rules.get(plan.atoms[0].p, [])))
         self._closures: dict[tuple[str, str, bool], tuple[Shape, ...]] = {}
+        self._byte_closures: dict[tuple[bytes, bytes, bool], tuple[tuple[Any, bytes, Any], ...]] = {}
+        self._byte_predicates: set[bytes] | None = None
         self.signatures: set[tuple[str, str]] = set()
         """(predicate, class or "") of every triple written so far."""
 
@@ -617,40 +622,53 @@ class LocalRules:
         as N-Triples without one.
 
         Triples that ``data`` itself holds are left out (a record often states a type and also a
-        property whose domain gives it). Returns the number of lines written.
+        property whose domain gives it), and each derived triple is written once. Returns the number
+        of lines written.
         """
-        end = f" <{graph}> .\n" if graph else " .\n"
-        lines = data.decode("utf-8").splitlines()
-        given: set[tuple[str, str, str]] = set()
-        parsed: list[tuple[str, str, str]] = []
-        for line in lines:
-            if not line or line.startswith("#"):
+        end = f" <{graph}> .\n".encode() if graph else b" .\n"
+        given: set[bytes] = set()
+        parsed: list[bytes] = []
+        for line in data.split(b"\n"):
+            if not line or line[0] == 35:  # "#"
                 continue
-            s, p, rest = line.split(" ", 2)
-            rest = rest.rstrip()
-            if rest.endswith(" ."):
-                rest = rest[:-2]
-            if quads:
-                rest = rest.rsplit(" ", 1)[0]
-            triple = (s, p, rest)
-            given.add(triple)
-            parsed.append(triple)
-        written: list[str] = []
-        for s, p, o in parsed:
-            if p not in self.rules and p != RDF_TYPE:
+            key = line.rsplit(b" ", 2)[0] if quads else line.rstrip()[:-1].rstrip()
+            given.add(key)
+            parsed.append(key)
+        rules = self._byte_rules
+        written: list[bytes] = []
+        for key in parsed:
+            s, p, o = key.split(b" ", 2)
+            if p not in rules:
                 continue
-            shapes = self.closure(p, o, o.startswith('"'))
-            for a, pred, b in shapes:
-                subject = s if a == "S" else o if a == "O" else a
-                obj = s if b == "S" else o if b == "O" else b
-                triple = (subject, pred, obj)
-                if triple in given:
-                    continue
-                given.add(triple)  # and write each derived triple once per call
-                written.append(f"{subject} {pred} {obj}{end}")
+            for a, pred, b in self._shapes(p, o):
+                triple = (s if a is None else o if a is True else a) + pred + (s if b is None else o if b is True else b)
+                if triple not in given:
+                    given.add(triple)
+                    written.append(triple + end)
         if written:
-            out.write("".join(written).encode("utf-8"))
+            out.write(b"".join(written))
         return len(written)
+
+    @property
+    def _byte_rules(self) -> set[bytes]:
+        if self._byte_predicates is None:
+            self._byte_predicates = {p.encode() for p in self.rules} | {RDF_TYPE.encode()}
+        return self._byte_predicates
+
+    def _shapes(self, p: bytes, o: bytes) -> tuple[tuple[Any, bytes, Any], ...]:
+        """The closure of ``S p o`` as byte pieces: (subject, " pred ", object), None standing for S
+        and True for O."""
+        literal = o[:1] == b'"'
+        key = (p, o if p == _RDF_TYPE_BYTES else b"", literal)
+        found = self._byte_closures.get(key)
+        if found is None:
+            shapes = self.closure(p.decode(), o.decode() if p == _RDF_TYPE_BYTES else "O", literal)
+
+            def piece(term: str) -> Any:
+                return None if term == "S" else True if term == "O" else term.encode()
+            found = tuple((piece(a), f" {pred} ".encode(), piece(b)) for a, pred, b in shapes)
+            self._byte_closures[key] = found
+        return found
 
     def expand_file(self, path: str | Path, out: BinaryIO, graph: str | None = None, *, quads: bool = False,
                     block: int = 1 << 26) -> int:
@@ -1002,11 +1020,11 @@ class Materialiser:
 
     def _close(self, path: Path) -> Path:
         """A rule's output file with what the local rules derive from it appended (N-Triples)."""
-        data = path.read_bytes()
         closed = path.with_suffix(".closed.nt")
         with open(closed, "wb") as out:
-            out.write(data)
-            self.local.expand(data, out)
+            with open(path, "rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 24)
+            self.local.expand_file(path, out)
         path.unlink()
         return closed
 
@@ -1174,7 +1192,9 @@ class Materialiser:
             self._update(f"INSERT {{ GRAPH <{seed}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{added}> {{ ?s ?p ?o }} }}")
             self._drop([fresh, removed, lost, candidates])
             collected = self._new_graph("collected")
+            report.typed = self._typed([seed])
             self._sweeps(report, seed=seed, collect=collected)
+            report.typed = sorted(set(report.typed) | set(self._typed([collected])))
             report.net = report.rederived + self._count(collected) - overdeleted_count - now_asserted
         report.seconds = time.perf_counter() - started
         return report
@@ -1197,6 +1217,14 @@ class Materialiser:
         if atom.p == RDF_TYPE and not atom.o.startswith("?"):
             return (atom.p, atom.o) in found
         return any(p == atom.p for p, _ in found)
+
+    def _typed(self, graphs: Sequence[str]) -> list[str]:
+        """The subjects given a type by the triples of some graphs (where a new clash could be)."""
+        values = " ".join(f"<{g}>" for g in graphs)
+        answer = self.store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} VALUES ?g {{ {values} }} "
+                                  "FILTER(isIRI(?s)) }")
+        assert isinstance(answer, ox.QuerySolutions)
+        return [str(row["s"].value) for row in answer]
 
     def _has_blank_nodes(self, graph: str) -> bool:
         answer = self.store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")

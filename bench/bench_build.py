@@ -1,0 +1,302 @@
+"""Benchmark of the whole build at scale, against a raw store load and an rdflib-only pipeline.
+
+For synthetic IATI sources of 10k, 100k and 1M transactions (``bench/synthetic_iati.py``: about 2.6
+transactions and 3.3 participating organisations per activity, one organisation per 20 transactions),
+declared for the build in a project's ``imports.yaml``, it measures in the same run:
+
+- ``d4d build --rdf-only`` (HermiT on the curated facts, the import streamed into the on-disk store,
+  the shapes checked in the store, the rules run in the store, the RDF files when the graph is small
+  enough, see ``d4d.build.DUMP_LIMIT``): wall time, peak memory of the process tree (RSS, with the
+  JVM that HermiT runs in), triples;
+- the baseline: a raw pyoxigraph ``bulk_load`` of the build's result (every triple of the store, as
+  N-Triples) into an empty on-disk store, in its own process;
+- the rdflib-only pipeline, where it finishes in reasonable time (``--rdflib-max`` triples): rdflib
+  parses the same N-Triples and writes Turtle;
+- a rebuild with nothing changed, and a rebuild after editing one curated fact (the funder of a
+  funding in ``graph/relationships/fundings.yaml``).
+
+Targets (issue 7): build within 3x of the raw bulk load, at least 10x faster than rdflib, peak memory
+under 8 GB at 1M transactions, one-fact rebuild of the 1M graph under 10 s.
+
+Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--work /tmp/d4d-bench]
+[--out bench/RESULTS-build.md]``. The 1M size takes about an hour on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+D4D = str(Path(PYTHON).with_name("d4d"))
+
+sys.path.insert(0, str(ROOT / "bench"))
+import synthetic_iati  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a command and watching its memory
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (from /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as handle:
+                    todo.extend(int(c) for c in handle.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _rss(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+def run(command: list[str], *, timeout: float | None = None, cwd: Path | None = None) -> dict[str, object]:
+    """Run a command; return wall seconds, CPU seconds of the tree, peak RSS of the tree, output, status."""
+    started = time.perf_counter()
+    before = os.times()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
+    peak = 0
+    output: list[str] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    timed_out = False
+    while proc.poll() is None:
+        peak = max(peak, _rss(_tree(proc.pid)))
+        if timeout is not None and time.perf_counter() - started > timeout:
+            for p in reversed(_tree(proc.pid)):
+                try:
+                    os.kill(p, 9)
+                except OSError:
+                    pass
+            timed_out = True
+            break
+        time.sleep(0.2)
+    proc.wait()
+    reader.join(timeout=5)
+    after = os.times()
+    return {"seconds": time.perf_counter() - started, "cpu": (after.children_user - before.children_user) +
+            (after.children_system - before.children_system), "peak": peak, "output": "".join(output),
+            "status": proc.returncode, "timed_out": timed_out}
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps
+
+
+def prepare(work: Path, transactions: int, seed: int) -> Path:
+    """A project folder with the ontology, the curated facts and the synthetic source declared."""
+    work.mkdir(parents=True, exist_ok=True)
+    xml = work / "iati.xml"
+    stamp = work / "iati.stamp"
+    current = stamp.read_text() if stamp.is_file() else ""
+    if not xml.is_file() or current != f"{transactions} {seed}":
+        synthetic_iati.write(xml, transactions, seed=seed)
+        stamp.write_text(f"{transactions} {seed}")
+    project = work / "project"
+    for name in ("ontology", "graph"):
+        shutil.rmtree(project / name, ignore_errors=True)
+        shutil.copytree(ROOT / name, project / name)
+    (project / "imports.yaml").write_text(
+        "sources:\n"
+        f"  - name: synthetic\n    kind: iati\n    paths: [{xml}]\n    build: true\n"
+        "    options: {title: Synthetic IATI activities}\n", encoding="utf-8")
+    return project
+
+
+def build(project: Path, out: Path, *, timeout: float | None) -> dict[str, object]:
+    result = run([D4D, "build", "--project", str(project), "--out", str(out), "--rdf-only"], timeout=timeout)
+    text = str(result["output"])
+    match = re.search(r"built (\d+) triples \((\d+) inferred\)", text)
+    result["triples"] = int(match.group(1)) if match else None
+    result["inferred"] = int(match.group(2)) if match else None
+    times = re.search(r"^time: (.*)$", text, re.MULTILINE)
+    result["stages"] = times.group(1) if times else ""
+    mode = re.search(r"^store: (\w+)", text, re.MULTILINE)
+    result["mode"] = mode.group(1) if mode else "?"
+    if result["status"] != 0:
+        print(text[-3000:], file=sys.stderr)
+    return result
+
+
+def result_ntriples(build_dir: Path, target: Path) -> dict[str, object]:
+    """Every triple of the built store as N-Triples (the graph names dropped), for the baselines."""
+    code = (
+        "import pyoxigraph as ox, sys\n"
+        f"st = ox.Store.read_only({str(build_dir / 'store')!r})\n"
+        f"st.dump({str(target) + '.nq'!r}, format=ox.RdfFormat.N_QUADS)\n"
+        "with open(sys.argv[1] + '.nq', 'rb') as src, open(sys.argv[1], 'wb') as out:\n"
+        "    for line in src:\n"
+        "        out.write(line.rsplit(b' ', 2)[0] + b' .\\n')\n"
+        "import os; os.unlink(sys.argv[1] + '.nq')\n")
+    return run([PYTHON, "-c", code, str(target)])
+
+
+def raw_bulk_load(ntriples: Path, store_dir: Path) -> dict[str, object]:
+    shutil.rmtree(store_dir, ignore_errors=True)
+    code = (
+        "import pyoxigraph as ox, sys\n"
+        "st = ox.Store(sys.argv[2])\n"
+        "st.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_TRIPLES)\n"
+        "st.flush()\n")
+    result = run([PYTHON, "-c", code, str(ntriples), str(store_dir)])
+    shutil.rmtree(store_dir, ignore_errors=True)
+    return result
+
+
+def rdflib_pipeline(ntriples: Path, target: Path, *, timeout: float) -> dict[str, object]:
+    code = (
+        "import sys\nfrom rdflib import Graph\n"
+        "g = Graph()\ng.parse(sys.argv[1], format='nt')\n"
+        "g.serialize(sys.argv[2], format='turtle')\n"
+        "print(len(g))\n")
+    result = run([PYTHON, "-c", code, str(ntriples), str(target)], timeout=timeout)
+    target.unlink(missing_ok=True)
+    return result
+
+
+def edit_one_fact(project: Path, *, back: bool = False) -> None:
+    path = project / "graph" / "relationships" / "fundings.yaml"
+    text = path.read_text(encoding="utf-8")
+    old, new = "funder: rockefeller-foundation", "funder: mit-media-lab"
+    if back:
+        old, new = new, old
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def gb(n: object) -> str:
+    return f"{int(n) / 1e9:.2f} GB" if isinstance(n, int) and n else "-"
+
+
+def secs(value: object) -> str:
+    return f"{float(value):.1f}" if isinstance(value, (int, float)) else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--work", default="/tmp/d4d-bench-build")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rdflib-max", type=int, default=3_000_000,
+                        help="run the rdflib pipeline up to this many triples")
+    parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-build.md"))
+    parser.add_argument("--json", default=None, help="also write the raw measurements as JSON")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    work = Path(args.work)
+    rows = []
+    load_before = os.getloadavg()
+    for n in sizes:
+        here = work / f"n{n}"
+        print(f"== {n} transactions", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        project = prepare(here, n, args.seed)
+        generated = time.perf_counter() - t
+        out = here / "build"
+        shutil.rmtree(out, ignore_errors=True)
+        load = os.getloadavg()[0]
+        full = build(project, out, timeout=None)
+        print(f"   build {secs(full['seconds'])} s, {full['triples']} triples, peak {gb(full['peak'])}",
+              file=sys.stderr, flush=True)
+        same = build(project, out, timeout=None)
+        edit_one_fact(project)
+        one = build(project, out, timeout=None)
+        edit_one_fact(project, back=True)
+        print(f"   rebuilds: unchanged {secs(same['seconds'])} s ({same['mode']}), one fact "
+              f"{secs(one['seconds'])} s ({one['mode']})", file=sys.stderr, flush=True)
+        # restore the build of the original facts for the baselines
+        back = build(project, out, timeout=None)
+        nt = here / "result.nt"
+        dumped = result_ntriples(out, nt)
+        raw = raw_bulk_load(nt, here / "raw-store")
+        print(f"   raw bulk_load {secs(raw['seconds'])} s", file=sys.stderr, flush=True)
+        rdf: dict[str, object] = {}
+        if full["triples"] and int(str(full["triples"])) <= args.rdflib_max:
+            rdf = rdflib_pipeline(nt, here / "rdflib.ttl", timeout=args.rdflib_timeout)
+            print(f"   rdflib {secs(rdf['seconds'])} s", file=sys.stderr, flush=True)
+        nt.unlink(missing_ok=True)
+        rows.append({"transactions": n, "generate": generated, "load": load, "build": full, "unchanged": same,
+                     "one_fact": one, "restore": back, "dump": dumped, "raw": raw, "rdflib": rdf,
+                     "xml_bytes": (here / "iati.xml").stat().st_size})
+    load_after = os.getloadavg()
+    table = render(rows, load_before, load_after)
+    print(table)
+    Path(args.out).write_text(table, encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tuple[float, ...]) -> str:
+    lines = [
+        "# Build benchmark (issue 7)",
+        "",
+        f"Machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1e9:.0f} GB; "
+        f"load average {before[0]:.1f} when the run started and {after[0]:.1f} when it ended (other sessions "
+        "were running tests on the same cores, so wall times are longer than on an idle machine; the "
+        "ratios compare runs made under the same load).",
+        "",
+        "| transactions | XML | triples (inferred) | d4d build | peak RSS | raw bulk_load | build / raw | "
+        "rdflib parse+Turtle | rdflib / build | rebuild, nothing changed | rebuild, one fact edited |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        b, raw, rdf = row["build"], row["raw"], row["rdflib"]
+        assert isinstance(b, dict) and isinstance(raw, dict) and isinstance(rdf, dict)
+        ratio = f"{b['seconds'] / raw['seconds']:.1f}x" if raw.get("seconds") else "-"
+        if rdf.get("timed_out"):
+            rdflib_text, speedup = f"> {secs(rdf['seconds'])} (stopped)", f"> {rdf['seconds'] / b['seconds']:.1f}x"
+        elif rdf.get("seconds"):
+            rdflib_text, speedup = secs(rdf["seconds"]), f"{rdf['seconds'] / b['seconds']:.1f}x"
+        else:
+            rdflib_text, speedup = "not run", "-"
+        one, same = row["one_fact"], row["unchanged"]
+        assert isinstance(one, dict) and isinstance(same, dict)
+        lines.append(
+            f"| {row['transactions']:,} | {int(str(row['xml_bytes'])) / 1e6:.0f} MB | {b['triples']:,} ({b['inferred']:,}) | "
+            f"{secs(b['seconds'])} s | {gb(b['peak'])} | {secs(raw['seconds'])} s | {ratio} | {rdflib_text} s | "
+            f"{speedup} | {secs(same['seconds'])} s ({same['mode']}) | {secs(one['seconds'])} s ({one['mode']}) |")
+    lines += ["", "Where the build's time goes (its own `time:` line):", ""]
+    for row in rows:
+        b, one = row["build"], row["one_fact"]
+        assert isinstance(b, dict) and isinstance(one, dict)
+        lines.append(f"- {row['transactions']:,} transactions, full build: {b['stages']}")
+        lines.append(f"  - one fact edited: {one['stages']}")
+    lines += ["", "Baseline input: every triple of the built store dumped as N-Triples "
+              "(dump times: " + ", ".join(f"{r['transactions']:,}: {secs(r['dump']['seconds'])} s"  # type: ignore[index]
+                                          for r in rows) + ").", ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
