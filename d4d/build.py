@@ -178,12 +178,9 @@ def to_jsonld(graph: Graph) -> bytes:
     return (json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
-def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dict[str, int]]:
-    """Counts for the closing summary: actors, people, sources, citations; relationships by type."""
-    graph = loaded.facts.graph
-    types: Counter[str] = Counter()
-    for _, cls in graph.subject_objects(RDF.type):
-        types[str(cls)] += 1
+def summarise_types(types: Counter[str], ontology: Ontology) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts for the closing summary from the number of records of each class (IRI -> count):
+    organisations, people, relationships, activities, sources, citations; relationships by type."""
 
     def total(root: URIRef) -> int:
         return sum(n for cls, n in types.items() if ontology.is_subclass(URIRef(cls), root))
@@ -196,6 +193,15 @@ def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dic
     relationships = {ontology.label(URIRef(cls)): n for cls, n in sorted(types.items())
                      if ontology.is_subclass(URIRef(cls), D4D.Relationship)}
     return counts, relationships
+
+
+def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts for the closing summary: actors, people, sources, citations; relationships by type."""
+    graph = loaded.facts.graph
+    types: Counter[str] = Counter()
+    for _, cls in graph.subject_objects(RDF.type):
+        types[str(cls)] += 1
+    return summarise_types(types, ontology)
 
 
 def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_dir: str | Path | None = None,
@@ -387,18 +393,7 @@ def count_types(manifest: Manifest, ontology: Ontology) -> tuple[dict[str, int],
     for state in manifest.graphs.values():
         if state.kind in ("facts", "source"):
             types.update(state.types)
-
-    def total(root: URIRef) -> int:
-        return sum(n for cls, n in types.items() if ontology.is_subclass(URIRef(cls), root))
-
-    counts = {
-        "organisations": total(D4D.Organization), "people": total(D4D.Person),
-        "relationships": total(D4D.Relationship), "activities": total(D4D.Activity),
-        "sources": total(D4D.SourceDocument), "citations": total(D4D.Citation),
-    }
-    relationships = {ontology.label(URIRef(cls)): n for cls, n in sorted(types.items())
-                     if ontology.is_subclass(URIRef(cls), D4D.Relationship)}
-    return counts, relationships
+    return summarise_types(types, ontology)
 
 
 def write_extras(reasoned: Reasoned, folder: Path, *, progress: Progress | None = None) -> list[str]:
