@@ -11,10 +11,11 @@ For each size the script
 3. writes the store with ``d4d.store.write_store`` (ontology, facts and inferences in their named
    graphs, as ``d4d build`` does) and, for comparison, a bare ``pyoxigraph.Store`` holding the same
    triples in its default graph;
-4. times every catalogue query (median of ``--repeat`` runs, results read to the end) three ways:
-   through d4d (``run_query`` on the built store), the bound query text on the bare store (the
-   engine's floor), and the same text on rdflib's own engine (up to ``--rdflib-max``
-   relationships, each query in a forked process killed after ``--rdflib-timeout`` seconds).
+4. times every catalogue query (median of ``--repeat`` runs, results read to the end) four ways:
+   through d4d (``run_query`` on the built store), the bound query text run by pyoxigraph on the
+   same store (d4d without its Python layer), the same text on the bare store (the engine's
+   floor), and on rdflib's own engine (up to ``--rdflib-max`` relationships, each query in a
+   forked process killed after ``--rdflib-timeout`` seconds).
 
 It prints a table per size and writes ``bench/RESULTS-sparql.md``.
 
@@ -308,11 +309,17 @@ def through_d4d(store: ox.Store, query: CatalogueQuery, params: dict[str, str]) 
     return len(result.rows())
 
 
-def bare(store: ox.Store, text: str) -> int:
-    answer = store.query(text)
+def bare(store: ox.Store, text: str, *, union: bool = False) -> int:
+    """Run the text on pyoxigraph and read every value of every row (as d4d does)."""
+    answer = store.query(text, use_default_graph_as_union=union)
     if isinstance(answer, ox.QueryBoolean):
         return 1
-    return sum(1 for _ in answer)
+    count = 0
+    for row in answer:
+        for _ in row:
+            pass
+        count += 1
+    return count
 
 
 _RDFLIB_GRAPH: Any = None
@@ -359,6 +366,7 @@ class Row:
     rdflib_ms: float | None = None
     rdflib_rows: int | None = None
     runs: int = 1
+    engine_ms: float = 0.0
 
 
 @dataclass
@@ -430,18 +438,20 @@ def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[
         query = catalogue[name]
         text = bind(query.text, resolve_params(query, values))
         through_ms, count, runs_made = median_ms(lambda: through_d4d(store, query, values), repeat)
+        engine_ms, _, _ = median_ms(lambda: bare(store, text, union=True), runs_made)
         floor_ms, floor_rows, _ = median_ms(lambda: bare(bare_store, text), runs_made)
         if floor_rows != count:
             print(f"  !! {label}: {count} rows through d4d, {floor_rows} on the bare store", flush=True)
         row = Row(label, "selective" if label in SELECTIVE else "aggregate", count, through_ms, floor_ms,
-                  runs=runs_made)
+                  runs=runs_made, engine_ms=engine_ms)
         if _RDFLIB_GRAPH is not None:
             row.rdflib_ms, row.rdflib_rows = rdflib_ms(text, max(1, min(repeat, 3)), rdflib_timeout)
             if row.rdflib_rows is not None and row.rdflib_rows >= 0 and row.rdflib_rows != count:
                 print(f"  !! {label}: rdflib returns {row.rdflib_rows} rows, pyoxigraph {count}", flush=True)
         rows.append(row)
         rdf = "-" if row.rdflib_ms is None else f"{row.rdflib_ms:.1f}"
-        print(f"  {label:32} {row.kind:9} {count:>9} rows  d4d {through_ms:9.1f} ms  bare {floor_ms:9.1f} ms"
+        print(f"  {label:32} {row.kind:9} {count:>9} rows  d4d {through_ms:9.1f} ms  engine {engine_ms:9.1f} ms"
+              f"  bare {floor_ms:9.1f} ms"
               f"  rdflib {rdf} ms  ({runs_made} runs)", flush=True)
     _RDFLIB_GRAPH = None
     result = SizeResult(ecosystem.relationships, ecosystem.actors, triples, generate_s, reason_s, load_s,
@@ -487,6 +497,8 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> 
            "results read to the end.", "",
            "- **d4d**: `d4d.sparql.run_query` on the store `d4d build` writes (named graphs, union default graph), "
            "parameters bound, rows turned into Python dicts.",
+           "- **store**: the bound query text run by pyoxigraph directly on that same store (union default graph): "
+           "d4d minus the Python layer (parameter binding, reading the rows into dicts).",
            "- **bare**: the same bound query text on a plain `pyoxigraph.Store` holding the same triples in its "
            "default graph: the engine's floor.",
            f"- **rdflib**: the same text on rdflib's own SPARQL engine over an in-memory `rdflib.Graph` "
@@ -499,10 +511,11 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> 
                    f"{'—' if r.rdflib_load_s is None else f'{r.rdflib_load_s:.1f}'} |")
     for r in results:
         out += ["", f"## {r.relationships:,} relationships ({r.triples:,} triples)", "",
-                "| query | kind | rows | d4d ms | bare ms | d4d / bare | rdflib ms | rdflib / d4d |",
-                "|---|---|---:|---:|---:|---:|---:|---:|"]
+                "| query | kind | rows | d4d ms | store ms | bare ms | d4d / bare | rdflib ms | rdflib / d4d |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for row in r.rows:
-            out.append(f"| {row.run} | {row.kind} | {row.rows:,} | {_ms(row.d4d_ms)} | {_ms(row.bare_ms)} | "
+            out.append(f"| {row.run} | {row.kind} | {row.rows:,} | {_ms(row.d4d_ms)} | {_ms(row.engine_ms)} | "
+                       f"{_ms(row.bare_ms)} | "
                        f"{_ratio(row.d4d_ms, row.bare_ms)} | "
                        f"{_rdflib_cell(row, r)} | "
                        f"{_ratio(row.rdflib_ms, row.d4d_ms)} |")

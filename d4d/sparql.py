@@ -171,6 +171,7 @@ def _lex(text: str) -> Iterator[_Token]:
         position = match.end()
 
 
+@functools.lru_cache(maxsize=512)
 def query_form(text: str) -> str:
     """The form of a query: ``SELECT``, ``CONSTRUCT``, ``ASK``, ``DESCRIBE``, or ``UPDATE``.
 
@@ -196,6 +197,11 @@ def query_form(text: str) -> str:
 
 def declared_prefixes(text: str) -> dict[str, str]:
     """The ``PREFIX`` declarations of a query: ``{"d4d": "https://w3id.org/d4d/ontology#"}``."""
+    return dict(_declared_prefixes(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _declared_prefixes(text: str) -> tuple[tuple[str, str], ...]:
     prefixes: dict[str, str] = {}
     tokens = _token_list(text)
     for index, token in enumerate(tokens[:-2]):
@@ -203,7 +209,7 @@ def declared_prefixes(text: str) -> dict[str, str]:
             name, iri = tokens[index + 1], tokens[index + 2]
             if name.kind == "pname" and name.text.endswith(":") and iri.kind == "iri":
                 prefixes[name.text[:-1]] = iri.text[1:-1]
-    return prefixes
+    return tuple(prefixes.items())
 
 
 def service_calls(text: str) -> list[str]:
@@ -303,8 +309,8 @@ def bind(text: str, values: Mapping[str, Term]) -> str:
     Raises
     ------
     QueryError
-        A name is not a SPARQL variable name, a term cannot be bound, the query binds the variable
-        itself (``VALUES``), or the query has no WHERE group.
+        A name is not a SPARQL variable name, a term cannot be bound, or the query has no WHERE
+        group.
 
     >>> bind("SELECT ?n WHERE { ?x <http://e/name> ?n }", {"x": ox.NamedNode("http://e/a")})
     'SELECT ?n WHERE { VALUES (?x) { (<http://e/a>) } ?x <http://e/name> ?n }'
@@ -319,26 +325,22 @@ def _values_block(names: list[str], values: Mapping[str, Term]) -> str:
             + " ".join(term_to_sparql(values[name]) for name in names) + ") }")
 
 
-def _bind(text: str, values: Mapping[str, Term]) -> tuple[str, list[tuple[int, int]]]:
-    """The bound text and its insertions as (offset in ``text``, length)."""
-    if not values:
-        return text, []
-    for name in values:
-        if not _VARIABLE_NAME.fullmatch(name):
-            raise QueryError(f"{name!r} is not a SPARQL variable name")
+@functools.lru_cache(maxsize=512)
+def _groups(text: str) -> tuple[int, tuple[tuple[int, frozenset[str]], ...]]:
+    """Where parameters are bound in a query, computed once per text: the offset after the ``{``
+    of the outermost WHERE group, and each group SPARQL evaluates on its own (offset after its
+    ``{``, the variables it uses outside its own VALUES blocks: a VALUES of the query and the
+    bound value simply join)."""
     outermost = _where_group_start(text)
     tokens = _token_list(text)
     # Classify every "{": a group graph pattern, a VALUES data block, a CONSTRUCT template or the
     # wrapper of a sub-SELECT; collect the variables each group mentions directly.
     stack: list[tuple[str, int]] = []  # (kind, offset after the brace)
-    parens: list[int] = []  # open parentheses in each open brace
     mentioned: dict[int, set[str]] = {}
     pending_values = False
     for index, token in enumerate(tokens):
         if token.kind == "word" and token.text.upper() == "VALUES":
             pending_values = True
-        elif token.text in ("(", ")") and parens:
-            parens[-1] += 1 if token.text == "(" else -1
         elif token.kind == "open":
             following = tokens[index + 1] if index + 1 < len(tokens) else None
             previous = tokens[index - 1] if index else None
@@ -351,32 +353,42 @@ def _bind(text: str, values: Mapping[str, Term]) -> tuple[str, list[tuple[int, i
                 kind = "subselect"
             elif previous is not None and previous.kind == "word" and previous.text.upper() in ("OPTIONAL",
                                                                                                "EXISTS"):
-                kind = "sees-outer"  # evaluated with the outer solution: its FILTERs see the value
+                kind = "sees-outer"  # evaluated with the outer solution, value included
             else:
                 kind = "group"  # evaluated on its own: a UNION branch, a sub-SELECT's WHERE, MINUS, ...
             if kind == "group" and any(outer == "sees-outer" for outer, _ in stack):
                 kind = "sees-outer"  # inside an OPTIONAL or EXISTS: evaluated with the outer solution too
             stack.append((kind, token.start + 1))
-            parens.append(0)
             if kind == "group":
                 mentioned.setdefault(token.start + 1, set())
         elif token.kind == "close":
             if stack:
                 stack.pop()
-                parens.pop()
         elif token.kind == "var" and stack:
             name = token.text[1:]
             kind, at = stack[-1]
-            if name in values and kind == "data":
-                raise QueryError(f"the query binds ?{name} itself (VALUES); it cannot be a parameter")
+            if pending_values or kind == "data":  # VALUES (?x ?y) { ... } in the query itself
+                continue
             # A group evaluated on its own needs the value wherever it uses the variable. An
             # OPTIONAL or EXISTS group is evaluated with the outer solution, value included; a
             # block there would only make the engine evaluate it apart and join afterwards.
             if kind == "group":
                 mentioned[at].add(name)
+    return outermost, tuple((at, frozenset(names)) for at, names in sorted(mentioned.items()))
+
+
+def _bind(text: str, values: Mapping[str, Term]) -> tuple[str, list[tuple[int, int]]]:
+    """The bound text and its insertions as (offset in ``text``, length)."""
+    if not values:
+        return text, []
+    for name in values:
+        if not _VARIABLE_NAME.fullmatch(name):
+            raise QueryError(f"{name!r} is not a SPARQL variable name")
+    outermost, groups = _groups(text)
+    mentioned = dict(groups)
     insertions: dict[int, list[str]] = {outermost: sorted(values)}
     for at, names in mentioned.items():
-        bound_here = sorted(names & set(values))
+        bound_here = sorted(names & values.keys())
         if bound_here and at != outermost:
             insertions[at] = bound_here
     pieces = []
