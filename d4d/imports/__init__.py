@@ -6,14 +6,14 @@ records are read one at a time and written into the store in batches.
 
 Sources (the registry :data:`IMPORTERS`):
 
-========== ================================================================== =========================
-kind       reads                                                              module
-========== ================================================================== =========================
-iati       IATI activity XML 2.01-2.03 (files or folders)                     :mod:`~d4d.imports.iati`
-360giving  360Giving JSON packages, and the flat CSV / XLSX form              :mod:`~d4d.imports.giving360`
-compass    the CRAF'd Crisis Data Funding Compass tables (a folder)           :mod:`~d4d.imports.compass`
-spreadsheet CSV / XLSX of actors and relationships with a YAML column mapping :mod:`~d4d.imports.spreadsheet`
-========== ================================================================== =========================
+=========== ================================================================== ==============================
+kind        reads                                                              module
+=========== ================================================================== ==============================
+iati        IATI activity XML 2.01-2.03 (files or folders)                     :mod:`~d4d.imports.iati`
+360giving   360Giving JSON packages, and the flat CSV / XLSX form              :mod:`~d4d.imports.giving360`
+compass     the CRAF'd Crisis Data Funding Compass tables (a folder)           :mod:`~d4d.imports.compass`
+spreadsheet CSV / XLSX of actors and relationships with a YAML column mapping  :mod:`~d4d.imports.spreadsheet`
+=========== ================================================================== ==============================
 
 IRIs (all below ``https://w3id.org/d4d/id/``, stable across imports of the same data):
 

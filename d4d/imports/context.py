@@ -354,7 +354,8 @@ class ImportContext:
         self.progress = progress
         self.progress_every = progress_every
         self.shared = shared
-        self._batch: list[ox.Quad] = []
+        self._graph_text = str(self.graph)
+        self._batch: list[str] = []
         self._records = 0
         self._seen: set[tuple[str, str, str]] = set()
         self._org_names: dict[str, str] = {}
@@ -367,8 +368,12 @@ class ImportContext:
 
     def add(self, subject: ox.NamedNode, predicate: ox.NamedNode, obj: ox.NamedNode | ox.Literal) -> None:
         """Add one triple to the source's graph (written in batches)."""
-        self._batch.append(ox.Quad(subject, predicate, obj, self.graph))
-        if len(self._batch) >= self.batch_size:
+        # Batches are kept as N-Quads text (pyoxigraph writes each term in its N-Triples form) and bulk
+        # loaded: building Quad objects costs more than the rest of the import, and the transactional
+        # Store.extend holds a whole batch in memory on an on-disk store.
+        batch = self._batch
+        batch.append(f"{subject} {predicate} {obj} {self._graph_text} .\n")
+        if len(batch) >= self.batch_size:
             self.flush()
 
     def add_once(self, subject: ox.NamedNode, predicate: ox.NamedNode, obj: ox.NamedNode | ox.Literal) -> bool:
@@ -384,7 +389,7 @@ class ImportContext:
     def flush(self) -> None:
         """Write the pending batch into the store."""
         if self._batch:
-            self.store.extend(self._batch)
+            self.store.bulk_load(input="".join(self._batch).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
             self.report.quads += len(self._batch)
             self._batch = []
 

@@ -441,10 +441,11 @@ def _organisations(store: ox.Store) -> dict[str, _Node]:
         term = row["o"]
         if isinstance(term, ox.NamedNode):
             nodes[term.value] = _Node(term.value)
-    wanted = {*_NAME_PROPS, _LABEL, str(D4D.url), str(D4D.identifier), _DC_ID}
-    for quad in store.quads_for_pattern(None, None, None, None):
+    wanted = (*_NAME_PROPS, _LABEL, str(D4D.url), str(D4D.identifier), _DC_ID)
+    quads = (q for pred in wanted for q in store.quads_for_pattern(None, ox.NamedNode(pred), None, None))
+    for quad in quads:
         subject = quad.subject
-        if not isinstance(subject, ox.NamedNode) or quad.predicate.value not in wanted:
+        if not isinstance(subject, ox.NamedNode):
             continue
         node = nodes.get(subject.value)
         if node is None or not isinstance(quad.object, ox.Literal):
