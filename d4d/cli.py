@@ -120,7 +120,7 @@ def main() -> None:
 @click.option("--rdf-only", is_flag=True, help="Write only the RDF outputs and the store (no analysis, map, report).")
 @click.option("--dumps/--no-dumps", default=None,
               help="Write ecosystem.ttl and ecosystem.jsonld whatever the size of the graph (default: up to "
-                   "2 million triples).")
+                   "200,000 triples).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors
 def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
