@@ -28,6 +28,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
 import gc
 import multiprocessing
 import os
@@ -384,6 +386,16 @@ class SizeResult:
     rows: list[Row]
 
 
+def kind_of(label: str, query: CatalogueQuery) -> str:
+    """selective (about one actor or a few), aggregate (GROUP BY, COUNT...) or listing (every match)."""
+    if label in SELECTIVE:
+        return "selective"
+    upper = query.text.upper()
+    if "GROUP BY" in upper or "COUNT(" in upper or "MIN(" in upper:
+        return "aggregate"
+    return "listing"
+
+
 def runs(catalogue: dict[str, CatalogueQuery], params: dict[str, dict[str, str]]) -> list[tuple[str, str, dict[str, str]]]:
     """(label, query name, parameters): every catalogue query, some with a selective parameter too."""
     plan = []
@@ -442,7 +454,7 @@ def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[
         floor_ms, floor_rows, _ = median_ms(lambda: bare(bare_store, text), runs_made)
         if floor_rows != count:
             print(f"  !! {label}: {count} rows through d4d, {floor_rows} on the bare store", flush=True)
-        row = Row(label, "selective" if label in SELECTIVE else "aggregate", count, through_ms, floor_ms,
+        row = Row(label, kind_of(label, query), count, through_ms, floor_ms,
                   runs=runs_made, engine_ms=engine_ms)
         if _RDFLIB_GRAPH is not None:
             row.rdflib_ms, row.rdflib_rows = rdflib_ms(text, max(1, min(repeat, 3)), rdflib_timeout)
@@ -522,18 +534,18 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> 
     out += ["", "## Targets", ""]
     largest = results[-1]
     selective = [row for row in largest.rows if row.kind == "selective"]
-    aggregate = [row for row in largest.rows if row.kind == "aggregate"]
+    aggregate = [row for row in largest.rows if row.kind != "selective"]
     slow = [f"{row.run} ({_ms(row.d4d_ms)} ms)" for row in selective if row.d4d_ms >= 50]
     out.append(f"- Selective queries under 50 ms at {largest.relationships:,} relationships: "
                f"{len(selective) - len(slow)} of {len(selective)}" + (f"; over: {', '.join(slow)}" if slow else "") + ".")
     heavy = [f"{row.run} ({_ratio(row.d4d_ms, row.bare_ms)}x)" for row in aggregate
              if row.d4d_ms > 1.5 * row.bare_ms and row.d4d_ms - row.bare_ms > 5]
-    out.append(f"- Aggregates within 1.5x of the bare engine: {len(aggregate) - len(heavy)} of {len(aggregate)}"
+    out.append(f"- Aggregates and listings within 1.5x of the bare engine: {len(aggregate) - len(heavy)} of {len(aggregate)}"
                + (f"; beyond: {', '.join(heavy)}" if heavy else "") + ".")
     with_rdflib = [r for r in results if r.rdflib_load_s is not None]
     if with_rdflib:
         r = with_rdflib[-1]
-        for kind, target in (("aggregate", 5), ("selective", 20)):
+        for kind, target in (("aggregate", 5), ("listing", 5), ("selective", 20)):
             ratios = [(row.rdflib_ms or float("inf")) / row.d4d_ms for row in r.rows
                       if row.kind == kind and row.rdflib_rows != -1]
             met = sum(1 for x in ratios if x >= target)
@@ -544,6 +556,15 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> 
     return "\n".join(out) + "\n"
 
 
+def load_results(path: Path) -> list[SizeResult]:
+    """Measurements saved by an earlier run (--json)."""
+    results = []
+    for entry in json.loads(path.read_text(encoding="utf-8")):
+        rows = [Row(**row) for row in entry.pop("rows")]
+        results.append(SizeResult(**entry, rows=rows))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="relationships per ecosystem, comma-separated")
@@ -552,6 +573,10 @@ def main() -> None:
     parser.add_argument("--rdflib-timeout", type=float, default=120.0, help="seconds before an rdflib query is stopped")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-sparql.md")
     parser.add_argument("--workdir", type=Path, default=None, help="where the stores are written (default: a temp dir)")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "sparql-results.json",
+                        help="where to keep the measurements (to combine runs with --include)")
+    parser.add_argument("--include", type=Path, nargs="*", default=[],
+                        help="measurements of earlier runs (--json files) to report with this one")
     args = parser.parse_args()
     catalogue = load_catalogue(ROOT / "queries")
     proportions = seed_proportions()
@@ -559,7 +584,12 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="d4d-bench-sparql-"))
     results = [bench_size(int(size), proportions, catalogue, repeat=args.repeat, rdflib_max=args.rdflib_max,
                           rdflib_timeout=args.rdflib_timeout, workdir=workdir)
-               for size in args.sizes.split(",")]
+               for size in args.sizes.split(",") if size]
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1), encoding="utf-8")
+    previous = [result for path in args.include for result in load_results(path)]
+    results = sorted(previous + results, key=lambda r: r.relationships)
     text = report(results, repeat=args.repeat, rdflib_timeout=args.rdflib_timeout)
     print("\n" + text)
     args.out.write_text(text, encoding="utf-8")
