@@ -635,22 +635,26 @@ def estimate_triples(specs: Sequence[Any], curated: int) -> int:
 
 
 def _persist(memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
-    """Write an in-memory store to a new on-disk store: the ontology (whose blank nodes keep their
-    labels) quad by quad, everything else as one bulk load of its N-Quads."""
+    """Write an in-memory store to a new on-disk store: everything as one bulk load of its N-Quads,
+    then the ontology again quad by quad (a bulk load gives blank nodes new labels; the ontology's
+    keep the labels derived from their content, for byte-identical files)."""
     disk = ox.Store(str(target))
-    disk.extend(onto_quads)
-    ontology = onto_quads[0].graph_name if onto_quads else None
+    blank = memory.query("ASK { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } "
+                         + (f"FILTER(?g != {onto_quads[0].graph_name})" if onto_quads else "") + " }")
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
-        for named in sorted(memory.named_graphs(), key=lambda g: str(g)):
-            if named == ontology:
+        path = Path(tmp) / "graph.nq"
+        memory.dump(str(path), format=ox.RdfFormat.N_QUADS)
+        disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    if onto_quads:
+        disk.remove_graph(onto_quads[0].graph_name)
+        disk.extend(onto_quads)
+    if blank:  # blank nodes beyond the ontology: copy their graphs quad by quad, labels kept
+        for named in memory.named_graphs():
+            if onto_quads and named == onto_quads[0].graph_name:
                 continue
-            blank = memory.query(f"ASK {{ GRAPH {named} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")
-            if blank:  # a bulk load would give them new labels
+            if memory.query(f"ASK {{ GRAPH {named} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"):
+                disk.remove_graph(named)
                 disk.extend(memory.quads_for_pattern(None, None, None, named))
-                continue
-            path = Path(tmp) / "graph.nt"
-            memory.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=named)
-            disk.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=named)
     disk.flush()
     del disk
 
