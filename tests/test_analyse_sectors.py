@@ -1,10 +1,12 @@
-"""Sector structure on the hand-worked three-sector graph (tests/analyse_graphs.py).
+"""Sector structure on the hand-worked three-sector graph (tests/analyse_graphs.py) and on a published network.
 
 Ties: within A 3 (a1-a2 counted once although two relationships carry it), within B 1,
 A-B 2, B-C 1; 7 in all.  Sizes: A 3, B 2, C 1.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -138,3 +140,28 @@ def test_sector_order_follows_the_graph_declaration() -> None:
     G.graph["sectors"] = {"C": {}, "A": {}, "B": {}}
     assert mixing_matrix(G)["sectors"] == ["C", "A", "B"]
 
+
+
+def _jemaah_islamiyah() -> nx.MultiDiGraph:
+    """Koschade's (2006) published network of the Bali bombing cell (tests/data), groups = roles."""
+    path = Path(__file__).parent / "data" / "koschade-2006-jemaah-islamiyah.tsv"
+    rows = [line.rstrip("\n").split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("#")]
+    names = rows[0][2:]
+    nodes = {row[1]: row[0] for row in rows[1:]}
+    edges = [(row[1], name, {"type": "Partnership", "directed": False})
+             for row in rows[1:] for name, cell in zip(names, row[2:]) if cell == "1" and row[1] < name]
+    return ecosystem(nodes, edges)
+
+
+def test_ei_index_on_a_published_network() -> None:
+    # Koschade's Table 1 with the cell's roles as groups; the values are those published for this
+    # network in the documentation of the R package homophily (ei_index, scopes "global" and "node").
+    ei = ei_index(_jemaah_islamiyah())
+    assert (ei["external"], ei["internal"]) == (43, 20)  # 63 ties
+    assert ei["value"] == pytest.approx(0.3650794, abs=1e-7)
+    published = {"MUKLAS": 0.5555556, "AMROZI": 0.5, "IMRON": 1.0, "SAMUDRA": 0.7333333, "DULMATIN": 0.1111111,
+                 "IDRIS": 0.6, "MUBAROK": 0.3333333, "AZAHARI": 0.1111111, "GHONI": 0.1111111, "ARNASAN": 1.0,
+                 "RAUF": -0.2, "OCTAVIA": -0.2, "HIDAYAT": -0.2, "JUNAEDI": -0.2, "PATEK": 0.1111111,
+                 "FERI": 1.0, "SARIJO": 0.1111111}
+    assert ei["by_actor"] == pytest.approx(published, abs=1e-7)
