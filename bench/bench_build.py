@@ -211,10 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-build.md"))
     parser.add_argument("--json", default=None, help="also write the raw measurements as JSON")
+    parser.add_argument("--render", default=None,
+                        help="only print the table of the measurements in this JSON (an earlier --json)")
     parser.add_argument("--reuse-rdflib", default=None,
                         help="JSON of an earlier run: take its rdflib measurement for a size whose result has "
                              "the same number of triples (the baseline does not depend on d4d's code)")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        print(render(saved, (float(saved[0]["load"]),), (float(saved[-1].get("load_after", saved[-1]["load"])),)))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     work = Path(args.work)
     rows = []
@@ -247,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         earlier = [r for r in (json.loads(Path(args.reuse_rdflib).read_text()) if args.reuse_rdflib else [])
                    if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
         if earlier:
-            rdf = dict(earlier[0]["rdflib"], reused=True)
+            # its ratio is taken against that run's own build, made under the same load
+            rdf = dict(earlier[0]["rdflib"], reused=True, build_seconds=earlier[0]["build"]["seconds"])
             print(f"   rdflib {secs(rdf['seconds'])} s (measured in an earlier run)", file=sys.stderr, flush=True)
         elif full["triples"] and int(str(full["triples"])) <= args.rdflib_max:
             rdf = rdflib_pipeline(nt, here / "rdflib.ttl", timeout=args.rdflib_timeout)
@@ -255,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         nt.unlink(missing_ok=True)
         rows.append({"transactions": n, "generate": generated, "load": load, "build": full, "unchanged": same,
                      "one_fact": one, "restore": back, "dump": dumped, "raw": raw, "rdflib": rdf,
-                     "xml_bytes": (here / "iati.xml").stat().st_size})
+                     "xml_bytes": (here / "iati.xml").stat().st_size, "load_after": os.getloadavg()[0]})
+        if args.json:  # after every size, so that a long run stopped at the largest keeps the others
+            Path(args.json).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
     load_after = os.getloadavg()
     table = render(rows, load_before, load_after)
     print(table)
@@ -270,9 +279,9 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
         "# Build benchmark (issue 7)",
         "",
         f"Machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1e9:.0f} GB; "
-        f"load average {before[0]:.1f} when the run started and {after[0]:.1f} when it ended (other sessions "
-        "were running tests on the same cores, so wall times are longer than on an idle machine; the "
-        "ratios compare runs made under the same load).",
+        f"load average {before[0]:.1f} when the run started and {after[0]:.1f} when it ended (above 2, other "
+        "work shared the cores and wall times are longer than on an idle machine; the ratios compare steps "
+        "of the same run).",
         "",
         "| transactions | XML | triples (inferred) | d4d build | peak RSS | raw bulk_load | build / raw | "
         "rdflib parse+Turtle | rdflib / build | rebuild, nothing changed | rebuild, one fact edited |",
@@ -283,18 +292,20 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
         assert isinstance(b, dict) and isinstance(raw, dict) and isinstance(rdf, dict)
         ratio = f"{b['seconds'] / raw['seconds']:.1f}x" if raw.get("seconds") else "-"
         if rdf.get("timed_out"):
-            rdflib_text, speedup = f"> {secs(rdf['seconds'])} (stopped)", f"> {rdf['seconds'] / b['seconds']:.1f}x"
+            rdflib_text, speedup = f"> {secs(rdf['seconds'])} s (stopped)", f"> {rdf['seconds'] / b['seconds']:.1f}x"
         elif rdf.get("seconds"):
-            rdflib_text, speedup = secs(rdf["seconds"]), f"{rdf['seconds'] / b['seconds']:.1f}x"
+            rdflib_text, speedup = f"{secs(rdf['seconds'])} s", f"{rdf['seconds'] / b['seconds']:.1f}x"
             if rdf.get("reused"):
-                rdflib_text += " (earlier run)"
+                earlier_build = float(rdf.get("build_seconds") or b["seconds"])
+                rdflib_text += f" (earlier run, whose build took {secs(earlier_build)} s)"
+                speedup = f"{rdf['seconds'] / earlier_build:.1f}x"
         else:
             rdflib_text, speedup = "not run", "-"
         one, same = row["one_fact"], row["unchanged"]
         assert isinstance(one, dict) and isinstance(same, dict)
         lines.append(
             f"| {row['transactions']:,} | {int(str(row['xml_bytes'])) / 1e6:.0f} MB | {b['triples']:,} ({b['inferred']:,}) | "
-            f"{secs(b['seconds'])} s | {gb(b['peak'])} | {secs(raw['seconds'])} s | {ratio} | {rdflib_text} s | "
+            f"{secs(b['seconds'])} s | {gb(b['peak'])} | {secs(raw['seconds'])} s | {ratio} | {rdflib_text} | "
             f"{speedup} | {secs(same['seconds'])} s ({same['mode']}) | {secs(one['seconds'])} s ({one['mode']}) |")
     lines += ["", "Where the build's time goes (its own `time:` line):", ""]
     for row in rows:
