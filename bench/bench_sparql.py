@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from d4d import reason  # noqa: E402
 from d4d.load import load  # noqa: E402
+from d4d.materialise import Materialiser  # noqa: E402
 from d4d.sparql import CatalogueQuery, bind, load_catalogue, resolve_params, run_query  # noqa: E402
 from d4d.store import open_store, write_store  # noqa: E402
 from d4d.vocab import GRAPH  # noqa: E402
@@ -259,7 +260,7 @@ def materialise(ecosystem: Ecosystem, folder: Path) -> tuple[dict[str, Path], fl
     """Write the ontology, the facts and the inferred triples as N-Triples files in ``folder``.
 
     The rules run in an on-disk store (a million relationships give tens of millions of triples,
-    too many for memory). Returns the files by named graph and the seconds the rules took.
+    too many for memory), with the build's engine (``d4d.materialise``). Returns the files by named graph and the seconds the rules took.
     """
     loaded = load(ROOT / "ontology", ROOT / "graph")  # the ontology (and its sectors) as the build reads it
     files = {str(GRAPH["ontology"]): folder / "ontology.nt", str(GRAPH["facts"]): folder / "facts.nt",
@@ -272,7 +273,11 @@ def materialise(ecosystem: Ecosystem, folder: Path) -> tuple[dict[str, Path], fl
         if path.exists():
             store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
     started = time.perf_counter()
-    reason.materialise(store, reason.all_rules(loaded.ontology))
+    # the build's own engine (d4d.materialise: one-triple rules closed in Python, join rules run
+    # semi-naively in the store), tested equal to d4d.reason.materialise in tests/test_scale.py
+    engine = Materialiser(store, reason.all_rules(loaded.ontology),
+                          asserted=[str(GRAPH["ontology"]), str(GRAPH["facts"])], into=str(reason.INFERRED))
+    engine.full()
     seconds = time.perf_counter() - started
     store.dump(str(files[str(reason.INFERRED)]), ox.RdfFormat.N_TRIPLES,
                from_graph=ox.NamedNode(str(reason.INFERRED)))
@@ -324,6 +329,39 @@ def bare(store: ox.Store, text: str, *, union: bool = False) -> int:
     return count
 
 
+def _way_child(way: str, path: str, name: str, values: dict[str, str], text: str, repeat: int,
+               conn: Any) -> None:  # runs in a spawned process: it opens the store read-only itself
+    try:
+        if way == "d4d":
+            store = open_store(path)
+            query = load_catalogue(ROOT / "queries")[name]
+            conn.send(median_ms(lambda: through_d4d(store, query, values), repeat))
+        else:
+            store = ox.Store.read_only(path)
+            conn.send(median_ms(lambda: bare(store, text, union=(way == "store")), repeat))
+    except Exception as error:  # a query the engine cannot run: say so instead of a number
+        conn.send(f"{type(error).__name__}: {error}")
+
+
+def timed(way: str, path: Path, name: str, values: dict[str, str], text: str, repeat: int,
+          limit: float) -> tuple[float | None, int | None, int]:
+    """Median ms, rows and runs of one query one way ("d4d", "store" or "bare"), in its own process,
+    stopped after ``limit`` seconds: (None, None, 0) when stopped."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_way_child, args=(way, str(path), name, values, text, repeat, child))
+    process.start()
+    if parent.poll(limit + 30):  # the child's start-up (imports, opening the store) is not timed
+        answer = parent.recv()
+        process.join()
+        if isinstance(answer, str):
+            raise RuntimeError(f"{name} ({way}): {answer}")
+        return answer
+    process.kill()
+    process.join()
+    return None, None, 0
+
+
 _RDFLIB_GRAPH: Any = None
 
 
@@ -362,13 +400,13 @@ def rdflib_ms(text: str, repeat: int, timeout: float) -> tuple[float | None, int
 class Row:
     run: str
     kind: str
-    rows: int
-    d4d_ms: float
-    bare_ms: float
+    rows: int | None
+    d4d_ms: float | None  # None: stopped after the time limit
+    bare_ms: float | None
     rdflib_ms: float | None = None
     rdflib_rows: int | None = None
     runs: int = 1
-    engine_ms: float = 0.0
+    engine_ms: float | None = None  # None: stopped, or not run at this size
 
 
 @dataclass
@@ -408,7 +446,8 @@ def runs(catalogue: dict[str, CatalogueQuery], params: dict[str, dict[str, str]]
 
 
 def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[str, CatalogueQuery], *,
-               repeat: int, rdflib_max: int, rdflib_timeout: float, workdir: Path) -> SizeResult:
+               repeat: int, rdflib_max: int, rdflib_timeout: float, workdir: Path, limit: float,
+               store_max: int) -> SizeResult:
     global _RDFLIB_GRAPH
     print(f"\n== {relationships:,} relationships", flush=True)
     started = time.perf_counter()
@@ -432,8 +471,8 @@ def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[
     bare_load_s = time.perf_counter() - started
     triples = len(bare_store)
     print(f"{triples:,} triples; d4d store {load_s:.1f} s, bare store {bare_load_s:.1f} s", flush=True)
-    store = open_store(folder / "store")
-
+    del bare_store
+    gc.collect()  # the timed queries open both stores read-only in their own processes
     rdflib_load_s = None
     if relationships <= rdflib_max:
         import rdflib
@@ -449,27 +488,28 @@ def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[
     for label, name, values in runs(catalogue, ecosystem.params):
         query = catalogue[name]
         text = bind(query.text, resolve_params(query, values))
-        through_ms, count, runs_made = median_ms(lambda: through_d4d(store, query, values), repeat)
-        engine_ms, _, _ = median_ms(lambda: bare(store, text, union=True), runs_made)
-        floor_ms, floor_rows, _ = median_ms(lambda: bare(bare_store, text), runs_made)
-        if floor_rows != count:
+        through_ms, count, runs_made = timed("d4d", folder / "store", name, values, text, repeat, limit)
+        runs_made = max(runs_made, 1)
+        engine_ms = None
+        if relationships <= store_max:
+            engine_ms, _, _ = timed("store", folder / "store", name, values, text, runs_made, limit)
+        floor_ms, floor_rows, _ = timed("bare", folder / "bare", name, values, text, runs_made, limit)
+        if count is not None and floor_rows is not None and floor_rows != count:
             print(f"  !! {label}: {count} rows through d4d, {floor_rows} on the bare store", flush=True)
-        row = Row(label, kind_of(label, query), count, through_ms, floor_ms,
-                  runs=runs_made, engine_ms=engine_ms)
+        count = count if count is not None else floor_rows
+        row = Row(label, kind_of(label, query), count, through_ms, floor_ms, runs=runs_made, engine_ms=engine_ms)
         if _RDFLIB_GRAPH is not None:
             row.rdflib_ms, row.rdflib_rows = rdflib_ms(text, max(1, min(repeat, 3)), rdflib_timeout)
             if row.rdflib_rows is not None and row.rdflib_rows >= 0 and row.rdflib_rows != count:
                 print(f"  !! {label}: rdflib returns {row.rdflib_rows} rows, pyoxigraph {count}", flush=True)
         rows.append(row)
-        rdf = "-" if row.rdflib_ms is None else f"{row.rdflib_ms:.1f}"
-        print(f"  {label:32} {row.kind:9} {count:>9} rows  d4d {through_ms:9.1f} ms  engine {engine_ms:9.1f} ms"
-              f"  bare {floor_ms:9.1f} ms"
-              f"  rdflib {rdf} ms  ({runs_made} runs)", flush=True)
+        print(f"  {label:32} {row.kind:9} {'?' if count is None else count:>9} rows  d4d {_ms(through_ms):>9} ms"
+              f"  store {_ms(engine_ms):>9} ms  bare {_ms(floor_ms):>9} ms"
+              f"  rdflib {_ms(row.rdflib_ms):>9} ms  ({runs_made} runs)", flush=True)
     _RDFLIB_GRAPH = None
     result = SizeResult(ecosystem.relationships, ecosystem.actors, triples, generate_s, reason_s, load_s,
                         bare_load_s, directory_size(folder / "store") / 1e6, directory_size(folder / "bare") / 1e6,
                         rdflib_load_s, rows)
-    del store, bare_store
     gc.collect()
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -479,9 +519,10 @@ def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[
 # Report
 
 
-def _ms(value: float | None) -> str:
+def _ms(value: float | None, stopped: float | None = None) -> str:
+    """A time in ms; None is "—", or "> N s" when the query was stopped after ``stopped`` seconds."""
     if value is None:
-        return "—"
+        return "—" if stopped is None else f"> {stopped:.0f} s"
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
@@ -501,16 +542,19 @@ def _rdflib_cell(row: Row, size: SizeResult) -> str:
     return _ms(row.rdflib_ms)
 
 
-def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> str:
+def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float, stopped: float,
+           store_max: int) -> str:
     out = ["# SPARQL benchmark: the catalogue on synthetic ecosystems", "",
            f"Generated by `python bench/bench_sparql.py` on {platform.node() or 'this machine'} "
            f"({os.cpu_count()} cores, Python {platform.python_version()}, pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}"
            f"), {time.strftime('%Y-%m-%d')}. Median of {repeat} runs (1 run for a query slower than 10 s), "
-           "results read to the end.", "",
+           f"results read to the end. Each query runs in a process of its own, stopped after {stopped:.0f} s "
+           "(\"> N s\").", "",
            "- **d4d**: `d4d.sparql.run_query` on the store `d4d build` writes (named graphs, union default graph), "
            "parameters bound, rows turned into Python dicts.",
            "- **store**: the bound query text run by pyoxigraph directly on that same store (union default graph): "
-           "d4d minus the Python layer (parameter binding, reading the rows into dicts).",
+           f"d4d minus the Python layer (parameter binding, reading the rows into dicts); measured up to "
+           f"{store_max:,} relationships.",
            "- **bare**: the same bound query text on a plain `pyoxigraph.Store` holding the same triples in its "
            "default graph: the engine's floor.",
            f"- **rdflib**: the same text on rdflib's own SPARQL engine over an in-memory `rdflib.Graph` "
@@ -526,8 +570,9 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> 
                 "| query | kind | rows | d4d ms | store ms | bare ms | d4d / bare | rdflib ms | rdflib / d4d |",
                 "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for row in r.rows:
-            out.append(f"| {row.run} | {row.kind} | {row.rows:,} | {_ms(row.d4d_ms)} | {_ms(row.engine_ms)} | "
-                       f"{_ms(row.bare_ms)} | "
+            out.append(f"| {row.run} | {row.kind} | {'—' if row.rows is None else f'{row.rows:,}'} | "
+                       f"{_ms(row.d4d_ms, stopped)} | {_ms(row.engine_ms, stopped if r.relationships <= store_max else None)} | "
+                       f"{_ms(row.bare_ms, stopped)} | "
                        f"{_ratio(row.d4d_ms, row.bare_ms)} | "
                        f"{_rdflib_cell(row, r)} | "
                        f"{_ratio(row.rdflib_ms, row.d4d_ms)} |")
@@ -535,19 +580,23 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float) -> 
     largest = results[-1]
     selective = [row for row in largest.rows if row.kind == "selective"]
     aggregate = [row for row in largest.rows if row.kind != "selective"]
-    slow = [f"{row.run} ({_ms(row.d4d_ms)} ms)" for row in selective if row.d4d_ms >= 50]
+    slow = [f"{row.run} ({_ms(row.d4d_ms, stopped)} ms)" for row in selective if row.d4d_ms is None or row.d4d_ms >= 50]
     out.append(f"- Selective queries under 50 ms at {largest.relationships:,} relationships: "
                f"{len(selective) - len(slow)} of {len(selective)}" + (f"; over: {', '.join(slow)}" if slow else "") + ".")
-    heavy = [f"{row.run} ({_ratio(row.d4d_ms, row.bare_ms)}x)" for row in aggregate
-             if row.d4d_ms > 1.5 * row.bare_ms and row.d4d_ms - row.bare_ms > 5]
-    out.append(f"- Aggregates and listings within 1.5x of the bare engine: {len(aggregate) - len(heavy)} of {len(aggregate)}"
-               + (f"; beyond: {', '.join(heavy)}" if heavy else "") + ".")
+    timed_both = [row for row in aggregate if row.d4d_ms is not None and row.bare_ms is not None]
+    heavy = [f"{row.run} ({_ratio(row.d4d_ms, row.bare_ms)}x)" for row in timed_both
+             if row.d4d_ms > 1.5 * row.bare_ms and row.d4d_ms - row.bare_ms > 5]  # type: ignore[operator]
+    unmeasured = [row.run for row in aggregate if row not in timed_both]
+    out.append(f"- Aggregates and listings within 1.5x of the bare engine: {len(timed_both) - len(heavy)} of "
+               f"{len(timed_both)} timed both ways" + (f"; beyond: {', '.join(heavy)}" if heavy else "")
+               + (f"; stopped after {stopped:.0f} s one way or both: {', '.join(unmeasured)}" if unmeasured else "")
+               + ".")
     with_rdflib = [r for r in results if r.rdflib_load_s is not None]
     if with_rdflib:
         r = with_rdflib[-1]
         for kind, target in (("aggregate", 5), ("listing", 5), ("selective", 20)):
             ratios = [(row.rdflib_ms or float("inf")) / row.d4d_ms for row in r.rows
-                      if row.kind == kind and row.rdflib_rows != -1]
+                      if row.kind == kind and row.rdflib_rows != -1 and row.d4d_ms]
             met = sum(1 for x in ratios if x >= target)
             median_ratio = statistics.median(ratios) if ratios else float("nan")
             out.append(f"- rdflib / d4d on {kind} queries at {r.relationships:,} relationships (target ≥ {target}x): "
@@ -575,6 +624,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the stores are written (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "sparql-results.json",
                         help="where to keep the measurements (to combine runs with --include)")
+    parser.add_argument("--limit", type=float, default=300.0,
+                        help="seconds after which a query (all its runs, one way) is stopped")
+    parser.add_argument("--store-max", type=int, default=100_000,
+                        help="largest size the 'store' column (pyoxigraph on d4d's store) is measured at")
     parser.add_argument("--include", type=Path, nargs="*", default=[],
                         help="measurements of earlier runs (--json files) to report with this one")
     args = parser.parse_args()
@@ -582,17 +635,20 @@ def main() -> None:
     proportions = seed_proportions()
     print("relationship types in the seed facts:", proportions, flush=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="d4d-bench-sparql-"))
-    results = [bench_size(int(size), proportions, catalogue, repeat=args.repeat, rdflib_max=args.rdflib_max,
-                          rdflib_timeout=args.rdflib_timeout, workdir=workdir)
-               for size in args.sizes.split(",") if size]
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=1), encoding="utf-8")
     previous = [result for path in args.include for result in load_results(path)]
-    results = sorted(previous + results, key=lambda r: r.relationships)
-    text = report(results, repeat=args.repeat, rdflib_timeout=args.rdflib_timeout)
+    results: list[SizeResult] = []
+    for size in [int(x) for x in args.sizes.split(",") if x]:
+        results.append(bench_size(size, proportions, catalogue, repeat=args.repeat, rdflib_max=args.rdflib_max,
+                                  rdflib_timeout=args.rdflib_timeout, workdir=workdir, limit=args.limit,
+                                  store_max=args.store_max))
+        # written after every size, so that a long run stopped at the largest keeps the others
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps([asdict(r) for r in results], indent=1), encoding="utf-8")
+        text = report(sorted(previous + results, key=lambda r: r.relationships), repeat=args.repeat,
+                      rdflib_timeout=args.rdflib_timeout, stopped=args.limit, store_max=args.store_max)
+        args.out.write_text(text, encoding="utf-8")
     print("\n" + text)
-    args.out.write_text(text, encoding="utf-8")
     print(f"written to {args.out}")
 
 
