@@ -616,7 +616,8 @@ def load_results(path: Path) -> list[SizeResult]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="relationships per ecosystem, comma-separated")
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="relationships per ecosystem, comma-separated (\"\" with --include: report earlier runs)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per query (the median is reported)")
     parser.add_argument("--rdflib-max", type=int, default=100_000, help="largest size rdflib is run on")
     parser.add_argument("--rdflib-timeout", type=float, default=120.0, help="seconds before an rdflib query is stopped")
@@ -646,6 +647,10 @@ def main() -> None:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps([asdict(r) for r in results], indent=1), encoding="utf-8")
         text = report(sorted(previous + results, key=lambda r: r.relationships), repeat=args.repeat,
+                      rdflib_timeout=args.rdflib_timeout, stopped=args.limit, store_max=args.store_max)
+        args.out.write_text(text, encoding="utf-8")
+    if not results:  # --sizes "" --include ...: the report of earlier runs only
+        text = report(sorted(previous, key=lambda r: r.relationships), repeat=args.repeat,
                       rdflib_timeout=args.rdflib_timeout, stopped=args.limit, store_max=args.store_max)
         args.out.write_text(text, encoding="utf-8")
     print("\n" + text)
