@@ -6,15 +6,16 @@ For each size the script
    and people, and relationships of every type in the proportions of the seed facts in ``graph/``
    (counted at start-up), each cited from one or two source documents, with amounts, currencies,
    dates, roles, places and titles where the type has them;
-2. materialises what the ontology entails with the build's own rules (``d4d.reason``), as the
-   build does;
+2. materialises what the ontology entails with the build's own rules (``d4d.reason``) and engine
+   (``d4d.materialise``), as the build does;
 3. writes the store with ``d4d.store.write_store`` (ontology, facts and inferences in their named
    graphs, as ``d4d build`` does) and, for comparison, a bare ``pyoxigraph.Store`` holding the same
    triples in its default graph;
 4. times every catalogue query (median of ``--repeat`` runs, results read to the end) four ways:
    through d4d (``run_query`` on the built store), the bound query text run by pyoxigraph on the
-   same store (d4d without its Python layer), the same text on the bare store (the engine's
-   floor), and on rdflib's own engine (up to ``--rdflib-max`` relationships, each query in a
+   same store (d4d without its Python layer, up to ``--store-max`` relationships), the same text
+   on the bare store (the engine's floor), each in a process of its own stopped after ``--limit``
+   seconds, and on rdflib's own engine (up to ``--rdflib-max`` relationships, each query in a
    forked process killed after ``--rdflib-timeout`` seconds).
 
 It prints a table per size and writes ``bench/RESULTS-sparql.md``.
@@ -260,7 +261,8 @@ def materialise(ecosystem: Ecosystem, folder: Path) -> tuple[dict[str, Path], fl
     """Write the ontology, the facts and the inferred triples as N-Triples files in ``folder``.
 
     The rules run in an on-disk store (a million relationships give tens of millions of triples,
-    too many for memory), with the build's engine (``d4d.materialise``). Returns the files by named graph and the seconds the rules took.
+    too many for memory), with the build's engine (``d4d.materialise``). Returns the files by named
+    graph and the seconds the rules took.
     """
     loaded = load(ROOT / "ontology", ROOT / "graph")  # the ontology (and its sectors) as the build reads it
     files = {str(GRAPH["ontology"]): folder / "ontology.nt", str(GRAPH["facts"]): folder / "facts.nt",
