@@ -1102,11 +1102,14 @@ class Materialiser:
                 self.store.remove_graph(ox.NamedNode(self.into))
                 assert self._scratch_dir is not None
                 closure = self._scratch_dir / "closure.nt"
+                asserted = self._scratch_dir / "asserted.nt"
                 with open(closure, "wb") as out:
                     for graph in self.asserted:
-                        data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+                        # through a file, a block at a time: flat memory whatever the graph's size
+                        self.store.dump(str(asserted), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
                         report.derived["local rules"] = report.derived.get("local rules", 0) + \
-                            self.local.expand(data or b"", out)
+                            self.local.expand_file(asserted, out)
+                        asserted.unlink()
                 self._load(closure, [self.into])
             self._sweeps(report, seed=None, local=True)
             self.remove_asserted()
