@@ -13,6 +13,7 @@ import pytest
 from d4d.imports import SourceSpec, import_declared, import_source, resolver_for
 from d4d.imports.identity import Resolver
 from d4d.vocab import D4D, GRAPH
+from project_fixtures import write_spreadsheet_source
 
 ROOT = Path(__file__).resolve().parents[1]
 HHI = "https://w3id.org/d4d/id/harvard-humanitarian-initiative"
@@ -149,15 +150,7 @@ def test_the_build_imports_declared_sources(tmp_path: Path) -> None:
     from d4d.build import build
     from d4d.store import open_store
 
-    (tmp_path / "actors.csv").write_text("Name,Kind\nTest Funder,Foundation\n", encoding="utf-8")
-    (tmp_path / "ties.csv").write_text("From,To\nTest Funder,data-pop-alliance\n", encoding="utf-8")
-    (tmp_path / "map.yaml").write_text(
-        "actors: {file: actors.csv, type: Kind, fields: {name: Name}}\n"
-        "relationships: {file: ties.csv, default_type: Funding, fields: {funder: From, recipient: To}}\n",
-        encoding="utf-8")
-    (tmp_path / "imports.yaml").write_text(
-        "sources:\n  - {name: sheet, kind: spreadsheet, paths: [actors.csv, ties.csv], build: true, "
-        "options: {mapping: map.yaml}}\n", encoding="utf-8")
+    write_spreadsheet_source(tmp_path)
     result = build(tmp_path, out=tmp_path / "build", ontology_dir=ROOT / "ontology", graph_dir=ROOT / "graph",
                    reasoner=False, extras=False)
     store = open_store(tmp_path / "build")

@@ -19,6 +19,7 @@ from d4d.incremental import GraphState, Manifest, plan
 from d4d.load import Loaded, load
 from d4d.materialise import Materialiser
 from d4d.vocab import D4D, GRAPH, ID
+from project_fixtures import write_spreadsheet_source
 
 ONTOLOGY, FACTS, INFERRED = str(GRAPH["ontology"]), str(GRAPH["facts"]), str(reason.INFERRED)
 
@@ -185,20 +186,8 @@ def test_rebuild_reuses_then_updates_like_a_full_build(project_copy: Path, tmp_p
         not in _inferred(out / "store")
 
 
-def _with_source(project: Path) -> None:
-    (project / "actors.csv").write_text("Name,Kind\nTest Funder,Foundation\n", encoding="utf-8")
-    (project / "ties.csv").write_text("From,To\nTest Funder,data-pop-alliance\n", encoding="utf-8")
-    (project / "map.yaml").write_text(
-        "actors: {file: actors.csv, type: Kind, fields: {name: Name}}\n"
-        "relationships: {file: ties.csv, default_type: Funding, fields: {funder: From, recipient: To}}\n",
-        encoding="utf-8")
-    (project / "imports.yaml").write_text(
-        "sources:\n  - {name: sheet, kind: spreadsheet, paths: [actors.csv, ties.csv], build: true, "
-        "options: {mapping: map.yaml}}\n", encoding="utf-8")
-
-
 def test_an_unchanged_source_is_not_imported_again(project_copy: Path, tmp_path: Path) -> None:
-    _with_source(project_copy)
+    write_spreadsheet_source(project_copy)
     out = tmp_path / "build"
     first = build(project_copy, out=out, reasoner=False, extras=False)
     assert first.store["imported"] == ["sheet"]
