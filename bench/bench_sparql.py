@@ -349,23 +349,33 @@ def _way_child(way: str, path: str, name: str, values: dict[str, str], text: str
         conn.send(f"{type(error).__name__}: {error}")
 
 
+def _in_process(start_method: str, target: Any, args: tuple[Any, ...], seconds: float) -> Any:
+    """Run ``target(*args, conn)`` in a process of its own and return what it sends through ``conn``,
+    or None when it has sent nothing after ``seconds`` (the process is then killed)."""
+    context = multiprocessing.get_context(start_method)
+    parent, child = context.Pipe()
+    process = context.Process(target=target, args=(*args, child))
+    process.start()
+    if parent.poll(seconds):
+        answer = parent.recv()
+        process.join()
+        return answer
+    process.kill()
+    process.join()
+    return None
+
+
 def timed(way: str, path: Path, name: str, values: dict[str, str], text: str, repeat: int,
           limit: float) -> tuple[float | None, int | None, int]:
     """Median ms, rows and runs of one query one way ("d4d", "store" or "bare"), in its own process,
     stopped after ``limit`` seconds: (None, None, 0) when stopped."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=_way_child, args=(way, str(path), name, values, text, repeat, child))
-    process.start()
-    if parent.poll(limit + 30):  # the child's start-up (imports, opening the store) is not timed
-        answer = parent.recv()
-        process.join()
-        if isinstance(answer, str):
-            raise RuntimeError(f"{name} ({way}): {answer}")
-        return answer
-    process.kill()
-    process.join()
-    return None, None, 0
+    # the child's start-up (imports, opening the store) is not timed: 30 s more for it
+    answer = _in_process("spawn", _way_child, (way, str(path), name, values, text, repeat), limit + 30)
+    if answer is None:
+        return None, None, 0
+    if isinstance(answer, str):
+        raise RuntimeError(f"{name} ({way}): {answer}")
+    return answer
 
 
 _RDFLIB_GRAPH: Any = None
@@ -386,20 +396,14 @@ def _rdflib_child(text: str, repeat: int, conn: Any) -> None:  # runs in a forke
 
 
 def rdflib_ms(text: str, repeat: int, timeout: float) -> tuple[float | None, int | None]:
-    context = multiprocessing.get_context("fork")  # the child shares the parsed graph
-    parent, child = context.Pipe()
-    process = context.Process(target=_rdflib_child, args=(text, repeat, child))
-    process.start()
-    if parent.poll(timeout):
-        ms, rows = parent.recv()
-        process.join()
-        if ms is None:
-            print(f"  rdflib fails: {rows}", flush=True)
-            return None, -1
-        return ms, rows
-    process.kill()
-    process.join()
-    return None, None
+    answer = _in_process("fork", _rdflib_child, (text, repeat), timeout)  # forked: it shares the parsed graph
+    if answer is None:
+        return None, None
+    ms, rows = answer
+    if ms is None:
+        print(f"  rdflib fails: {rows}", flush=True)
+        return None, -1
+    return ms, rows
 
 
 @dataclass
