@@ -8,9 +8,9 @@ For each size the script
    dates, roles, places and titles where the type has them;
 2. materialises what the ontology entails with the build's own rules (``d4d.reason``) and engine
    (``d4d.materialise``), as the build does;
-3. writes the store with ``d4d.store.write_store`` (ontology, facts and inferences in their named
-   graphs, as ``d4d build`` does) and, for comparison, a bare ``pyoxigraph.Store`` holding the same
-   triples in its default graph;
+3. writes the store with ``d4d.store.write_store`` as ``d4d build`` leaves it (ontology, facts and
+   inferences in their named graphs, and their merge in the default graph) and, for comparison, a bare
+   ``pyoxigraph.Store`` holding the same triples in its default graph and nothing else;
 4. times every catalogue query (median of ``--repeat`` runs, results read to the end) four ways:
    through d4d (``run_query`` on the built store), the bound query text run by pyoxigraph on the
    same store (d4d without its Python layer, up to ``--store-max`` relationships), the same text
@@ -322,9 +322,9 @@ def through_d4d(store: ox.Store, query: CatalogueQuery, params: dict[str, str]) 
     return len(result.rows())
 
 
-def bare(store: ox.Store, text: str, *, union: bool = False) -> int:
-    """Run the text on pyoxigraph and read every value of every row (as d4d does)."""
-    answer = store.query(text, use_default_graph_as_union=union)
+def bare(store: ox.Store, text: str) -> int:
+    """Run the text on pyoxigraph (the store's default graph) and read every value of every row (as d4d does)."""
+    answer = store.query(text)
     if isinstance(answer, ox.QueryBoolean):
         return 1
     count = 0
@@ -344,7 +344,7 @@ def _way_child(way: str, path: str, name: str, values: dict[str, str], text: str
             conn.send(median_ms(lambda: through_d4d(store, query, values), repeat))
         else:
             store = ox.Store.read_only(path)
-            conn.send(median_ms(lambda: bare(store, text, union=(way == "store")), repeat))
+            conn.send(median_ms(lambda: bare(store, text), repeat))
     except Exception as error:  # a query the engine cannot run: say so instead of a number
         conn.send(f"{type(error).__name__}: {error}")
 
@@ -470,7 +470,7 @@ def bench_size(relationships: int, proportions: dict[str, int], catalogue: dict[
     print(f"generated in {generate_s:.1f} s, materialised in {reason_s:.1f} s", flush=True)
 
     started = time.perf_counter()
-    write_store(folder / "store", [(path, graph) for graph, path in files.items()], format="ntriples")
+    write_store(folder / "store", [(path, graph) for graph, path in files.items()], format="ntriples", merge=True)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     bare_store = ox.Store(str(folder / "bare"))
@@ -560,9 +560,10 @@ def report(results: list[SizeResult], *, repeat: int, rdflib_timeout: float, sto
            f"), {time.strftime('%Y-%m-%d')}. Median of {repeat} runs (1 run for a query slower than 10 s), "
            f"results read to the end. Each query runs in a process of its own, stopped after {stopped:.0f} s "
            "(\"> N s\").", "",
-           "- **d4d**: `d4d.sparql.run_query` on the store `d4d build` writes (named graphs, union default graph), "
+           "- **d4d**: `d4d.sparql.run_query` on the store as `d4d build` writes it (named graphs, and their merge "
+           "in the default graph, which queries read), "
            "parameters bound, rows turned into Python dicts.",
-           "- **store**: the bound query text run by pyoxigraph directly on that same store (union default graph): "
+           "- **store**: the bound query text run by pyoxigraph directly on that same store (its default graph): "
            f"d4d minus the Python layer (parameter binding, reading the rows into dicts); measured up to "
            f"{store_max:,} relationships.",
            "- **bare**: the same bound query text on a plain `pyoxigraph.Store` holding the same triples in its "

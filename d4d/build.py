@@ -414,7 +414,7 @@ def write_extras(reasoned: Reasoned, folder: Path, *, progress: Progress | None 
     from d4d.maps import write_map
     from d4d.network import project
     from d4d.report import write_report
-    from d4d.store import load_into, open_store
+    from d4d.store import load_into, mirror_graph, open_store
 
     _stage(progress, "analyse: network measures")
     network = project(reasoned.store, reasoned.loaded.ontology)
@@ -423,6 +423,7 @@ def write_extras(reasoned: Reasoned, folder: Path, *, progress: Progress | None 
                                          encoding="utf-8")
     store = open_store(folder / "store", read_only=False)
     load_into(store, metrics_graph(metrics), graph=str(METRICS_GRAPH))
+    mirror_graph(store, str(METRICS_GRAPH))
     store.flush()
     del store
     _stage(progress, "render: report and map")

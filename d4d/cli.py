@@ -209,7 +209,7 @@ def query(query: str | None, expression: str | None, params: tuple[str, ...], fm
     if endpoint is None:
         from d4d.store import open_store
         store = open_store(store_dir)
-    result = sparql.run_query(parsed, store=store, endpoint=endpoint, params=given, union_default_graph=True)
+    result = sparql.run_query(parsed, store=store, endpoint=endpoint, params=given)
     if fmt == "table":
         header, rows = sparql.to_table(result)
         _print_table(header, rows)
@@ -353,7 +353,7 @@ def map_command(actor: str | None, depth: int, query_spec: str | None, params: t
             if not sep:
                 raise QueryError(f"--param {item!r}: write NAME=VALUE")
             given[name] = value
-        result = sparql.run_query(parsed, store=store, params=given, union_default_graph=True)
+        result = sparql.run_query(parsed, store=store, params=given)
         if result.triples is None:
             raise QueryError(f"a {result.form} query has no graph to draw: use CONSTRUCT or DESCRIBE",
                              record=parsed.name)
@@ -461,11 +461,16 @@ def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declare
         from d4d.ontology import load_ontology
         from d4d.store import open_store
 
+        from d4d.store import fill_default_graph
+
         store = open_store(store_dir, read_only=False)
+        # the named graphs change: their merge in the default graph is made again at the end
+        store.clear_graph(ox.DefaultGraph())
         reports = imports.import_sources(store, specs, project=project, strict=strict)
         if not no_reason:
             store.remove_graph(ox.NamedNode(str(reason.INFERRED)))
             reason.materialise(store, reason.all_rules(load_ontology(project / "ontology")))
+        fill_default_graph(store)
         store.flush()
     for report in reports:
         if as_json:

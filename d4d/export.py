@@ -7,8 +7,8 @@ same graph gives byte-identical files):
 turtle     Turtle with the d4d prefixes (every graph's triples, merged)
 ntriples   N-Triples (merged)
 nquads     N-Quads, each statement in its named graph (graph/ontology, graph/facts, graph/inferred,
-           graph/source/<name>)
-trig       TriG, the named graphs as blocks
+           graph/source/<name>, graph/metrics) and in the default graph, which holds their merge
+trig       TriG, the named graphs as blocks, and the default graph
 jsonld     JSON-LD with a ``@context`` of the d4d prefixes (merged): one node object per subject
 rdfxml     RDF/XML (merged)
 ========== ========================================================================================
@@ -87,7 +87,7 @@ def _construct(store: ox.Store, query: str, params: Mapping[str, str] | None) ->
     from d4d import sparql
 
     parsed = sparql.resolve_query(query)
-    result = sparql.run_query(parsed, store=store, params=dict(params or {}), union_default_graph=True)
+    result = sparql.run_query(parsed, store=store, params=dict(params or {}))
     if result.triples is None:
         raise QueryError(f"export needs a CONSTRUCT or DESCRIBE query; {parsed.name} is a {result.form}",
                          record=parsed.name)
@@ -96,7 +96,9 @@ def _construct(store: ox.Store, query: str, params: Mapping[str, str] | None) ->
 
 def statements(store: ox.Store, *, query: str | None = None, params: Mapping[str, str] | None = None) -> list[ox.Quad]:
     """The statements to export: every quad of the store, or the triples a CONSTRUCT query builds
-    (in the default graph).
+    (in the default graph). A built store's default graph holds the merge of its named graphs (see
+    :mod:`d4d.store`): a dataset format keeps both, as a quad store loading it expects; a triples
+    format writes the merge.
 
     Raises
     ------

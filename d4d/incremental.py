@@ -2,8 +2,8 @@
 
 The build keeps its graph in ``build/store`` (pyoxigraph, on disk) with one named graph per input:
 ``graph/ontology``, ``graph/facts`` (the curated records), ``graph/source/<name>`` (each imported
-source) and ``graph/inferred`` (what the rules derive). Beside the database files the store holds a
-manifest, ``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
+source) and ``graph/inferred`` (what the rules derive), and their merge in the default graph, which
+queries read (see :mod:`d4d.store`). Beside the database files the store holds a manifest, ``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
 ontology, rules and shapes the inferences were derived with.
 
 A rebuild compares the new inputs with the manifest (:func:`plan`):
@@ -40,12 +40,15 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d import __version__
+from d4d.store import fill_default_graph, query_options
+from d4d.store import remove_graph as remove_merged_graph
 
 MANIFEST_NAME = "d4d-manifest.json"
 """The manifest's file name inside the store directory."""
 
-FORMAT = 1
-"""Version of the manifest's layout (a store with another version is built anew)."""
+FORMAT = 2
+"""Version of the store's layout and its manifest (a store with another version is built anew).
+2: the default graph holds the merge of the named graphs."""
 
 SMALL_CHANGE = 200_000
 """A changed graph with at most this many triples (before and after) is updated in place, with its
@@ -482,12 +485,13 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
         store = ox.Store(str(target))
         for named in list(store.named_graphs()):
             if named.value not in asserted and named.value != inferred_name:
-                store.remove_graph(named)  # the metrics of the last build, an interrupted run's scratch graphs
+                # the metrics of the last build, an interrupted run's scratch graphs
+                remove_merged_graph(store, named)
         graphs = {g: s for g, s in before.graphs.items()}
         inferred = before.inferred
         lap("checkpoint")
         if decision.mode == "update":
-            engine_run = mat.Materialiser(store, rules, asserted=asserted,
+            engine_run = mat.Materialiser(store, rules, asserted=asserted, merged=True,
                                           progress=lambda text: say(f"reason: {text}"))
             for graph in decision.changed + decision.removed:
                 if graph == facts_name:
@@ -590,6 +594,10 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
         raise ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
                              path=origin.path if origin else None, record=origin.where() if origin else None)
     lap("clashes")
+    if decision.mode == "full" and result.memory is None:
+        say("store: merging the named graphs into the default graph")
+        fill_default_graph(store)
+        lap("merge")
     if result.memory is not None:
         say("store: writing the graph to disk")
         _persist(store, target, onto_quads)
@@ -635,26 +643,29 @@ def estimate_triples(specs: Sequence[Any], curated: int) -> int:
 
 
 def _persist(memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
-    """Write an in-memory store to a new on-disk store: everything as one bulk load of its N-Quads,
-    then the ontology again quad by quad (a bulk load gives blank nodes new labels; the ontology's
-    keep the labels derived from their content, for byte-identical files)."""
+    """Write an in-memory store to a new on-disk store, its named graphs and their merge in the default
+    graph (see :mod:`d4d.store`), as one bulk load of N-Quads. A graph with blank nodes (the
+    ontology's OWL expressions) is then copied quad by quad, into its graph and the default graph: a
+    bulk load gives blank nodes new labels, and the ontology's keep the labels derived from their
+    content, for byte-identical files."""
     disk = ox.Store(str(target))
-    blank = memory.query("ASK { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } "
-                         + (f"FILTER(?g != {onto_quads[0].graph_name})" if onto_quads else "") + " }")
+    graphs = sorted(memory.named_graphs(), key=lambda n: n.value)
+    onto_name = onto_quads[0].graph_name if onto_quads else None
+    blank = [g for g in graphs if g == onto_name or memory.query(
+        f"ASK {{ GRAPH {g} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")]
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
         path = Path(tmp) / "graph.nq"
         memory.dump(str(path), format=ox.RdfFormat.N_QUADS)
+        with open(path, "ab") as out:  # a triple line of N-Quads is in the default graph
+            for graph in graphs:
+                if graph not in blank:
+                    memory.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
         disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    if onto_quads:
-        disk.remove_graph(onto_quads[0].graph_name)
-        disk.extend(onto_quads)
-    if blank:  # blank nodes beyond the ontology: copy their graphs quad by quad, labels kept
-        for named in memory.named_graphs():
-            if onto_quads and named == onto_quads[0].graph_name:
-                continue
-            if memory.query(f"ASK {{ GRAPH {named} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"):
-                disk.remove_graph(named)
-                disk.extend(memory.quads_for_pattern(None, None, None, named))
+    for graph in blank:
+        quads = list(onto_quads) if graph == onto_name else list(memory.quads_for_pattern(None, None, None, graph))
+        disk.remove_graph(graph)
+        disk.extend(quads)
+        disk.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
     disk.flush()
     del disk
 
@@ -676,7 +687,7 @@ def find_clashes(store: ox.Store, ontology: Any, *, subjects: Sequence[str] | No
         values = " ".join(f"<{s}>" for s in subjects[start:start + 500])
         for a, b in pairs:
             answer = store.query(f"SELECT DISTINCT ?x WHERE {{ VALUES ?x {{ {values} }} ?x a <{a}> . ?x a <{b}> }} "
-                                 "ORDER BY ?x", use_default_graph_as_union=True)
+                                 "ORDER BY ?x", **query_options(store))
             assert isinstance(answer, ox.QuerySolutions)
             clashes.extend((str(row["x"].value), a, b) for row in answer)
     return sorted(clashes)

@@ -23,7 +23,9 @@ Datalog engine runs them:
   materialisation gives (tests check it on edits of the seed graph).
 
 The named graph of inferences holds only triples that no asserted graph holds, as
-:func:`d4d.reason.materialise` leaves it.
+:func:`d4d.reason.materialise` leaves it. With ``merged``, an update also keeps the default graph the
+merge of the asserted graphs and the inferences (the graph queries read, see :mod:`d4d.store`): the
+triples the update touched are put there or taken out, nothing else is read.
 """
 
 from __future__ import annotations
@@ -759,6 +761,9 @@ class Materialiser:
         The named graph of the inferences.
     progress:
         Called with a line of text now and then (sweep, rule, triples).
+    merged:
+        The store's default graph is the merge of the asserted graphs and the inferences:
+        :meth:`replace_graph` keeps it so. (:meth:`full` does not read or write the default graph.)
 
     Raises
     ------
@@ -767,8 +772,9 @@ class Materialiser:
     """
 
     def __init__(self, store: ox.Store, rules: Iterable[Rule], *, asserted: Sequence[str],
-                 into: str = str(INFERRED), progress: Progress | None = None) -> None:
+                 into: str = str(INFERRED), progress: Progress | None = None, merged: bool = False) -> None:
         self.store = store
+        self.merged = merged
         self.plans = [plan_rule(r) for r in rules]
         self.asserted = list(asserted)
         self.into = into
@@ -1178,6 +1184,12 @@ class Materialiser:
             self._update(f"INSERT {{ GRAPH <{lost}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{removed}> {{ ?s ?p ?o }} "
                          f"{other_filter} }}")
             overdeleted = self._overdelete(lost, report)
+            # every triple whose place in the merged default graph this update may change
+            touched = self._new_graph("touched")
+            if self.merged:
+                self._update(f"INSERT {{ GRAPH <{touched}> {{ ?s ?p ?o }} }} WHERE {{ "
+                             f"{{ GRAPH <{removed}> {{ ?s ?p ?o }} }} UNION {{ GRAPH <{added}> {{ ?s ?p ?o }} }} "
+                             f"UNION {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }} }}")
             # the change itself
             self._update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{removed}> {{ ?s ?p ?o }} }}")
             self._update(f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{added}> {{ ?s ?p ?o }} }}")
@@ -1199,8 +1211,20 @@ class Materialiser:
             self._sweeps(report, seed=seed, collect=collected)
             report.typed = sorted(set(report.typed) | set(self._typed([collected])))
             report.net = report.rederived + self._count(collected) - overdeleted_count - now_asserted
+            if self.merged:
+                self._merge_touched(touched, collected)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _merge_touched(self, touched: str, collected: str) -> None:
+        """Put the touched triples (and the new inferences) into the default graph, or take them out,
+        as the asserted graphs and the inferences now hold them."""
+        held = " ".join(f"<{g}>" for g in self.asserted + [self.into])
+        self._update(f"INSERT {{ GRAPH <{touched}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{collected}> {{ ?s ?p ?o }} }}")
+        self._update(f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{touched}> {{ ?s ?p ?o }} }}")
+        self._update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{touched}> {{ ?s ?p ?o }} "
+                     f"FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {held} }} }} }}")
+        self._drop([touched])
 
     def _may_match(self, atom: Atom, graph: str) -> bool:
         """Could ``atom`` match a triple of ``graph``? (By the predicates and the classes it holds.)"""

@@ -19,6 +19,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from d4d.ontology import EdgeType, Ontology
+from d4d.store import query_options
 from d4d.vocab import D4D
 
 _PREFIX = "PREFIX d4d: <https://w3id.org/d4d/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" \
@@ -44,7 +45,7 @@ def _number(text: str | None) -> float | None:
 
 
 def _query(store: ox.Store, text: str) -> Iterable[Any]:
-    return store.query(_PREFIX + text, use_default_graph_as_union=True)  # type: ignore[return-value]
+    return store.query(_PREFIX + text, **query_options(store))  # type: ignore[return-value]
 
 
 def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str, Any]]:
@@ -147,7 +148,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
     Parameters
     ----------
     store:
-        A pyoxigraph store with the facts and their materialised types (any graphs; read as a union).
+        A pyoxigraph store with the facts and their materialised types (read as :func:`d4d.store.query_options` says).
     ontology:
         The ontology, which declares which relationship classes are edges and how.
     facts:

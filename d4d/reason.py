@@ -32,6 +32,7 @@ from rdflib.namespace import OWL, XSD
 from d4d.errors import OntologyError, ReasoningError
 from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
+from d4d.store import query_options
 from d4d.vocab import GRAPH
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ def find_clashes(store: ox.Store, ontology: Ontology | Graph) -> list[tuple[str,
     clashes = []
     for a, b in pairs:
         query = f"SELECT DISTINCT ?x WHERE {{ ?x a <{a}> . ?x a <{b}> }} ORDER BY ?x"
-        answer = store.query(query, use_default_graph_as_union=True)
+        answer = store.query(query, **query_options(store))
         assert isinstance(answer, ox.QuerySolutions)
         for row in answer:
             clashes.append((row["x"].value, a, b))

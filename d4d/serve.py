@@ -41,7 +41,7 @@ import pyoxigraph as ox
 from d4d.errors import QueryError, StoreError
 from d4d.sparql import (GRAPH_FORMATS, RESULT_FORMATS, CatalogueQuery, bind, query_form,
                         resolve_params, service_calls)
-from d4d.store import find_store
+from d4d.store import find_store, query_options
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -82,9 +82,9 @@ class ServeOptions:
     workers:
         Worker processes, i.e. queries that can run at once.
     union_default_graph:
-        Let the default graph be the union of all graphs of the store (the build keeps the
-        ontology, facts and inferred triples in named graphs), unless the request names its
-        ``default-graph-uri``.
+        Read a store that is not a built one as the union of its graphs, unless the request names
+        its ``default-graph-uri``. (A built store's default graph holds every triple of its named
+        graphs once, and is read as it is: see :func:`d4d.store.query_options`.)
     """
 
     time_limit: float = 30.0
@@ -124,7 +124,7 @@ def _answer(store: ox.Store, job: Mapping[str, Any]) -> tuple[str, Any, Any]:
     if job["default_graph"]:
         options["default_graph"] = [ox.NamedNode(iri) for iri in job["default_graph"]]
     elif job["union"]:
-        options["use_default_graph_as_union"] = True
+        options.update(query_options(store))
     if job["named_graphs"]:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in job["named_graphs"]]
     try:

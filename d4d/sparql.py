@@ -59,6 +59,7 @@ from typing import IO, Union
 import pyoxigraph as ox
 
 from d4d.errors import QueryError
+from d4d.store import query_options
 
 #: Where the catalogue lives: ``queries/`` at the root of the project.
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "queries"
@@ -883,7 +884,7 @@ def _original_position(original: str, bound: str, insertions: list[tuple[int, in
 def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
               endpoint: str | None = None, params: Mapping[str, str] | None = None,
               bindings: Mapping[str, Term] | None = None, timeout: float = 60.0,
-              union_default_graph: bool = True) -> Result:
+              union_default_graph: bool | None = None) -> Result:
     """Run a query on a local store or a remote SPARQL 1.1 endpoint.
 
     Parameters
@@ -902,9 +903,11 @@ def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
     timeout:
         Seconds to wait for a remote endpoint.
     union_default_graph:
-        Locally, let the default graph be the union of all graphs of the store (the build keeps
-        the ontology, the facts and the inferred triples in named graphs; a remote endpoint
-        holding ``build/ecosystem.ttl`` in its default graph answers the same).
+        Locally, let the default graph be the union of the store's named graphs (True) or the
+        store's default graph (False). The default, None, reads a built store's default graph,
+        which holds every triple of its named graphs once, and the union of a store whose default
+        graph is empty (see :func:`d4d.store.query_options`); a remote endpoint holding
+        ``build/ecosystem.ttl`` in its default graph answers the same.
 
     Returns
     -------
@@ -928,7 +931,9 @@ def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
     if store is None:
         raise QueryError("no store to query: pass store= or endpoint=")
     try:
-        answer = store.query(text, use_default_graph_as_union=union_default_graph)
+        options = query_options(store) if union_default_graph is None else \
+            {"use_default_graph_as_union": union_default_graph}
+        answer = store.query(text, **options)
     except SyntaxError as error:
         raise _syntax_error(error, parsed.text, text, insertions, name=parsed.name) from error
     except OSError as error:

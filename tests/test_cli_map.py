@@ -39,7 +39,7 @@ def test_help() -> None:
 def test_whole_ecosystem(run, seed_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     actors = {str(row["a"].value) for row in seed_store.query(
         "PREFIX d4d: <https://w3id.org/d4d/ontology#> SELECT DISTINCT ?a WHERE { { ?a a d4d:Person } UNION "
-        "{ ?a a d4d:Organization } }", use_default_graph_as_union=True)}
+        "{ ?a a d4d:Organization } }")}
     code, output = run("-o", str(tmp_path / "map.html"))
     assert code == 0, output
     data = page_data(tmp_path / "map.html")

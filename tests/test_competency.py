@@ -13,7 +13,7 @@ from d4d import sparql
 def ask(store, root: Path, name: str, **params: str) -> list[tuple[str | None, ...]]:  # type: ignore[no-untyped-def]
     query = sparql.parse_query_text((root / "queries" / "competency" / f"{name}.rq").read_text(encoding="utf-8"),
                                     name=name)
-    result = sparql.run_query(query, store=store, params=params, union_default_graph=True)
+    result = sparql.run_query(query, store=store, params=params)
     return [tuple(row.values()) for row in result.values()]
 
 
@@ -97,4 +97,4 @@ def test_activities_and_defined_classes(seed_store, root: Path) -> None:  # type
 def test_every_competency_question_has_a_header_and_an_answer(seed_store, path: Path) -> None:  # type: ignore[no-untyped-def]
     query = sparql.parse_query_text(path.read_text(encoding="utf-8"), name=path.stem, path=path)
     assert query.title
-    assert sparql.run_query(query, store=seed_store, union_default_graph=True).values()
+    assert sparql.run_query(query, store=seed_store).values()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +19,7 @@ from d4d.errors import ReasoningError
 from d4d.incremental import GraphState, Manifest, plan
 from d4d.load import Loaded, load
 from d4d.materialise import Materialiser
+from d4d.store import fill_default_graph
 from d4d.vocab import D4D, GRAPH, ID
 from project_fixtures import write_spreadsheet_source
 
@@ -27,6 +29,16 @@ ONTOLOGY, FACTS, INFERRED = str(GRAPH["ontology"]), str(GRAPH["facts"]), str(rea
 def _inferred(store_dir: Path) -> set[ox.Triple]:
     store = ox.Store.read_only(str(store_dir))
     return {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))}
+
+
+def _merged(store_dir: Path) -> set[ox.Triple]:
+    """The default graph of a built store, checked to be the merge of its named graphs."""
+    store = ox.Store.read_only(str(store_dir))
+    default = {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    named = {q.triple for q in store.quads_for_pattern(None, None, None, None)
+             if not isinstance(q.graph_name, ox.DefaultGraph)}
+    assert default == named
+    return default
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -93,6 +105,38 @@ def test_replace_graph_gives_what_a_full_run_gives(seed: Loaded) -> None:
         assert _triples(store) == expected, name
         assert report.net == len(expected) - before, name
         assert not [g for g in store.named_graphs() if "/scratch/" in g.value], name
+
+
+def test_an_update_keeps_the_default_graph_the_merge_of_the_graphs(seed: Loaded) -> None:
+    store = _fresh(seed, seed.facts.graph)
+    fill_default_graph(store)
+    rules = reason.all_rules(seed.ontology)
+
+    def ground(quads: Iterable[ox.Quad]) -> tuple[set[ox.Triple], int]:
+        """The triples without blank nodes, and how many have one (the ontology's blank nodes are
+        labelled anew in each store)."""
+        triples = {q.triple for q in quads}
+        plain = {t for t in triples if not isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.BlankNode)}
+        return plain, len(triples) - len(plain)
+
+    def default() -> set[ox.Triple]:
+        return {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+
+    for name, facts in _edits(seed).items():
+        Materialiser(store, rules, asserted=[ONTOLOGY, FACTS], merged=True).replace_graph(
+            FACTS, facts.serialize(format="nt", encoding="utf-8"))
+        expected = ground(_fresh(seed, facts).quads_for_pattern(None, None, None, None))
+        assert ground(store.quads_for_pattern(None, None, None, ox.DefaultGraph())) == expected, name
+    # a triple both asserted and derived stays in the default graph while either holds
+    derived = next(iter(_triples(store)))
+    facts = seed.facts.graph.serialize(format="nt", encoding="utf-8")
+    extra = ox.serialize([derived], format=ox.RdfFormat.N_TRIPLES) or b""
+    Materialiser(store, rules, asserted=[ONTOLOGY, FACTS], merged=True).replace_graph(FACTS, facts + extra)
+    assert derived in default()
+    Materialiser(store, rules, asserted=[ONTOLOGY, FACTS], merged=True).replace_graph(FACTS, facts)
+    assert derived in default()
+    assert ground(store.quads_for_pattern(None, None, None, ox.DefaultGraph())) == \
+        ground(_fresh(seed, seed.facts.graph).quads_for_pattern(None, None, None, None))
 
 
 def test_stale_inferences_are_removed(seed: Loaded) -> None:
@@ -177,6 +221,7 @@ def test_rebuild_reuses_then_updates_like_a_full_build(project_copy: Path, tmp_p
     scratch = build(project_copy, out=fresh, reasoner=False, extras=False)
     assert scratch.store["mode"] == "full"
     assert _inferred(out / "store") == _inferred(fresh / "store")
+    assert _merged(out / "store") == _merged(fresh / "store")
     assert _digest(out) == _digest(fresh)
     assert edited.counts == scratch.counts
     dpa = ox.NamedNode(str(ID["data-pop-alliance"]))
@@ -205,6 +250,7 @@ def test_an_unchanged_source_is_not_imported_again(project_copy: Path, tmp_path:
     assert changed.store["mode"] == "update" and changed.store["imported"] == ["sheet"]
     fresh = build(project_copy, out=tmp_path / "fresh", reasoner=False, extras=False)
     assert _inferred(out / "store") == _inferred(tmp_path / "fresh" / "store")
+    assert _merged(out / "store") == _merged(tmp_path / "fresh" / "store")
     assert changed.counts == fresh.counts
 
     (project_copy / "ontology" / "d4d.ttl").write_text(
@@ -241,3 +287,20 @@ def test_the_manifest_round_trips(tmp_path: Path) -> None:
     (tmp_path / "d4d-manifest.json").write_text("{not json", encoding="utf-8")
     assert Manifest.read(tmp_path) is None
     shutil.rmtree(tmp_path)
+
+
+def test_a_build_on_disk_gives_the_store_a_build_in_memory_gives(project_copy: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above d4d.incremental.MEMORY_LIMIT expected triples the build works in the on-disk store."""
+    import d4d.incremental
+
+    write_spreadsheet_source(project_copy)
+    in_memory = build(project_copy, out=tmp_path / "memory", reasoner=False, extras=False)
+    monkeypatch.setattr(d4d.incremental, "MEMORY_LIMIT", 0)
+    on_disk = build(project_copy, out=tmp_path / "disk", reasoner=False, extras=False)
+    assert "store: merge" in on_disk.seconds and "store: write to disk" not in on_disk.seconds
+    assert "store: write to disk" in in_memory.seconds
+    assert _inferred(tmp_path / "disk" / "store") == _inferred(tmp_path / "memory" / "store")
+    assert _merged(tmp_path / "disk" / "store") == _merged(tmp_path / "memory" / "store")
+    assert _digest(tmp_path / "disk") == _digest(tmp_path / "memory")
+    assert on_disk.counts == in_memory.counts

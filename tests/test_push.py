@@ -117,9 +117,13 @@ def test_changed_data_starts_over(oxigraph: Oxigraph, source: Path) -> None:
 
 
 def test_push_from_a_store(oxigraph: Oxigraph, source: Path, tmp_path: Path) -> None:
-    write_store(tmp_path / "build" / "store", [source])
+    """A built store: the triples in named graphs, their merge in the default graph, which is pushed."""
+    inferred = tmp_path / "inferred.nt"  # one triple asserted too, one new
+    inferred.write_text(f"<{EX}a> <{EX}knows> <{EX}b> .\n<{EX}b> <{EX}knows> <{EX}a> .\n", encoding="utf-8")
+    write_store(tmp_path / "build" / "store", [(source, "https://w3id.org/d4d/graph/facts"),
+                                               (inferred, "https://w3id.org/d4d/graph/inferred")], merge=True)
     push(tmp_path / "build", oxigraph.store, chunk_size=4)
-    assert oxigraph.count() == GROUND + BLANK
+    assert oxigraph.count() == GROUND + BLANK + 1
 
 
 def test_errors(source: Path, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ import pytest
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.store import find_store, memory_store, open_store, store_path, store_summary, write_store
+from d4d.store import (fill_default_graph, find_store, memory_store, mirror_graph, open_store, query_options,
+                       remove_graph, store_path, store_summary, write_store)
 
 EX = "http://example.org/"
 TURTLE = """
@@ -112,3 +113,69 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
         memory_store([tmp_path / "absent.ttl"])
     with pytest.raises(StoreError, match="unknown RDF format"):
         memory_store([(b"", None)], format="nonsense")
+
+
+# ---------------------------------------------------------------------------------------------
+# The default graph as the merge of the named graphs
+
+
+def _default(store: ox.Store) -> set[ox.Triple]:
+    return {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+
+
+def _named(store: ox.Store) -> set[ox.Triple]:
+    return {q.triple for q in store.quads_for_pattern(None, None, None, None)
+            if not isinstance(q.graph_name, ox.DefaultGraph)}
+
+
+def test_merged_store_holds_each_triple_of_its_graphs_once(tmp_path: Path) -> None:
+    shared = f"<{EX}a> <{EX}name> \"Alpha\" .\n".encode()
+    other = f"<{EX}c> <{EX}name> \"Gamma\" .\n".encode()
+    stats = write_store(tmp_path / "store", [(TURTLE.encode(), EX + "g1"), (shared + other, EX + "g2")],
+                        format="turtle", merge=True)
+    assert stats == {"quads": 8 + 2 + 9, "graphs": 2}  # Alpha is in both graphs, once in the default graph
+    store = open_store(tmp_path / "store")
+    assert _default(store) == _named(store)
+    assert names(store) == ["Alpha", "Beta", "Gamma"]
+    assert query_options(store) == {}
+    # the union of the named graphs repeats a triple each graph holds; the default graph does not
+    unmerged = memory_store([(TURTLE.encode(), EX + "g1"), (shared + other, EX + "g2")], format="turtle")
+    union = unmerged.query(f"SELECT ?n WHERE {{ ?s <{EX}name> ?n }} ORDER BY ?n", **query_options(unmerged))
+    assert [row["n"].value for row in union] == ["Alpha", "Alpha", "Beta", "Gamma"]  # type: ignore[union-attr]
+    # the list's blank nodes are the same nodes in the default graph as in g1
+    items = store.query(f"SELECT ?i WHERE {{ <{EX}b> <{EX}tags>/rdf:rest*/rdf:first ?i }} ORDER BY ?i",
+                        prefixes={"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"})
+    assert [row["i"].value for row in items] == ["x", "y"]  # type: ignore[union-attr]
+
+
+def test_an_unmerged_store_is_read_as_the_union_of_its_graphs() -> None:
+    store = memory_store([(TURTLE.encode(), EX + "g1")], format="turtle")
+    assert query_options(store) == {"use_default_graph_as_union": True}
+    assert [r["n"].value for r in store.query(f"SELECT ?n WHERE {{ ?s <{EX}name> ?n }} ORDER BY ?n",
+                                              **query_options(store))] == ["Alpha", "Beta"]  # type: ignore[union-attr]
+
+
+def test_removing_a_graph_keeps_what_another_graph_holds() -> None:
+    shared = f"<{EX}a> <{EX}name> \"Alpha\" .\n".encode()
+    store = memory_store([(TURTLE.encode(), EX + "g1"), (shared + f"<{EX}c> <{EX}p> _:x .\n".encode(), EX + "g2")],
+                         format="turtle")
+    fill_default_graph(store)
+    assert _default(store) == _named(store)
+    remove_graph(store, EX + "g2")
+    assert _default(store) == _named(store)
+    assert ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "name"), ox.Literal("Alpha")) in _default(store)
+    remove_graph(store, EX + "g1")
+    assert _default(store) == set() and _named(store) == set()
+    remove_graph(store, EX + "absent")  # nothing to do
+    mirror_graph(store, EX + "absent")
+    assert len(store) == 0
+
+
+def test_a_store_with_triples_outside_the_default_graph_is_read_as_a_union() -> None:
+    """Asserted triples in the default graph and inferred ones in a named graph (d4d.reason.store_of and
+    d4d.reason.materialise): not a merged store."""
+    store = memory_store([TURTLE.encode(), (f"<{EX}c> <{EX}name> \"Gamma\" .\n".encode(), EX + "inferred")],
+                         format="turtle")
+    assert query_options(store) == {"use_default_graph_as_union": True}
+    mirror_graph(store, EX + "inferred")
+    assert query_options(store) == {}

@@ -43,6 +43,7 @@ from urllib.parse import quote, urlsplit
 import pyoxigraph as ox
 
 from d4d.errors import SourceError
+from d4d.store import query_options
 from d4d.vocab import D4D, GRAPH, ID
 
 ORG_BASE = str(ID) + "org/"
@@ -436,7 +437,7 @@ def _organisations(store: ox.Store) -> dict[str, _Node]:
     nodes: dict[str, _Node] = {}
     rows = store.query(
         "SELECT DISTINCT ?o WHERE { ?o a <https://w3id.org/d4d/ontology#Organization> }",
-        use_default_graph_as_union=True)
+        **query_options(store))
     for row in rows:  # type: ignore[union-attr]
         term = row["o"]
         if isinstance(term, ox.NamedNode):
