@@ -171,11 +171,17 @@ def write_store(path: str | Path, sources: Sequence[GraphSource], *,
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         store = ox.Store(str(staging))
+        to_mirror: list[str] = []
         for item in sources:
             source, graph = item if isinstance(item, tuple) else (item, None)
             load_into(store, source, graph=graph, format=format)
-        if merge:
-            fill_default_graph(store)
+            if merge and graph is not None:
+                if _plain_ntriples(source, format):
+                    load_into(store, source, format=format)  # read again: cheaper than a dump of the graph
+                else:
+                    to_mirror.append(graph)
+        for graph in sorted(set(to_mirror)):
+            mirror_graph(store, graph)
         store.flush()
         store.optimize()
         stats = {"quads": len(store), "graphs": sum(1 for _ in store.named_graphs())}
@@ -186,6 +192,22 @@ def write_store(path: str | Path, sources: Sequence[GraphSource], *,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return stats
+
+
+def _plain_ntriples(source: RdfSource, format: str | None) -> bool:
+    """Is ``source`` an N-Triples file without blank nodes (which a second load would label anew)?"""
+    if not isinstance(source, (str, Path)):
+        return False
+    path = Path(source)
+    if _rdf_format(path, format) != ox.RdfFormat.N_TRIPLES:
+        return False
+    with open(path, "rb") as handle:
+        tail = b""
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            if b"_:" in tail + block:
+                return False
+            tail = block[-1:]
+    return True
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
