@@ -3,7 +3,8 @@
 The build keeps its graph in ``build/store`` (pyoxigraph, on disk) with one named graph per input:
 ``graph/ontology``, ``graph/facts`` (the curated records), ``graph/source/<name>`` (each imported
 source) and ``graph/inferred`` (what the rules derive), and their merge in the default graph, which
-queries read (see :mod:`d4d.store`). Beside the database files the store holds a manifest, ``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
+queries read (see :mod:`d4d.store`). Beside the database files the store holds a manifest,
+``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
 ontology, rules and shapes the inferences were derived with.
 
 A rebuild compares the new inputs with the manifest (:func:`plan`):
@@ -484,7 +485,7 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
         assert before is not None
         store = ox.Store(str(target))
         for named in list(store.named_graphs()):
-            if named.value not in asserted and named.value != inferred_name:
+            if isinstance(named, ox.NamedNode) and named.value not in asserted and named.value != inferred_name:
                 # the metrics of the last build, an interrupted run's scratch graphs
                 remove_merged_graph(store, named)
         graphs = {g: s for g, s in before.graphs.items()}

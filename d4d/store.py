@@ -326,7 +326,8 @@ def fill_default_graph(store: ox.Store) -> None:
     """Make the default graph of ``store`` the merge of its named graphs (what it held is replaced)."""
     store.clear_graph(ox.DefaultGraph())
     for name in sorted(store.named_graphs(), key=lambda n: n.value):
-        mirror_graph(store, name)
+        if isinstance(name, ox.NamedNode):  # d4d names its graphs with IRIs
+            mirror_graph(store, name)
 
 
 def remove_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
