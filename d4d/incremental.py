@@ -41,7 +41,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d import __version__
-from d4d.store import fill_default_graph, query_options
+from d4d.store import fill_default_graph, has_blank_nodes, query_options
 from d4d.store import remove_graph as remove_merged_graph
 
 MANIFEST_NAME = "d4d-manifest.json"
@@ -652,8 +652,7 @@ def _persist(memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> N
     disk = ox.Store(str(target))
     graphs = sorted(memory.named_graphs(), key=lambda n: n.value)
     onto_name = onto_quads[0].graph_name if onto_quads else None
-    blank = [g for g in graphs if g == onto_name or memory.query(
-        f"ASK {{ GRAPH {g} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")]
+    blank = [g for g in graphs if g == onto_name or (isinstance(g, ox.NamedNode) and has_blank_nodes(memory, g))]
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
         path = Path(tmp) / "graph.nq"
         memory.dump(str(path), format=ox.RdfFormat.N_QUADS)

@@ -48,6 +48,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from d4d.errors import ReasoningError
 from d4d.reason import INFERRED, Rule
+from d4d.store import has_blank_nodes
 from d4d.vocab import GRAPH
 
 SCRATCH = str(GRAPH["scratch/"])
@@ -1254,8 +1255,7 @@ class Materialiser:
         return [str(row["s"].value) for row in answer]
 
     def _has_blank_nodes(self, graph: str) -> bool:
-        answer = self.store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}")
-        return bool(answer)
+        return has_blank_nodes(self.store, graph)
 
     def _overdelete(self, lost: str, report: Report) -> str:
         """Every inference that has a derivation using a lost triple (transitively), in a scratch graph."""

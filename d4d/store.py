@@ -300,8 +300,10 @@ def query_options(store: ox.Store) -> dict[str, Any]:
     return {}
 
 
-def _has_blank_nodes(store: ox.Store, graph: ox.NamedNode) -> bool:
-    return bool(store.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"))
+def has_blank_nodes(store: ox.Store, graph: str | ox.NamedNode) -> bool:
+    """Does a named graph hold a triple with a blank node?"""
+    name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
+    return bool(store.query(f"ASK {{ GRAPH {name} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"))
 
 
 def mirror_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
@@ -312,7 +314,7 @@ def mirror_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
     through one N-Triples dump and bulk load, without a Python object per triple.
     """
     name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
-    if _has_blank_nodes(store, name):
+    if has_blank_nodes(store, name):
         store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
                       for q in store.quads_for_pattern(None, None, None, name)])
         return
