@@ -782,6 +782,11 @@ class Materialiser:
         self.progress = progress
         self.local = LocalRules(self.plans)
         self._feeds: dict[tuple[int, int, bool], list[Atom]] = {}
+        self._consumers: dict[tuple[int, bool], set[int]] = {}
+        self._by_predicate: dict[str, set[int]] = {}
+        for j, plan in enumerate(self.plans):
+            for atom in plan.atoms:
+                self._by_predicate.setdefault("?" if atom.p.startswith("?") else atom.p, set()).add(j)
         # Two programs: every rule in the store (updates), or the join rules with their outputs closed
         # by the local rules in Python (full runs).
         self.templates = [p.template for p in self.plans]
@@ -810,12 +815,30 @@ class Materialiser:
                 self._feeds[key] = [a for a in consumer.atoms if any(a.matches(t) for t in written)]
         return self._feeds[key]
 
+    def consumers(self, i: int, active: Sequence[int], *, extended: bool = False) -> list[int]:
+        """The rules of ``active`` that :meth:`feeds` says rule ``i`` feeds, in the order of ``active``."""
+        key = (i, extended)
+        if key not in self._consumers:
+            # Only a consumer with an atom on a predicate the producer writes (or on any predicate) can
+            # match: look those up by predicate instead of trying every pair of rules.
+            written = self.extended[i] if extended else self.templates[i]
+            if any(t.p.startswith("?") for t in written):
+                candidates = set(range(len(self.plans)))
+            else:
+                candidates = set(self._by_predicate.get("?", ()))
+                for t in written:
+                    candidates.update(self._by_predicate.get(t.p, ()))
+            self._consumers[key] = {j for j in candidates if self.feeds(i, j, extended=extended)}
+        found = self._consumers[key]
+        return [j for j in active if j in found]
+
     def _order(self, active: Sequence[int], *, extended: bool) -> list[int]:
         """Rules in dependency order: strongly connected groups in topological order (Tarjan)."""
-        edges: dict[int, list[int]] = {i: [] for i in active}
-        for i, j in itertools.product(active, active):
-            if self.feeds(i, j, extended=extended) or (self.plans[j].opaque and i != j):
-                edges[i].append(j)
+        opaque = [j for j in active if self.plans[j].opaque]
+        edges: dict[int, list[int]] = {}
+        for i in active:
+            fed = set(self.consumers(i, active, extended=extended)) | {j for j in opaque if j != i}
+            edges[i] = [j for j in active if j in fed]
         index: dict[int, int] = {}
         low: dict[int, int] = {}
         on_stack: set[int] = set()
@@ -958,7 +981,7 @@ class Materialiser:
         active = self.joins if local else self.everything
         order = self._order(active, extended=local) if local else self.order
         position = {rule: pos for pos, rule in enumerate(order)}
-        consumers = {i: [j for j in active if self.feeds(i, j, extended=local)] for i in active}
+        consumers = {i: self.consumers(i, active, extended=local) for i in active}
         # written[(rule, sweep)] = scratch graph holding what the rule wrote in that sweep
         written: dict[tuple[int, int], str] = {}
         pending: list[tuple[Path, list[str]]] = []
