@@ -63,6 +63,10 @@ smaller ones go through a transaction, which leaves no small files behind to slo
 
 Progress = Callable[[str], None]
 
+INLINE_ROWS = 2_000
+"""A restriction of a rule to a delta with at most this many matches is written into the query as
+``VALUES`` (see :class:`Rows`): a one-fact update then costs lookups, not scans of the graph."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Reading a rule: template, positive atoms, the "not yet derived" check
@@ -83,6 +87,20 @@ class Atom:
         """Could a triple written by ``other`` (a template) match this pattern?"""
         return all(a.startswith("?") or b.startswith("?") or a == b
                    for a, b in ((self.s, other.s), (self.p, other.p), (self.o, other.o)))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The solutions of an atom's variables, as SPARQL terms: a small restriction written inline
+    (``VALUES``), which the store's planner evaluates first, where a restriction to a named graph may
+    be joined after a scan of the whole graph."""
+
+    variables: tuple[str, ...]
+    values: tuple[tuple[str, ...], ...]
+
+    def text(self) -> str:
+        rows = " ".join("(" + " ".join(row) + ")" for row in self.values)
+        return f"VALUES ({' '.join(self.variables)}) {{ {rows} }}"
 
 
 @dataclass(frozen=True)
@@ -124,9 +142,10 @@ class Plan:
                 return None
         return frozenset(not_literal)
 
-    def query(self, *, restrict: Sequence[tuple[Atom, Sequence[str]]] = (), check: str = "new",
+    def query(self, *, restrict: Sequence[tuple[Atom, Sequence[str] | Rows]] = (), check: str = "new",
               guard: Sequence[tuple[int, Sequence[str]]] = ()) -> str:
-        """The CONSTRUCT, with each (atom, graphs) of ``restrict`` matched in those named graphs only.
+        """The CONSTRUCT, with each (atom, graphs) of ``restrict`` matched in those named graphs only
+        (or, given :class:`Rows` instead of graphs, its variables bound to those rows).
 
         ``check`` says which derived triples the query returns: ``"new"`` those the dataset does not
         hold yet (each template triple is tested on its own, so a rule never repeats an asserted
@@ -139,7 +158,9 @@ class Plan:
             return self.sparql
         extra = []
         for atom, graphs in restrict:
-            if len(graphs) == 1:
+            if isinstance(graphs, Rows):
+                extra.append(graphs.text())
+            elif len(graphs) == 1:
                 extra.append(f"GRAPH <{graphs[0]}> {{ {atom.text()} }}")
             else:
                 values = " ".join(f"<{g}>" for g in graphs)
@@ -994,6 +1015,12 @@ class Materialiser:
             for i in order:
                 plan = self.plans[i]
                 named: list[str] = []
+                # Outputs wait in files until a rule that reads them runs (or the sweep ends): one big
+                # load instead of a small one per rule keeps the store's files few and its reads fast.
+                # (Loaded before the rule's queries are written: a delta may be inlined, see Rows.)
+                if any(self.feeds(j, i, extended=local) for j in pending_from):
+                    self._flush(pending)
+                    pending_from.clear()
                 if plan.opaque:
                     queries, named = [plan.query()], []
                 elif seed is None and sweep == 1:
@@ -1006,11 +1033,6 @@ class Materialiser:
                     queries, named = self._delta_queries(i, written, sweep, seed, position, local=local)
                 if not queries:
                     continue
-                # Outputs wait in files until a rule that reads them runs (or the sweep ends): one big
-                # load instead of a small one per rule keeps the store's files few and its reads fast.
-                if any(self.feeds(j, i, extended=local) for j in pending_from):
-                    self._flush(pending)
-                    pending_from.clear()
                 # Who will need what this rule writes now: any consumer that runs later in this sweep
                 # in delta mode, or in the next sweep.
                 keep = bool(consumers[i]) and (sweep > 1 or seed is not None or
@@ -1088,8 +1110,9 @@ class Materialiser:
             graphs = sorted(g for j, g in unseen if any(atom.matches(t) for t in templates[j]))
             if seed is not None and sweep == 1 and self._may_match(atom, seed):
                 graphs.append(seed)
-            if graphs:
-                queries.append(plan.query(restrict=[(atom, graphs)]))
+            restriction = self._restriction(atom, graphs) if graphs else None
+            if restriction is not None:
+                queries.append(plan.query(restrict=[(atom, restriction)]))
                 named.update(graphs)
         return queries, sorted(named)
 
@@ -1250,6 +1273,24 @@ class Materialiser:
                      f"FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {held} }} }} }}")
         self._drop([touched])
 
+    def _restriction(self, atom: Atom, graphs: Sequence[str]) -> Sequence[str] | Rows | None:
+        """How to restrict ``atom`` to the triples of ``graphs``: the rows of its variables when they are
+        few (see :class:`Rows`), else the graphs; None when no triple of the graphs matches it."""
+        variables = sorted({term for term in (atom.s, atom.p, atom.o) if term.startswith("?")})
+        if not variables:
+            return graphs
+        values = " ".join(f"<{g}>" for g in graphs)
+        answer = self.store.query(f"SELECT DISTINCT {' '.join(variables)} WHERE {{ GRAPH ?d4d_delta {{ "
+                                  f"{atom.text()} }} VALUES ?d4d_delta {{ {values} }} }} LIMIT {INLINE_ROWS + 1}")
+        assert isinstance(answer, ox.QuerySolutions)
+        rows: list[tuple[str, ...]] = []
+        for solution in answer:
+            terms = [solution[v[1:]] for v in variables]
+            if len(rows) == INLINE_ROWS or any(isinstance(term, ox.BlankNode) for term in terms):
+                return graphs
+            rows.append(tuple(str(term) for term in terms))
+        return Rows(tuple(variables), tuple(rows)) if rows else None
+
     def _may_match(self, atom: Atom, graph: str) -> bool:
         """Could ``atom`` match a triple of ``graph``? (By the predicates and the classes it holds.)"""
         if graph not in self._signatures:
@@ -1294,8 +1335,11 @@ class Materialiser:
                 for atom in plan.atoms:
                     if not self._may_match(atom, frontier):
                         continue
+                    restriction = self._restriction(atom, [frontier])
+                    if restriction is None:
+                        continue
                     report.queries += 1
-                    path = self._construct(plan.query(restrict=[(atom, [frontier])], check="none"),
+                    path = self._construct(plan.query(restrict=[(atom, restriction)], check="none"),
                                            named=[frontier])
                     if path is not None:
                         self._load(path, [step])
@@ -1319,8 +1363,11 @@ class Materialiser:
             for atom in plan.template:
                 if not self._may_match(atom, candidates):
                     continue
+                restriction = self._restriction(atom, [candidates])
+                if restriction is None:
+                    continue
                 report.queries += 1
-                path = self._construct(plan.query(restrict=[(atom, [candidates])]), named=[candidates])
+                path = self._construct(plan.query(restrict=[(atom, restriction)]), named=[candidates])
                 if path is not None:
                     self._load(path, [self.into, seed])
                     path.unlink()
@@ -1364,4 +1411,4 @@ def materialise_store(store: ox.Store, rules: Iterable[Rule], *, asserted: Seque
     return Materialiser(store, rules, asserted=asserted, into=into, progress=progress).full()
 
 
-__all__ = ["Atom", "ClosingStore", "LocalRules", "Materialiser", "Plan", "Report", "SCRATCH", "materialise_store", "plan_rule"]
+__all__ = ["Atom", "ClosingStore", "LocalRules", "Materialiser", "Plan", "Report", "Rows", "SCRATCH", "materialise_store", "plan_rule"]

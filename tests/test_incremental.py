@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph
 
-from d4d import reason
+from d4d import materialise, reason
 from d4d.build import build
 from d4d.errors import ReasoningError
 from d4d.incremental import GraphState, Manifest, plan
@@ -94,7 +94,11 @@ def _edits(seed: Loaded) -> dict[str, Graph]:
     return edits
 
 
-def test_replace_graph_gives_what_a_full_run_gives(seed: Loaded) -> None:
+@pytest.mark.parametrize("inline", [materialise.INLINE_ROWS, 0], ids=["deltas inline", "deltas as graphs"])
+def test_replace_graph_gives_what_a_full_run_gives(seed: Loaded, inline: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # small deltas are written into the queries (VALUES); larger ones are read from their graphs
+    monkeypatch.setattr(materialise, "INLINE_ROWS", inline)
     store = _fresh(seed, seed.facts.graph)
     rules = reason.all_rules(seed.ontology)
     for name, facts in _edits(seed).items():
