@@ -300,9 +300,9 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
             if built.plan.mode == "reuse" and _reuse_outputs(built.manifest, out, staging):
                 pass  # the same store: the files written from it last time are these files
             elif total > LARGE_GRAPH:
-                graphs = [str(ONTOLOGY_GRAPH), str(FACTS_GRAPH), *built.sources, str(reason.INFERRED)]
-                write_turtle(store, staging / "ecosystem.ttl", graphs, prefixes=PREFIXES)
-                write_jsonld(store, staging / "ecosystem.jsonld", graphs, prefixes=PREFIXES)
+                # the default graph: the merge of the graphs and the inferences, each triple once
+                write_turtle(store, staging / "ecosystem.ttl", [""], prefixes=PREFIXES)
+                write_jsonld(store, staging / "ecosystem.jsonld", [""], prefixes=PREFIXES)
             else:
                 graph = ecosystem_graph(reasoned)
                 (staging / "ecosystem.ttl").write_bytes(to_turtle(graph))

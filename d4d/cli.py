@@ -423,7 +423,8 @@ def _print_import_report(report: Any, *, problems: int = 10) -> None:
               help="Write the imported graphs to this file instead (.nq .trig .ttl .nt .jsonld .rdf; - for N-Quads "
                    "on stdout).")
 @click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read.")
-@click.option("--no-reason", is_flag=True, help="Do not re-run the rules over the store after importing.")
+@click.option("--no-reason", is_flag=True, help="Do not re-run the rules over the store after importing "
+              "(the store then holds no inferences until they are run again).")
 @click.option("--json", "as_json", is_flag=True, help="Print the import reports as JSON.")
 @reports_errors
 def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declared: tuple[str, ...],
@@ -468,9 +469,10 @@ def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declare
         store.clear_graph(ox.DefaultGraph())
         reports = imports.import_sources(store, specs, project=project, strict=strict)
         if not no_reason:
-            store.remove_graph(ox.NamedNode(str(reason.INFERRED)))
             reason.materialise(store, reason.all_rules(load_ontology(project / "ontology")))
         fill_default_graph(store)
+        # a built store keeps the inferences in the default graph only (see d4d.store)
+        store.remove_graph(ox.NamedNode(str(reason.INFERRED)))
         store.flush()
     for report in reports:
         if as_json:

@@ -57,9 +57,14 @@ def _turtle_header(prefixes: Mapping[str, str]) -> bytes:
     return b"".join(line for line in lines if line.startswith(b"@prefix"))
 
 
+def _graph(name: str) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.NamedNode(name) if name else ox.DefaultGraph()
+
+
 def write_turtle(store: ox.Store, path: str | Path, graphs: Sequence[str], *,
                  prefixes: Mapping[str, str]) -> int:
-    """Write the triples of ``graphs`` (in this order) as one Turtle file; return its size in bytes.
+    """Write the triples of ``graphs`` (in this order; "" is the default graph) as one Turtle file;
+    return its size in bytes.
 
     Each graph is dumped by the store into a file beside ``path`` (the store writes files at its full
     speed) and appended without its ``@prefix`` block.
@@ -76,7 +81,7 @@ def write_turtle(store: ox.Store, path: str | Path, graphs: Sequence[str], *,
         with open(path, "wb") as out:
             out.write(header)
             for graph in graphs:
-                store.dump(str(part), format=ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(graph),
+                store.dump(str(part), format=ox.RdfFormat.TURTLE, from_graph=_graph(graph),
                            prefixes=dict(prefixes))
                 size = part.stat().st_size
                 with open(part, "rb") as handle:
@@ -102,7 +107,7 @@ def write_jsonld(store: ox.Store, path: str | Path, graphs: Sequence[str], *,
             out.write(context[:-1].encode("utf-8") + b', "@graph": [\n')
             first = True
             for graph in graphs:
-                store.dump(str(part), format=ox.RdfFormat.JSON_LD, from_graph=ox.NamedNode(graph))
+                store.dump(str(part), format=ox.RdfFormat.JSON_LD, from_graph=_graph(graph))
                 size = part.stat().st_size
                 with open(part, "rb") as handle:
                     head = handle.read(64)

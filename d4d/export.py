@@ -6,8 +6,8 @@ same graph gives byte-identical files):
 ========== ========================================================================================
 turtle     Turtle with the d4d prefixes (every graph's triples, merged)
 ntriples   N-Triples (merged)
-nquads     N-Quads, each statement in its named graph (graph/ontology, graph/facts, graph/inferred,
-           graph/source/<name>, graph/metrics) and in the default graph, which holds their merge
+nquads     N-Quads, each asserted statement in its named graph (graph/ontology, graph/facts,
+           graph/source/<name>, graph/metrics), and the default graph: their merge and the inferences
 trig       TriG, the named graphs as blocks, and the default graph
 jsonld     JSON-LD with a ``@context`` of the d4d prefixes (merged): one node object per subject
 rdfxml     RDF/XML (merged)

@@ -1,9 +1,9 @@
 """Incremental builds: what the built store holds, by content hash, so a rebuild redoes only what changed.
 
 The build keeps its graph in ``build/store`` (pyoxigraph, on disk) with one named graph per input:
-``graph/ontology``, ``graph/facts`` (the curated records), ``graph/source/<name>`` (each imported
-source) and ``graph/inferred`` (what the rules derive), and their merge in the default graph, which
-queries read (see :mod:`d4d.store`). Beside the database files the store holds a manifest,
+``graph/ontology``, ``graph/facts`` (the curated records) and ``graph/source/<name>`` (each imported
+source), and in the default graph, which queries read, their merge and what the rules derive from it
+(see :mod:`d4d.store`; while a graph is built in memory the inferences are in ``graph/inferred``). Beside the database files the store holds a manifest,
 ``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
 ontology, rules and shapes the inferences were derived with.
 
@@ -41,13 +41,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d import __version__
-from d4d.store import fill_default_graph, has_blank_nodes, query_options
+from d4d.store import append_as_quads, fill_default_graph, has_blank_nodes, query_options
 from d4d.store import remove_graph as remove_merged_graph
 
 MANIFEST_NAME = "d4d-manifest.json"
 """The manifest's file name inside the store directory."""
 
-FORMAT = 2
+FORMAT = 3
 """Version of the store's layout and its manifest (a store with another version is built anew).
 2: the default graph holds the merge of the named graphs."""
 
@@ -598,6 +598,7 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
     if decision.mode == "full" and result.memory is None:
         say("store: merging the named graphs into the default graph")
         fill_default_graph(store)
+        store.remove_graph(ox.NamedNode(inferred_name))  # the inferences are kept in the merge only
         lap("merge")
     if result.memory is not None:
         say("store: writing the graph to disk")
@@ -644,27 +645,32 @@ def estimate_triples(specs: Sequence[Any], curated: int) -> int:
 
 
 def _persist(memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
-    """Write an in-memory store to a new on-disk store, its named graphs and their merge in the default
-    graph (see :mod:`d4d.store`), as one bulk load of N-Quads. A graph with blank nodes (the
-    ontology's OWL expressions) is then copied quad by quad, into its graph and the default graph: a
-    bulk load gives blank nodes new labels, and the ontology's keep the labels derived from their
-    content, for byte-identical files."""
+    """Write an in-memory store to a new on-disk store as one bulk load of N-Quads: the asserted
+    graphs in their named graphs, and the merge of every graph with the inferences in the default
+    graph (the inferences only there, see :mod:`d4d.store`). A graph with blank nodes (the ontology's
+    OWL expressions) is then copied quad by quad: a bulk load gives blank nodes new labels, and the
+    ontology's keep the labels derived from their content, for byte-identical files."""
+    from d4d.reason import INFERRED
+
     disk = ox.Store(str(target))
+    inferred = ox.NamedNode(str(INFERRED))
     graphs = sorted(memory.named_graphs(), key=lambda n: n.value)
     onto_name = onto_quads[0].graph_name if onto_quads else None
     blank = [g for g in graphs if g == onto_name or (isinstance(g, ox.NamedNode) and has_blank_nodes(memory, g))]
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
-        path = Path(tmp) / "graph.nq"
-        memory.dump(str(path), format=ox.RdfFormat.N_QUADS)
-        with open(path, "ab") as out:  # a triple line of N-Quads is in the default graph
+        path, part = Path(tmp) / "graph.nq", Path(tmp) / "part.nt"
+        with open(path, "wb") as out:
             for graph in graphs:
-                if graph not in blank:
-                    memory.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+                if graph in blank or not isinstance(graph, ox.NamedNode):
+                    continue
+                memory.dump(str(part), format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+                append_as_quads(part, out, [""] if graph == inferred else [graph.value, ""])
         disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     for graph in blank:
         quads = list(onto_quads) if graph == onto_name else list(memory.quads_for_pattern(None, None, None, graph))
-        disk.remove_graph(graph)
-        disk.extend(quads)
+        if graph != inferred:
+            disk.remove_graph(graph)
+            disk.extend(quads)
         disk.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
     disk.flush()
     del disk

@@ -48,10 +48,13 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from d4d.errors import ReasoningError
 from d4d.reason import INFERRED, Rule
-from d4d.store import has_blank_nodes
+from d4d.store import append_as_quads, has_blank_nodes
 from d4d.vocab import GRAPH
 
 SCRATCH = str(GRAPH["scratch/"])
+
+DEFAULT = ""
+"""The default graph, where a list of graph names is expected (see ``merged`` in :class:`Materialiser`)."""
 """Prefix of the named graphs the engine uses while it runs (always removed before it returns)."""
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
@@ -780,12 +783,14 @@ class Materialiser:
         The named graphs that hold asserted triples (ontology, facts, sources). Other graphs of the
         store are ignored, except ``into``.
     into:
-        The named graph of the inferences.
+        The named graph of the inferences (without ``merged``).
     progress:
         Called with a line of text now and then (sweep, rule, triples).
     merged:
-        The store's default graph is the merge of the asserted graphs and the inferences:
-        :meth:`replace_graph` keeps it so. (:meth:`full` does not read or write the default graph.)
+        The layout of a built store (see :mod:`d4d.store`): the default graph is the merge of the
+        asserted graphs and the inferences, and the inferences are only there (what the default graph
+        holds and no asserted graph does). :meth:`replace_graph` keeps it so; :meth:`full` needs
+        ``into``, a named graph.
 
     Raises
     ------
@@ -797,6 +802,8 @@ class Materialiser:
                  into: str = str(INFERRED), progress: Progress | None = None, merged: bool = False) -> None:
         self.store = store
         self.merged = merged
+        if merged:
+            into = DEFAULT
         self.plans = [plan_rule(r) for r in rules]
         self.asserted = list(asserted)
         self.into = into
@@ -918,7 +925,9 @@ class Materialiser:
         assert self._scratch_dir is not None
         path = self._scratch_dir / f"q{next(self._graphs)}.nt"
         try:
-            answer = self.store.query(query, default_graph=[ox.NamedNode(g) for g in self.asserted + [self.into]],
+            dataset: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()] if self.merged else \
+                [ox.NamedNode(g) for g in self.asserted + [self.into]]
+            answer = self.store.query(query, default_graph=dataset,
                                       named_graphs=[ox.NamedNode(g) for g in named] or None)
             assert isinstance(answer, ox.QueryTriples)
             answer.serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
@@ -937,16 +946,7 @@ class Materialiser:
         quads = self._scratch_dir / f"flush{next(self._graphs)}.nq"
         with open(quads, "wb") as out:
             for path, graphs in pending:
-                ends = [f" <{g}> .\n".encode() for g in graphs]
-                with open(path, "rb") as handle:
-                    rest = b""
-                    for block in iter(lambda: handle.read(1 << 24), b""):
-                        block = rest + block
-                        cut = block.rfind(b"\n") + 1
-                        block, rest = block[:cut], block[cut:]
-                        # N-Triples escapes line breaks inside literals: " .\n" only ends a statement
-                        for end in ends:
-                            out.write(block.replace(b" .\n", end))
+                append_as_quads(path, out, graphs)
                 path.unlink()
         pending.clear()
         self._load(quads, [], format=ox.RdfFormat.N_QUADS)
@@ -962,7 +962,7 @@ class Materialiser:
             return
         big = path.stat().st_size > BULK_THRESHOLD
         for graph in graphs:
-            target = ox.NamedNode(graph)
+            target = ox.NamedNode(graph) if graph != DEFAULT else ox.DefaultGraph()
             if big:
                 self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
             else:
@@ -1148,6 +1148,8 @@ class Materialiser:
         -------
         Report
         """
+        if self.merged:
+            raise ReasoningError("a full run writes the inferences into a named graph: not with merged=True")
         started = time.perf_counter()
         report = Report(mode="full")
         with self:
@@ -1231,19 +1233,24 @@ class Materialiser:
             self._update(f"INSERT {{ GRAPH <{lost}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{removed}> {{ ?s ?p ?o }} "
                          f"{other_filter} }}")
             overdeleted = self._overdelete(lost, report)
-            # every triple whose place in the merged default graph this update may change
-            touched = self._new_graph("touched")
             if self.merged:
-                self._update(f"INSERT {{ GRAPH <{touched}> {{ ?s ?p ?o }} }} WHERE {{ "
-                             f"{{ GRAPH <{removed}> {{ ?s ?p ?o }} }} UNION {{ GRAPH <{added}> {{ ?s ?p ?o }} }} "
-                             f"UNION {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }} }}")
+                # added triples that were inferences (and stay so until now): they become asserted
+                now_asserted = self._count_query(f"GRAPH <{added}> {{ ?s ?p ?o }} {self._inferred('?s ?p ?o')} "
+                                                 f"FILTER NOT EXISTS {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }}")
             # the change itself
             self._update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{removed}> {{ ?s ?p ?o }} }}")
             self._update(f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{added}> {{ ?s ?p ?o }} }}")
-            self._update(f"DELETE {{ GRAPH <{self.into}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }}")
-            # an added triple that was inferred is now asserted: the inferences keep only what no graph asserts
-            now_asserted = self._count_query(f"GRAPH <{added}> {{ ?s ?p ?o }} GRAPH <{self.into}> {{ ?s ?p ?o }}")
-            self._update(f"DELETE {{ GRAPH <{self.into}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{added}> {{ ?s ?p ?o }} }}")
+            if self.merged:
+                # out of the merge: the over-deleted inferences and the triples no graph asserts any more
+                # (both may be derived again below); in: the added triples
+                self._update(f"DELETE {{ ?s ?p ?o }} WHERE {{ {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }} UNION "
+                             f"{{ GRAPH <{lost}> {{ ?s ?p ?o }} }} }}")
+                self._update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{added}> {{ ?s ?p ?o }} }}")
+            else:
+                self._update(f"DELETE {{ GRAPH <{self.into}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }}")
+                # an added triple that was inferred is now asserted: the inferences keep only what no graph asserts
+                now_asserted = self._count_query(f"GRAPH <{added}> {{ ?s ?p ?o }} GRAPH <{self.into}> {{ ?s ?p ?o }}")
+                self._update(f"DELETE {{ GRAPH <{self.into}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{added}> {{ ?s ?p ?o }} }}")
             candidates = self._new_graph("candidates")
             self._update(f"INSERT {{ GRAPH <{candidates}> {{ ?s ?p ?o }} }} WHERE {{ "
                          f"{{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }} UNION {{ GRAPH <{lost}> {{ ?s ?p ?o }} }} }}")
@@ -1258,20 +1265,8 @@ class Materialiser:
             self._sweeps(report, seed=seed, collect=collected)
             report.typed = sorted(set(report.typed) | set(self._typed([collected])))
             report.net = report.rederived + self._count(collected) - overdeleted_count - now_asserted
-            if self.merged:
-                self._merge_touched(touched, collected)
         report.seconds = time.perf_counter() - started
         return report
-
-    def _merge_touched(self, touched: str, collected: str) -> None:
-        """Put the touched triples (and the new inferences) into the default graph, or take them out,
-        as the asserted graphs and the inferences now hold them."""
-        held = " ".join(f"<{g}>" for g in self.asserted + [self.into])
-        self._update(f"INSERT {{ GRAPH <{touched}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{collected}> {{ ?s ?p ?o }} }}")
-        self._update(f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{touched}> {{ ?s ?p ?o }} }}")
-        self._update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{touched}> {{ ?s ?p ?o }} "
-                     f"FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {held} }} }} }}")
-        self._drop([touched])
 
     def _restriction(self, atom: Atom, graphs: Sequence[str]) -> Sequence[str] | Rows | None:
         """How to restrict ``atom`` to the triples of ``graphs``: the rows of its variables when they are
@@ -1290,6 +1285,14 @@ class Materialiser:
                 return graphs
             rows.append(tuple(str(term) for term in terms))
         return Rows(tuple(variables), tuple(rows)) if rows else None
+
+    def _inferred(self, triple: str) -> str:
+        """A graph pattern that matches ``triple`` when it is an inference (held by no asserted graph)."""
+        if not self.merged:
+            return f"GRAPH <{self.into}> {{ {triple} }}"
+        asserted = " ".join(f"<{g}>" for g in self.asserted)
+        return (f"{triple} FILTER NOT EXISTS {{ GRAPH ?d4d_asserted {{ {triple} }} "
+                f"VALUES ?d4d_asserted {{ {asserted} }} }}")
 
     def _may_match(self, atom: Atom, graph: str) -> bool:
         """Could ``atom`` match a triple of ``graph``? (By the predicates and the classes it holds.)"""
@@ -1347,7 +1350,7 @@ class Materialiser:
             following = self._new_graph("frontier")
             # only inferences can be deleted; what an asserted graph holds stays (and so do its consequences)
             self._update(f"INSERT {{ GRAPH <{following}> {{ ?s ?p ?o }} GRAPH <{overdeleted}> {{ ?s ?p ?o }} }} "
-                         f"WHERE {{ GRAPH <{step}> {{ ?s ?p ?o }} GRAPH <{self.into}> {{ ?s ?p ?o }} "
+                         f"WHERE {{ GRAPH <{step}> {{ ?s ?p ?o }} {self._inferred('?s ?p ?o')} "
                          f"FILTER NOT EXISTS {{ GRAPH <{overdeleted}> {{ ?s ?p ?o }} }} }}")
             self._drop([step] + ([frontier] if frontier != lost else []))
             size = self._count(following)

@@ -466,9 +466,16 @@ def all_rules(ontology: Ontology) -> list[Rule]:
 
 
 def inferred_graph(store: ox.Store, *, graph: str = str(INFERRED)) -> Graph:
-    """The materialised triples of a store as an rdflib graph."""
+    """The materialised triples of a store as an rdflib graph: its graph ``graph``, or in a built store
+    (which keeps the inferences only in its default graph, see :mod:`d4d.store`) the triples of the
+    default graph that no named graph holds."""
     out = Graph()
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+    if store.contains_named_graph(ox.NamedNode(graph)):
+        data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+    else:
+        answer = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }")
+        assert isinstance(answer, ox.QueryTriples)
+        data = answer.serialize(format=ox.RdfFormat.N_TRIPLES)
     if data:
         out.parse(data=data.decode("utf-8") if isinstance(data, bytes) else data, format="nt")
     # pyoxigraph keeps decimals as values and writes 400000.0 back as 400000: restore the canonical form.

@@ -15,7 +15,8 @@ ID = Namespace(BASE + "id/")
 SECTOR = Namespace(BASE + "sector/")
 """Sectors of the SKOS scheme ``ontology/sectors.ttl``."""
 GRAPH = Namespace(BASE + "graph/")
-"""Named graphs of the store: ``graph/ontology``, ``graph/facts``, ``graph/inferred``, ``graph/source/<name>``."""
+"""Named graphs of the store: ``graph/ontology``, ``graph/facts``, ``graph/source/<name>``, ``graph/metrics``
+(and ``graph/inferred`` while a build reasons in memory; see :mod:`d4d.store`)."""
 SCHEMA = Namespace("https://schema.org/")
 ORG = Namespace("http://www.w3.org/ns/org#")
 VANN = Namespace("http://purl.org/vocab/vann/")

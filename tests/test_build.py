@@ -6,11 +6,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from d4d import reason
 from d4d.build import build
 from d4d.cli import main
 from d4d.store import open_store
@@ -29,8 +31,14 @@ def test_outputs(seed_build: Path) -> None:
     assert "@context" in json.loads((seed_build / "ecosystem.jsonld").read_text(encoding="utf-8"))
     store = open_store(seed_build / "store")
     graphs = {g.value for g in store.named_graphs()}
-    assert graphs == {"https://w3id.org/d4d/graph/ontology", "https://w3id.org/d4d/graph/facts",
-                      "https://w3id.org/d4d/graph/inferred"}
+    assert graphs == {"https://w3id.org/d4d/graph/ontology", "https://w3id.org/d4d/graph/facts"}
+    # the inferences are in the default graph only, with the merge of the named graphs
+    default = {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    named = {q.triple for q in store.quads_for_pattern(None, None, None, None)
+             if not isinstance(q.graph_name, ox.DefaultGraph)}
+    assert named <= default
+    assert len(default - named) == len(reason.inferred_graph(store)) > 1000
+    assert len(default) == len(ttl)
 
 
 def _digest(folder: Path) -> dict[str, str]:
