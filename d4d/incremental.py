@@ -2,10 +2,11 @@
 
 The build keeps its graph in ``build/store`` (pyoxigraph, on disk) with one named graph per input:
 ``graph/ontology``, ``graph/facts`` (the curated records) and ``graph/source/<name>`` (each imported
-source), and in the default graph, which queries read, their merge and what the rules derive from it
-(see :mod:`d4d.store`; while a graph is built in memory the inferences are in ``graph/inferred``). Beside the database files the store holds a manifest,
-``d4d-manifest.json``: for each graph the hash of what it was built from, and the hash of the
-ontology, rules and shapes the inferences were derived with.
+source); the default graph, which queries read, holds their merge and what the rules derive from it
+(see :mod:`d4d.store`; while a graph is built in memory the inferences are in ``graph/inferred``).
+Beside the database files the store holds a manifest, ``d4d-manifest.json``: for each graph the hash
+of what it was built from, and the hash of the ontology, rules and shapes the inferences were derived
+with.
 
 A rebuild compares the new inputs with the manifest (:func:`plan`):
 
@@ -49,7 +50,7 @@ MANIFEST_NAME = "d4d-manifest.json"
 
 FORMAT = 3
 """Version of the store's layout and its manifest (a store with another version is built anew).
-2: the default graph holds the merge of the named graphs."""
+2: the default graph holds the merge of the named graphs; 3: the inferences are only there."""
 
 SMALL_CHANGE = 200_000
 """A changed graph with at most this many triples (before and after) is updated in place, with its
