@@ -52,10 +52,10 @@ from d4d.store import append_as_quads, has_blank_nodes
 from d4d.vocab import GRAPH
 
 SCRATCH = str(GRAPH["scratch/"])
+"""Prefix of the named graphs the engine uses while it runs (always removed before it returns)."""
 
 DEFAULT = ""
 """The default graph, where a list of graph names is expected (see ``merged`` in :class:`Materialiser`)."""
-"""Prefix of the named graphs the engine uses while it runs (always removed before it returns)."""
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _RDF_TYPE_BYTES = RDF_TYPE.encode()

@@ -6,13 +6,14 @@ go to pyoxigraph directly: on the same graph its SPARQL engine answers one to tw
 magnitude faster than rdflib's (see ``bench/RESULTS-sparql.md``).
 
 The named graphs say where each asserted triple comes from (``graph/ontology``, ``graph/facts``,
-``graph/source/<name>``, ``graph/metrics``); the **default graph** of a built store holds every triple
-of them once (their RDF merge) and the inferences of the rules. An inference is kept there only: it is
-a triple of the default graph that no named graph holds (a named copy of them would add a third to
-the quads a build writes, and named quads are the slowest kind to write). Queries read the default graph: that is what
-a SPARQL client expects of an endpoint, a triple asserted by two sources is one triple, and the
-engine answers as fast as on a store holding nothing else (pyoxigraph's union of named graphs neither
-merges duplicates nor runs at the speed of one graph: 1.3-2x slower on the catalogue's aggregates).
+``graph/source/<name>``, ``graph/metrics``); the **default graph** of a built store holds every
+triple of them once (their RDF merge) and the inferences of the rules. An inference is kept there
+only: it is a triple of the default graph that no named graph holds (a named copy of them would add
+a third to the quads a build writes, and named quads are the slowest kind to write). Queries read
+the default graph: that is what a SPARQL client expects of an endpoint, a triple asserted by two
+sources is one triple, and the engine answers as fast as on a store holding nothing else
+(pyoxigraph's union of named graphs neither merges duplicates nor runs at the speed of one graph:
+1.3-2x slower on the catalogue's aggregates).
 :func:`query_options` tells how to read a store as one graph; :func:`fill_default_graph`,
 :func:`mirror_graph` and :func:`remove_graph` keep the default graph the merge of the named ones.
 
