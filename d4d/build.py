@@ -359,7 +359,7 @@ class _Consistency:
     def _run(self, loaded: Loaded) -> None:
         try:
             self._seconds = reason.check_consistency(loaded.ontology, loaded.facts.graph,
-                                                     property_values=False).seconds
+                                                     entailments=False).seconds
         except BaseException as exc:  # re-raised in the build's thread
             self._error = exc
 

