@@ -208,6 +208,7 @@ def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | Non
         IMPORTERS[spec.kind](ctx, list(spec.paths))
         report = ctx.finish()
     except BaseException:
+        ctx.discard()
         remove_source(store, spec.name)
         raise
     return report

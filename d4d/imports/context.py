@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -356,6 +357,8 @@ class ImportContext:
         self.shared = shared
         self._graph_text = str(self.graph)
         self._batch: list[str] = []
+        self._writer: threading.Thread | None = None
+        self._failed: BaseException | None = None
         self._records = 0
         self._seen: set[tuple[str, str, str]] = set()
         self._org_names: dict[str, str] = {}
@@ -387,11 +390,38 @@ class ImportContext:
         return True
 
     def flush(self) -> None:
-        """Write the pending batch into the store."""
+        """Hand the pending batch to the store. It is written in a thread while the next batch is read
+        (pyoxigraph's bulk load leaves Python's lock free); :meth:`finish` waits for the last one."""
         if self._batch:
-            self.store.bulk_load(input="".join(self._batch).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            data = "".join(self._batch).encode("utf-8")
             self.report.quads += len(self._batch)
             self._batch = []
+            self._wait()
+            self._writer = threading.Thread(target=self._write, args=(data,), name="d4d-import-batch", daemon=True)
+            self._writer.start()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
+        except BaseException as exc:  # raised again by _wait()
+            self._failed = exc
+
+    def discard(self) -> None:
+        """Wait for the batch being written, ignoring its error (an import that failed: its graph is
+        removed next, and no write may come after that)."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+        self._failed = None
+
+    def _wait(self) -> None:
+        """Wait for the batch being written; raise what writing it raised."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
 
     def record_done(self) -> None:
         """Count one record read (for the progress callback)."""
@@ -581,6 +611,7 @@ class ImportContext:
     def finish(self) -> ImportReport:
         """Write what is pending and close the report."""
         self.flush()
+        self._wait()
         self.report.seconds = time.perf_counter() - self._started
         return self.report
 
