@@ -34,6 +34,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -402,6 +403,20 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
     ReasoningError
         A rule fails, or an individual ends up in two disjoint classes.
     """
+    background: list[_Persister] = []
+    try:
+        return _build_store(Path(target), loaded=loaded, project=Path(project), previous=previous, strict=strict,
+                            progress=progress, counter=counter, validated=validated, background=background)
+    except BaseException:
+        for persister in background:
+            persister.wait(raising=False)  # nothing writes into the staging folder once this returns
+        raise
+
+
+def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Path | None, strict: bool,
+                 progress: Callable[[str], None] | None, counter: Counter_ | None, validated: str,
+                 background: list[_Persister]) -> StoreBuild:
+    """:func:`build_store`; a thread it starts is put in ``background``."""
     import time
 
     from d4d import materialise as mat
@@ -414,8 +429,6 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
     from d4d.validate import load_shapes
     from d4d.vocab import GRAPH
 
-    target = Path(target)
-    project = Path(project)
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
 
@@ -471,6 +484,7 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
     crosswalk = import_identity.Crosswalk.load(config.crosswalk) if config.crosswalk else None
     asserted = sorted(set(wanted) | (set(before.graphs) if before and decision.mode != "full" else set()))
     touched: list[str] = []
+    persister: _Persister | None = None
 
     if decision.mode in ("reuse", "update"):
         assert before is not None and previous_dir is not None
@@ -575,6 +589,10 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
                                                              strict=strict, triples=count)
                     lap("validate sources")
                 del old_store
+            if in_memory:
+                # the asserted graphs are complete: they go to disk while the rules run
+                persister = _Persister(store, target, sorted(graphs), onto_quads)
+                background.append(persister)
             say("reason: loading what the one-triple rules derive")
             store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
                             to_graph=ox.NamedNode(inferred_name))
@@ -601,9 +619,10 @@ def build_store(target: str | Path, *, loaded: Any, project: str | Path, previou
         fill_default_graph(store)
         store.remove_graph(ox.NamedNode(inferred_name))  # the inferences are kept in the merge only
         lap("merge")
-    if result.memory is not None:
-        say("store: writing the graph to disk")
-        _persist(store, target, onto_quads)
+    if persister is not None:
+        say("store: writing the inferences to disk")
+        persister.finish(inferred_name)
+        seconds["write to disk (beside the rules)"] = round(persister.seconds, 3)
         lap("write to disk")
     else:
         store.flush()
@@ -645,36 +664,85 @@ def estimate_triples(specs: Sequence[Any], curated: int) -> int:
     return total
 
 
-def _persist(memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
-    """Write an in-memory store to a new on-disk store as one bulk load of N-Quads: the asserted
-    graphs in their named graphs, and the merge of every graph with the inferences in the default
-    graph (the inferences only there, see :mod:`d4d.store`). A graph with blank nodes (the ontology's
-    OWL expressions) is then copied quad by quad: a bulk load gives blank nodes new labels, and the
-    ontology's keep the labels derived from their content, for byte-identical files."""
-    from d4d.reason import INFERRED
+class _Persister:
+    """Writes an in-memory store to a new on-disk store in two steps (see :mod:`d4d.store` for the
+    layout). Made once the asserted graphs are complete, it loads them, in their named graphs and in
+    the default graph, in a thread of its own while the rules run in memory (pyoxigraph's bulk load
+    leaves Python's lock free); :meth:`finish` then adds the inferences to the default graph.
 
-    disk = ox.Store(str(target))
-    inferred = ox.NamedNode(str(INFERRED))
-    graphs = sorted(memory.named_graphs(), key=lambda n: n.value)
-    onto_name = onto_quads[0].graph_name if onto_quads else None
-    blank = [g for g in graphs if g == onto_name or (isinstance(g, ox.NamedNode) and has_blank_nodes(memory, g))]
-    with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
-        path, part = Path(tmp) / "graph.nq", Path(tmp) / "part.nt"
+    A graph with blank nodes (the ontology's OWL expressions) is copied quad by quad at the end: a bulk
+    load gives blank nodes new labels, and the ontology's keep the labels derived from their content,
+    for byte-identical files.
+    """
+
+    def __init__(self, memory: ox.Store, target: Path, asserted: Sequence[str],
+                 onto_quads: Sequence[ox.Quad]) -> None:
+        self.memory = memory
+        self.disk = ox.Store(str(target))
+        self.onto_quads = list(onto_quads)
+        onto_name = self.onto_quads[0].graph_name if self.onto_quads else None
+        self.blank = [g for g in asserted if ox.NamedNode(g) == onto_name or has_blank_nodes(self.memory, g)]
+        self.seconds = 0.0
+        self._error: BaseException | None = None
+        self._tmp = Path(tempfile.mkdtemp(prefix="d4d-persist-"))
+        self._thread = threading.Thread(target=self._load, args=([g for g in asserted if g not in self.blank],),
+                                        name="d4d-persist", daemon=True)
+        self._thread.start()
+
+    def _load(self, graphs: Sequence[str]) -> None:
+        import time
+
+        started = time.perf_counter()
+        try:
+            self._bulk_load(graphs, named=True)
+        except BaseException as exc:  # raised again by wait()
+            self._error = exc
+        self.seconds = time.perf_counter() - started
+
+    def _bulk_load(self, graphs: Sequence[str], *, named: bool) -> None:
+        """Load ``graphs`` of the memory store into the default graph of the disk store (and, if
+        ``named``, into their named graphs there too), as one bulk load of N-Quads."""
+        path, part = self._tmp / "graphs.nq", self._tmp / "part.nt"
         with open(path, "wb") as out:
             for graph in graphs:
-                if graph in blank or not isinstance(graph, ox.NamedNode):
-                    continue
-                memory.dump(str(part), format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-                append_as_quads(part, out, [""] if graph == inferred else [graph.value, ""])
-        disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    for graph in blank:
-        quads = list(onto_quads) if graph == onto_name else list(memory.quads_for_pattern(None, None, None, graph))
-        if graph != inferred:
-            disk.remove_graph(graph)
-            disk.extend(quads)
-        disk.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
-    disk.flush()
-    del disk
+                self.memory.dump(str(part), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+                append_as_quads(part, out, [graph, ""] if named else [""])
+        self.disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        path.unlink()
+        part.unlink(missing_ok=True)
+
+    def wait(self, *, raising: bool = True) -> None:
+        """Wait for the load of the asserted graphs; raise what it raised (unless not ``raising``)."""
+        self._thread.join()
+        if not raising:  # the build failed: close the store and clean up
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            if hasattr(self, "disk"):
+                del self.disk
+        elif self._error is not None:
+            raise self._error
+
+    def finish(self, inferred: str) -> None:
+        """Wait for the asserted graphs, then write the inferences (graph ``inferred`` of the memory
+        store) into the default graph and copy the graphs with blank nodes; flush."""
+        try:
+            self.wait()
+            has_inferred = self.memory.contains_named_graph(ox.NamedNode(inferred))
+            if has_inferred and not has_blank_nodes(self.memory, inferred):
+                self._bulk_load([inferred], named=False)
+            elif has_inferred:
+                self.blank.append(inferred)
+            for graph in self.blank:
+                name = ox.NamedNode(graph)
+                quads = self.onto_quads if self.onto_quads and name == self.onto_quads[0].graph_name else \
+                    list(self.memory.quads_for_pattern(None, None, None, name))
+                if graph != inferred:
+                    self.disk.remove_graph(name)
+                    self.disk.extend(quads)
+                self.disk.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+            self.disk.flush()
+        finally:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        del self.disk
 
 
 def find_clashes(store: ox.Store, ontology: Any, *, subjects: Sequence[str] | None = None) -> list[tuple[str, str, str]]:

@@ -16,7 +16,7 @@ from rdflib import RDF, Graph
 from d4d import materialise, reason
 from d4d.build import build
 from d4d.errors import ReasoningError
-from d4d.incremental import GraphState, Manifest, plan
+from d4d.incremental import GraphState, Manifest, build_store, plan
 from d4d.load import Loaded, load
 from d4d.materialise import Materialiser
 from d4d.store import fill_default_graph
@@ -299,6 +299,26 @@ def test_a_failed_rebuild_keeps_the_previous_build(project_copy: Path, tmp_path:
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
     path.unlink()
     assert build(project_copy, out=out, reasoner=False, extras=False).store["mode"] == "reuse"
+
+
+def test_a_failed_first_build_stops_its_write_to_disk(project_copy: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full build in memory writes the asserted graphs to disk while the rules run: when the rules
+    then find a clash, that write is waited for and cleaned up before the error goes out."""
+    import tempfile
+    import threading
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = project_copy / "graph" / "relationships" / "zz.yaml"
+    path.write_text("- id: founding-x\n  type: Founding\n  founded: jake-porway\n  date: 2011\n  sources:\n"
+                    "    - source: seed-ssir-collaboration\n      quote: DataKind\n", encoding="utf-8")
+    loaded = load(project_copy / "ontology", project_copy / "graph")  # not validated: SHACL would stop it
+    with pytest.raises(ReasoningError, match="jake-porway is both"):
+        build_store(tmp_path / "store", loaded=loaded, project=project_copy)
+    assert not [t for t in threading.enumerate() if t.name == "d4d-persist"]
+    assert not list(scratch.iterdir())
 
 
 def test_the_manifest_round_trips(tmp_path: Path) -> None:
