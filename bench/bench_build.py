@@ -251,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
                    if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
         if earlier:
             # its ratio is taken against that run's own build, made under the same load
-            rdf = dict(earlier[0]["rdflib"], reused=True, build_seconds=earlier[0]["build"]["seconds"])
+            # (the build it was measured beside: that run's, or the one it took it from in turn)
+            rdf = dict(earlier[0]["rdflib"], reused=True)
+            rdf.setdefault("build_seconds", earlier[0]["build"]["seconds"])
             print(f"   rdflib {secs(rdf['seconds'])} s (measured in an earlier run)", file=sys.stderr, flush=True)
         elif full["triples"] and int(str(full["triples"])) <= args.rdflib_max:
             rdf = rdflib_pipeline(nt, here / "rdflib.ttl", timeout=args.rdflib_timeout)
