@@ -395,10 +395,7 @@ def check_consistency(ontology: Ontology, facts: Graph, *, memory_mb: int = 2000
                 owlready2.sync_reasoner_hermit(world, infer_property_values=property_values, debug=0,
                                                keep_tmp_file=False)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
-            clashes = _clashes_by_rules(ontology, facts)
-            detail = "; ".join(f"{_short(x)} is both {_short(a)} and {_short(b)}" for x, a, b in clashes[:10])
-            raise ReasoningError("the ontology and the facts are inconsistent"
-                                 + (f": {detail}" if detail else " (HermiT gave no individual)")) from exc
+            raise _inconsistent(ontology, facts) from exc
         except owlready2.OwlReadyJavaError as exc:
             raise ReasoningError(f"HermiT failed: {str(exc).strip().splitlines()[-1]}") from exc
         except OSError as exc:
@@ -444,12 +441,18 @@ def _hermit_verdict(ontology: Ontology, facts: Graph, given: Graph, *, memory_mb
     if answer.returncode == 0 and "owl#Thing is satisfiable" in output:
         return
     if "InconsistentOntologyException" in output or "owl#Thing is not satisfiable" in output:
-        clashes = _clashes_by_rules(ontology, facts)
-        detail = "; ".join(f"{_short(x)} is both {_short(a)} and {_short(b)}" for x, a, b in clashes[:10])
-        raise ReasoningError("the ontology and the facts are inconsistent"
-                             + (f": {detail}" if detail else " (HermiT gave no individual)"))
+        raise _inconsistent(ontology, facts)
     last = output.strip().splitlines()[-1] if output.strip() else f"exit status {answer.returncode}"
     raise ReasoningError(f"HermiT failed: {last}")
+
+
+def _inconsistent(ontology: Ontology, facts: Graph) -> ReasoningError:
+    """The error for an inconsistency HermiT found, naming the individuals the rules find in two
+    disjoint classes."""
+    clashes = _clashes_by_rules(ontology, facts)
+    detail = "; ".join(f"{_short(x)} is both {_short(a)} and {_short(b)}" for x, a, b in clashes[:10])
+    return ReasoningError("the ontology and the facts are inconsistent"
+                          + (f": {detail}" if detail else " (HermiT gave no individual)"))
 
 
 def _short(iri: str) -> str:
