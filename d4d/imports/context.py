@@ -409,18 +409,15 @@ class ImportContext:
     def discard(self) -> None:
         """Wait for the batch being written, ignoring its error (an import that failed: its graph is
         removed next, and no write may come after that)."""
-        if self._writer is not None:
-            self._writer.join()
-            self._writer = None
-        self._failed = None
+        self._wait(raising=False)
 
-    def _wait(self) -> None:
-        """Wait for the batch being written; raise what writing it raised."""
+    def _wait(self, *, raising: bool = True) -> None:
+        """Wait for the batch being written; raise what writing it raised (unless not ``raising``)."""
         if self._writer is not None:
             self._writer.join()
             self._writer = None
-        if self._failed is not None:
-            failed, self._failed = self._failed, None
+        failed, self._failed = self._failed, None
+        if failed is not None and raising:
             raise failed
 
     def record_done(self) -> None:
