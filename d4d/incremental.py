@@ -680,8 +680,8 @@ class _Persister:
         self.memory = memory
         self.disk = ox.Store(str(target))
         self.onto_quads = list(onto_quads)
-        onto_name = self.onto_quads[0].graph_name if self.onto_quads else None
-        self.blank = [g for g in asserted if ox.NamedNode(g) == onto_name or has_blank_nodes(self.memory, g)]
+        self.onto_name = self.onto_quads[0].graph_name if self.onto_quads else None
+        self.blank = [g for g in asserted if ox.NamedNode(g) == self.onto_name or has_blank_nodes(self.memory, g)]
         self.seconds = 0.0
         self._error: BaseException | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="d4d-persist-"))
@@ -733,7 +733,7 @@ class _Persister:
                 self.blank.append(inferred)
             for graph in self.blank:
                 name = ox.NamedNode(graph)
-                quads = self.onto_quads if self.onto_quads and name == self.onto_quads[0].graph_name else \
+                quads = self.onto_quads if name == self.onto_name else \
                     list(self.memory.quads_for_pattern(None, None, None, name))
                 if graph != inferred:
                     self.disk.remove_graph(name)

@@ -426,8 +426,8 @@ def _hermit_verdict(ontology: Ontology, facts: Graph, given: Graph, *, memory_mb
     import owlready2
     from owlready2 import reasoning
 
-    classpath = str(Path(reasoning.__file__).parent / "hermit") + os.pathsep + \
-        str(Path(reasoning.__file__).parent / "hermit" / "HermiT.jar")
+    hermit = Path(reasoning.__file__).parent / "hermit"  # what owlready2's own run puts on its classpath
+    classpath = f"{hermit}{os.pathsep}{hermit / 'HermiT.jar'}"
     with tempfile.TemporaryDirectory(prefix="d4d-hermit-") as tmp:
         path = Path(tmp) / "input.nt"
         given.serialize(path, format="nt", encoding="utf-8")
