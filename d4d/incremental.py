@@ -206,7 +206,16 @@ def graph_type_counts(graph: Any) -> dict[str, int]:
 
 def store_triples(store: ox.Store, graph: str) -> int:
     """The number of triples in one named graph of a store."""
-    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return _count(store, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
+
+
+def default_triples(store: ox.Store) -> int:
+    """The number of triples in the default graph of a store."""
+    return _count(store, "?s ?p ?o")
+
+
+def _count(store: ox.Store, pattern: str) -> int:
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
     assert isinstance(answer, ox.QuerySolutions)
     for row in answer:
         return int(row["n"].value)
@@ -550,9 +559,13 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         in_memory = estimate <= MEMORY_LIMIT
         say(f"store: building {'in memory' if in_memory else 'on disk'} (about {estimate:,} triples expected)")
         store = ox.Store() if in_memory else ox.Store(str(target))
+        merged_asserted = 0
         if in_memory:
             result.memory = store
-        engine_run = mat.Materialiser(store, rules, asserted=[], progress=lambda text: say(f"reason: {text}"))
+        # On disk the inferences go straight into the default graph, beside the merge of the asserted
+        # graphs: removing a named copy of them later is one transaction held in memory (12 GB at 1M).
+        engine_run = mat.Materialiser(store, rules, asserted=[], merged=not in_memory,
+                                      progress=lambda text: say(f"reason: {text}"))
         # What the one-triple rules derive is written out as the asserted triples stream in.
         closure_dir = Path(tempfile.mkdtemp(prefix="d4d-closure-"))
         closure_path = closure_dir / "closure.nt"
@@ -593,16 +606,21 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 # the asserted graphs are complete: they go to disk while the rules run
                 persister = _Persister(store, target, sorted(graphs), onto_quads)
                 background.append(persister)
+            else:
+                say("store: merging the asserted graphs into the default graph")
+                fill_default_graph(store)
+                merged_asserted = default_triples(store)
+                lap("merge")
             say("reason: loading what the one-triple rules derive")
             store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
-                            to_graph=ox.NamedNode(inferred_name))
+                            to_graph=ox.NamedNode(inferred_name) if in_memory else ox.DefaultGraph())
         finally:
             shutil.rmtree(closure_dir, ignore_errors=True)
         lap("reason")
         say("reason: running the join rules in the store")
         engine_run.asserted = sorted(graphs)
         result.materialise = engine_run.full(closed=True)
-        inferred = store_triples(store, inferred_name)
+        inferred = store_triples(store, inferred_name) if in_memory else default_triples(store) - merged_asserted
         lap("reason")
     clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
     if clashes:
@@ -614,11 +632,6 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         raise ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
                              path=origin.path if origin else None, record=origin.where() if origin else None)
     lap("clashes")
-    if decision.mode == "full" and result.memory is None:
-        say("store: merging the named graphs into the default graph")
-        fill_default_graph(store)
-        store.remove_graph(ox.NamedNode(inferred_name))  # the inferences are kept in the merge only
-        lap("merge")
     if persister is not None:
         say("store: writing the inferences to disk")
         persister.finish(inferred_name)

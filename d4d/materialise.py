@@ -48,7 +48,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from d4d.errors import ReasoningError
 from d4d.reason import INFERRED, Rule
-from d4d.store import append_as_quads, has_blank_nodes
+from d4d.store import append_as_quads, has_blank_nodes, mirror_graph
 from d4d.vocab import GRAPH
 
 SCRATCH = str(GRAPH["scratch/"])
@@ -789,8 +789,8 @@ class Materialiser:
     merged:
         The layout of a built store (see :mod:`d4d.store`): the default graph is the merge of the
         asserted graphs and the inferences, and the inferences are only there (what the default graph
-        holds and no asserted graph does). :meth:`replace_graph` keeps it so; :meth:`full` needs
-        ``into``, a named graph.
+        holds and no asserted graph does). :meth:`replace_graph` keeps it so, and :meth:`full` writes
+        the inferences into the default graph (nothing is removed from a store on disk afterwards).
 
     Raises
     ------
@@ -1135,26 +1135,32 @@ class Materialiser:
 
         The local rules run in Python over the asserted graphs (dumped from the store), the join rules
         in the store, semi-naively, their outputs closed by the local rules; the inferences that an
-        asserted graph also holds are removed at the end.
+        asserted graph also holds are removed at the end. With ``merged``, the default graph is made
+        the merge of the asserted graphs first and the inferences are added to it (the rules never
+        write a triple the default graph holds, so nothing needs removing).
 
         Parameters
         ----------
         closed:
             The caller has already loaded what the local rules derive from the asserted graphs into
             ``into`` (as :func:`d4d.incremental.build_store` does while it imports, from the text it
-            writes into the store): keep it and run the join rules only.
+            writes into the store), and with ``merged`` the asserted graphs into the default graph:
+            keep it and run the join rules only.
 
         Returns
         -------
         Report
         """
-        if self.merged:
-            raise ReasoningError("a full run writes the inferences into a named graph: not with merged=True")
         started = time.perf_counter()
         report = Report(mode="full")
         with self:
             if not closed:
-                self.store.remove_graph(ox.NamedNode(self.into))
+                if self.merged:
+                    self.store.clear_graph(ox.DefaultGraph())
+                    for graph in self.asserted:
+                        mirror_graph(self.store, graph)
+                else:
+                    self.store.remove_graph(ox.NamedNode(self.into))
                 assert self._scratch_dir is not None
                 closure = self._scratch_dir / "closure.nt"
                 asserted = self._scratch_dir / "asserted.nt"
@@ -1167,7 +1173,8 @@ class Materialiser:
                         asserted.unlink()
                 self._load(closure, [self.into])
             self._sweeps(report, seed=None, local=True)
-            self.remove_asserted()
+            if not self.merged:
+                self.remove_asserted()
         report.seconds = time.perf_counter() - started
         return report
 

@@ -55,6 +55,27 @@ def test_store_rules_equal_the_reason_stage_on_the_seed(seed: Loaded) -> None:
     assert not [g for g in scalable.named_graphs() if "/scratch/" in g.value]
 
 
+def test_a_merged_full_run_writes_the_same_inferences_into_the_default_graph(seed: Loaded, synthetic: Path) -> None:
+    """The layout of a store built on disk: the default graph ends as the merge of the asserted graphs
+    and the inferences a run into a named graph derives, whatever the default graph held before."""
+    rules = reason.all_rules(seed.ontology)
+    named = _store_with_source(seed, synthetic)
+    materialise_store(named, rules, asserted=[ONTOLOGY, FACTS, SOURCE])
+    merged = _store_with_source(seed, synthetic)
+    stale = ox.Quad(ox.NamedNode("http://example.org/stale"), ox.NamedNode("http://example.org/p"),
+                    ox.Literal("left over"), ox.DefaultGraph())
+    merged.add(stale)
+    report = Materialiser(merged, rules, asserted=[ONTOLOGY, FACTS, SOURCE], merged=True).full()
+    default = {q.triple for q in merged.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    asserted = _asserted(merged, [ONTOLOGY, FACTS, SOURCE])
+    assert stale.triple not in default
+    assert asserted <= default
+    assert default - asserted == _inferred(named) - asserted
+    assert len(default - asserted) > 1000 and report.sweeps >= 2
+    assert not merged.contains_named_graph(ox.NamedNode(INFERRED))
+    assert not [g for g in merged.named_graphs() if "/scratch/" in g.value]
+
+
 @pytest.fixture(scope="module")
 def synthetic(seed: Loaded, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("synthetic") / "iati.xml"
