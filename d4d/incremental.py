@@ -31,8 +31,10 @@ that is not an identifier therefore re-imports no source.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -454,6 +456,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
             progress(text)
 
     ontology_name, facts_name, inferred_name = str(GRAPH["ontology"]), str(GRAPH["facts"]), str(reason.INFERRED)
+    joins_name = f"{inferred_name}/joins"  # what the join rules wrote, in a build in memory
     rules = reason.all_rules(loaded.ontology)
     if loaded.ontology.directory is None:
         raise ValueError("the ontology has no folder: its shapes cannot be read")
@@ -568,12 +571,16 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         # graphs: removing a named copy of them later is one transaction held in memory (12 GB at 1M).
         engine_run = mat.Materialiser(store, rules, asserted=[], merged=not in_memory,
                                       progress=lambda text: say(f"reason: {text}"))
+        if in_memory:
+            # the disk store is written beside the build, from the import on
+            persister = _Persister(store, target, onto_quads)
+            background.append(persister)
         # What the one-triple rules derive is written out as the asserted triples stream in.
         closure_dir = Path(tempfile.mkdtemp(prefix="d4d-closure-"))
         closure_path = closure_dir / "closure.nt"
         try:
             with open(closure_path, "wb") as closure:
-                closing = mat.ClosingStore(store, engine_run.local, closure)
+                closing = mat.ClosingStore(store, engine_run.local, closure, mirror=persister)
                 closing.extend(onto_quads)
                 closing.load(facts_text, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(facts_name))
                 graphs = {ontology_name: wanted[ontology_name], facts_name: wanted[facts_name]}
@@ -604,10 +611,9 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                                                              strict=strict, triples=count)
                     lap("validate sources")
                 del old_store
-            if in_memory:
-                # the asserted graphs are complete: they go to disk while the rules run
-                persister = _Persister(store, target, sorted(graphs), onto_quads)
-                background.append(persister)
+            if persister is not None:
+                # the asserted graphs are complete: what was not mirrored goes to disk while the rules run
+                persister.asserted(sorted(graphs))
             else:
                 say("store: merging the asserted graphs into the default graph")
                 fill_default_graph(store)
@@ -621,7 +627,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         lap("reason")
         say("reason: running the join rules in the store")
         engine_run.asserted = sorted(graphs)
-        result.materialise = engine_run.full(closed=True)
+        result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
         inferred = store_triples(store, inferred_name) if in_memory else default_triples(store) - merged_asserted
         lap("reason")
     clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
@@ -636,8 +642,9 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
     lap("clashes")
     if persister is not None:
         say("store: writing the inferences to disk")
-        persister.finish(inferred_name)
-        seconds["write to disk (beside the rules)"] = round(persister.seconds, 3)
+        persister.finish(inferred_name, joins_name)
+        store.remove_graph(ox.NamedNode(joins_name))
+        seconds["write to disk (a thread, beside the import and the rules)"] = round(persister.seconds, 3)
         lap("write to disk")
     else:
         store.flush()
@@ -680,77 +687,154 @@ def estimate_triples(specs: Sequence[Any], curated: int) -> int:
 
 
 class _Persister:
-    """Writes an in-memory store to a new on-disk store in two steps (see :mod:`d4d.store` for the
-    layout). Made once the asserted graphs are complete, it loads them, in their named graphs and in
-    the default graph, in a thread of its own while the rules run in memory (pyoxigraph's bulk load
-    leaves Python's lock free); :meth:`finish` then adds the inferences to the default graph.
+    """Writes an in-memory build to a new on-disk store, in the built layout (see :mod:`d4d.store`),
+    in a thread of its own while the build goes on (pyoxigraph's bulk load leaves Python's lock free).
+
+    Made before the import, it is the :class:`d4d.materialise.Mirror` of the import's
+    :class:`~d4d.materialise.ClosingStore`: each batch of a source goes to disk as it is imported (its
+    quads, their copy in the default graph, their closure by the one-triple rules), gathered into
+    chunks of :data:`CHUNK` bytes, one bulk load each. :meth:`asserted` then copies whole the graphs
+    that were not mirrored batch by batch; :meth:`finish` adds what the join rules derived.
 
     A graph with blank nodes (the ontology's OWL expressions) is copied quad by quad at the end: a bulk
     load gives blank nodes new labels, and the ontology's keep the labels derived from their content,
     for byte-identical files.
     """
 
-    def __init__(self, memory: ox.Store, target: Path, asserted: Sequence[str],
-                 onto_quads: Sequence[ox.Quad]) -> None:
+    CHUNK = 1 << 27
+
+    def __init__(self, memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
         self.memory = memory
         self.disk = ox.Store(str(target))
         self.onto_quads = list(onto_quads)
         self.onto_name = self.onto_quads[0].graph_name if self.onto_quads else None
-        self.blank = [g for g in asserted if ox.NamedNode(g) == self.onto_name or has_blank_nodes(self.memory, g)]
+        self.blank: list[str] = []
+        self.missed_graphs: set[str] = set()
+        self.missed_all = False
+        self.closure_missed = False
         self.seconds = 0.0
         self._error: BaseException | None = None
+        self._cancelled = False
         self._tmp = Path(tempfile.mkdtemp(prefix="d4d-persist-"))
-        self._thread = threading.Thread(target=self._load, args=([g for g in asserted if g not in self.blank],),
-                                        name="d4d-persist", daemon=True)
+        self._chunks = itertools.count()
+        self._chunk: Any = None
+        self._chunk_path: Path | None = None
+        self._lock = threading.Lock()
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="d4d-persist", daemon=True)
         self._thread.start()
 
-    def _load(self, graphs: Sequence[str]) -> None:
+    # -- the Mirror of the import (called as batches are written) --------------------------------
+
+    def write(self, quads: bytes) -> None:
+        with self._lock:
+            if self._chunk is None:
+                self._chunk_path = self._tmp / f"chunk{next(self._chunks)}.nq"
+                self._chunk = open(self._chunk_path, "wb")
+            self._chunk.write(quads)
+            if self._chunk.tell() >= self.CHUNK:
+                self._hand_over()
+
+    def missed(self, graphs: Iterable[str] | None) -> None:
+        with self._lock:
+            if graphs is None:
+                self.missed_all = True
+            else:
+                self.missed_graphs.update(graphs)
+
+    def missed_closure(self) -> None:
+        self.closure_missed = True
+
+    def _hand_over(self) -> None:
+        """Queue the chunk being written for a bulk load (the lock is held)."""
+        if self._chunk is None:
+            return
+        self._chunk.close()
+        path, self._chunk, self._chunk_path = self._chunk_path, None, None
+        assert path is not None
+        self._jobs.put(lambda: self._load_file(path))
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
         import time
 
-        started = time.perf_counter()
-        try:
-            self._bulk_load(graphs, named=True)
-        except BaseException as exc:  # raised again by wait()
-            self._error = exc
-        self.seconds = time.perf_counter() - started
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if self._error is not None or self._cancelled:
+                continue  # drain the queue; the files go with the folder
+            started = time.perf_counter()
+            try:
+                job()
+            except BaseException as exc:  # raised again by wait()
+                self._error = exc
+            self.seconds += time.perf_counter() - started
 
-    def _bulk_load(self, graphs: Sequence[str], *, named: bool) -> None:
+    def _load_file(self, path: Path) -> None:
+        self.disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        path.unlink()
+
+    def _load_graphs(self, graphs: Sequence[str], *, named: bool) -> None:
         """Load ``graphs`` of the memory store into the default graph of the disk store (and, if
         ``named``, into their named graphs there too), as one bulk load of N-Quads."""
-        path, part = self._tmp / "graphs.nq", self._tmp / "part.nt"
+        path, part = self._tmp / f"graphs{next(self._chunks)}.nq", self._tmp / "part.nt"
         with open(path, "wb") as out:
             for graph in graphs:
                 self.memory.dump(str(part), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
                 append_as_quads(part, out, [graph, ""] if named else [""])
-        self.disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-        path.unlink()
         part.unlink(missing_ok=True)
+        self._load_file(path)
+
+    # -- the build's steps -----------------------------------------------------------------------
+
+    def asserted(self, graphs: Sequence[str]) -> None:
+        """The asserted graphs are complete: queue the chunk being written and a copy of each graph
+        that was not mirrored batch by batch (those with blank nodes wait for :meth:`finish`)."""
+        with self._lock:
+            self._hand_over()
+            whole = [g for g in graphs if self.missed_all or g in self.missed_graphs]
+        self.blank = [g for g in whole if ox.NamedNode(g) == self.onto_name or has_blank_nodes(self.memory, g)]
+        plain = [g for g in whole if g not in self.blank]
+        if plain:
+            self._jobs.put(lambda: self._load_graphs(plain, named=True))
 
     def wait(self, *, raising: bool = True) -> None:
-        """Wait for the load of the asserted graphs; raise what it raised (unless not ``raising``)."""
+        """Wait for the queued writes; raise what they raised (unless not ``raising``: the build
+        failed, the writes still queued are skipped, the store is closed and the files removed)."""
+        if not raising:
+            self._cancelled = True
+        with self._lock:
+            if self._chunk is not None:
+                self._chunk.close()
+                self._chunk = None
+        self._jobs.put(None)
         self._thread.join()
-        if not raising:  # the build failed: close the store and clean up
+        if not raising:
             shutil.rmtree(self._tmp, ignore_errors=True)
             if hasattr(self, "disk"):
                 del self.disk
         elif self._error is not None:
             raise self._error
 
-    def finish(self, inferred: str) -> None:
-        """Wait for the asserted graphs, then write the inferences (graph ``inferred`` of the memory
-        store) into the default graph and copy the graphs with blank nodes; flush."""
+    def finish(self, inferred: str, joins: str) -> None:
+        """Write what the rules derived beyond what was mirrored: graph ``joins`` of the memory store
+        (what the join rules wrote), or all of ``inferred`` if some closure was not mirrored; copy the
+        graphs with blank nodes; wait for everything and flush."""
         try:
+            source = inferred if self.closure_missed else joins
+            if self.memory.contains_named_graph(ox.NamedNode(source)):
+                if has_blank_nodes(self.memory, source):
+                    self.blank.append(source)
+                else:
+                    self._jobs.put(lambda: self._load_graphs([source], named=False))
             self.wait()
-            has_inferred = self.memory.contains_named_graph(ox.NamedNode(inferred))
-            if has_inferred and not has_blank_nodes(self.memory, inferred):
-                self._bulk_load([inferred], named=False)
-            elif has_inferred:
-                self.blank.append(inferred)
             for graph in self.blank:
                 name = ox.NamedNode(graph)
                 quads = self.onto_quads if name == self.onto_name else \
                     list(self.memory.quads_for_pattern(None, None, None, name))
-                if graph != inferred:
+                if graph not in (inferred, joins):
                     self.disk.remove_graph(name)
                     self.disk.extend(quads)
                 self.disk.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)

@@ -30,6 +30,7 @@ triples the update touched are put there or taken out, nothing else is read.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import shutil
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
@@ -729,18 +730,41 @@ class LocalRules:
         return tuple(out)
 
 
+class Mirror(Protocol):
+    """Where a :class:`ClosingStore` copies what it loads, for a second store in the built layout."""
+
+    def write(self, quads: bytes) -> None:
+        """N-Quads to load into the second store (named and default graph lines)."""
+
+    def missed(self, graphs: Iterable[str] | None) -> None:
+        """A write into ``graphs`` (None: graphs not known) that was not copied."""
+
+    def missed_closure(self) -> None:
+        """Some of what the local rules derived was not copied."""
+
+
+_GRAPH_END = re.compile(rb" <[^<>\"{}|^`\\\s]*> \.\n")
+"""The graph name and end of an N-Quads line (a line with a named graph)."""
+
+
 class ClosingStore:
     """A store that also writes, into ``out``, what the local rules derive from what is loaded into it.
 
     The importers write into the store in batches of N-Quads text; given this instead of the store,
     they write the closure of each batch too, on the way: the text is read once, no query runs.
     Everything else is passed to the store.
+
+    Given a ``mirror``, each batch of N-Quads without blank nodes is also handed to it: its quads, the
+    same triples in the default graph, and their closure in the default graph (the layout of a built
+    store, see :mod:`d4d.store`). Any other write is reported to it as missed (blank nodes get new
+    labels in a bulk load, so they must be copied as terms).
     """
 
-    def __init__(self, store: ox.Store, local: LocalRules, out: BinaryIO) -> None:
+    def __init__(self, store: ox.Store, local: LocalRules, out: BinaryIO, mirror: Mirror | None = None) -> None:
         self._store = store
         self._local = local
         self._out = out
+        self._mirror = mirror
 
     def bulk_load(self, input: bytes | str | None = None, format: ox.RdfFormat | None = None,
                   **options: Any) -> None:
@@ -755,19 +779,57 @@ class ClosingStore:
         quads = list(quads)
         self._store.extend(quads)
         data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-        self._local.expand(data or b"", self._out, quads=True)
+        closure = self._expand(data or b"", quads=True)
+        if self._mirror is not None:
+            self._mirror.missed(sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}))
+            self._copy_closure(closure)
 
     def _follow(self, input: bytes | str | None, format: ox.RdfFormat | None, options: dict[str, Any]) -> None:
         if format not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
             raise ReasoningError("only N-Triples and N-Quads can be followed through the rules as they load")
         quads = format == ox.RdfFormat.N_QUADS and options.get("to_graph") is None
         if input is None:
+            if self._mirror is not None:
+                self._mirror.missed(_graphs_of(options.get("to_graph")) if not quads else None)
+                self._mirror.missed_closure()
             self._local.expand_file(options["path"], self._out, quads=quads)
-        else:
-            self._local.expand(input.encode("utf-8") if isinstance(input, str) else input, self._out, quads=quads)
+            return
+        data = input.encode("utf-8") if isinstance(input, str) else input
+        closure = self._expand(data, quads=quads)
+        if self._mirror is None:
+            return
+        if quads and b"_:" not in data:
+            default, lines = _GRAPH_END.subn(b" .\n", data)
+            if lines == data.count(b"\n"):  # every line names its graph
+                self._mirror.write(data + default)
+                self._copy_closure(closure)
+                return
+        self._mirror.missed(_graphs_of(options.get("to_graph")) if not quads else None)
+        self._copy_closure(closure)
+
+    def _expand(self, data: bytes, *, quads: bool) -> bytes:
+        if self._mirror is None:
+            self._local.expand(data, self._out, quads=quads)
+            return b""
+        buffer = io.BytesIO()
+        self._local.expand(data, buffer, quads=quads)
+        closure = buffer.getvalue()
+        self._out.write(closure)
+        return closure
+
+    def _copy_closure(self, closure: bytes) -> None:
+        assert self._mirror is not None
+        if b"_:" in closure:
+            self._mirror.missed_closure()
+        elif closure:
+            self._mirror.write(closure)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def _graphs_of(name: Any) -> list[str] | None:
+    return [name.value] if isinstance(name, ox.NamedNode) else None
 
 
 class Materialiser:
@@ -1130,7 +1192,7 @@ class Materialiser:
             shutil.rmtree(self._scratch_dir, ignore_errors=True)
             self._scratch_dir = None
 
-    def full(self, *, closed: bool = False) -> Report:
+    def full(self, *, closed: bool = False, collect: str | None = None) -> Report:
         """Derive every inference anew.
 
         The local rules run in Python over the asserted graphs (dumped from the store), the join rules
@@ -1146,6 +1208,10 @@ class Materialiser:
             ``into`` (as :func:`d4d.incremental.build_store` does while it imports, from the text it
             writes into the store), and with ``merged`` the asserted graphs into the default graph:
             keep it and run the join rules only.
+        collect:
+            A named graph into which the join rules' outputs (closed by the local rules) are also
+            written: what the run added beyond the closure of the asserted triples (it may repeat
+            asserted triples). The caller removes it.
 
         Returns
         -------
@@ -1172,7 +1238,7 @@ class Materialiser:
                             self.local.expand_file(asserted, out)
                         asserted.unlink()
                 self._load(closure, [self.into])
-            self._sweeps(report, seed=None, local=True)
+            self._sweeps(report, seed=None, local=True, collect=collect)
             if not self.merged:
                 self.remove_asserted()
         report.seconds = time.perf_counter() - started
@@ -1421,4 +1487,4 @@ def materialise_store(store: ox.Store, rules: Iterable[Rule], *, asserted: Seque
     return Materialiser(store, rules, asserted=asserted, into=into, progress=progress).full()
 
 
-__all__ = ["Atom", "ClosingStore", "LocalRules", "Materialiser", "Plan", "Report", "Rows", "SCRATCH", "materialise_store", "plan_rule"]
+__all__ = ["Atom", "ClosingStore", "LocalRules", "Materialiser", "Mirror", "Plan", "Report", "Rows", "SCRATCH", "materialise_store", "plan_rule"]

@@ -49,6 +49,12 @@ def _merged(store_dir: Path) -> set[ox.Triple]:
     return _layout(store_dir)[0]
 
 
+def _named(store_dir: Path) -> set[ox.Quad]:
+    """The quads of a built store's named graphs (where each asserted triple comes from)."""
+    store = ox.Store.read_only(str(store_dir))
+    return {q for q in store.quads_for_pattern(None, None, None, None) if not isinstance(q.graph_name, ox.DefaultGraph)}
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
             for name in ("ecosystem.ttl", "ecosystem.jsonld")}
@@ -281,6 +287,10 @@ def test_an_unchanged_source_is_not_imported_again(project_copy: Path, tmp_path:
     anew = build(project_copy, out=out, reasoner=False, extras=False)
     assert anew.store["mode"] == "full"
     assert anew.store["imported"] == [] and anew.store["copied"] == ["sheet"]  # copied from the last store
+    # a copied graph goes to disk whole, not batch by batch: the same store all the same
+    fresh = build(project_copy, out=tmp_path / "fresh2", reasoner=False, extras=False)
+    assert _merged(out / "store") == _merged(tmp_path / "fresh2" / "store")
+    assert _named(out / "store") == _named(tmp_path / "fresh2" / "store")
 
 
 def test_a_failed_rebuild_keeps_the_previous_build(project_copy: Path, tmp_path: Path) -> None:
@@ -344,5 +354,6 @@ def test_a_build_on_disk_gives_the_store_a_build_in_memory_gives(project_copy: P
     assert "store: write to disk" in in_memory.seconds
     assert _inferred(tmp_path / "disk" / "store") == _inferred(tmp_path / "memory" / "store")
     assert _merged(tmp_path / "disk" / "store") == _merged(tmp_path / "memory" / "store")
+    assert _named(tmp_path / "disk" / "store") == _named(tmp_path / "memory" / "store")
     assert _digest(tmp_path / "disk") == _digest(tmp_path / "memory")
     assert on_disk.counts == in_memory.counts
