@@ -47,7 +47,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d import __version__
-from d4d.store import append_as_quads, fill_default_graph, has_blank_nodes, query_options
+from d4d.store import append_as_quads, has_blank_nodes, mirror_graph, query_options
 from d4d.store import remove_graph as remove_merged_graph
 
 MANIFEST_NAME = "d4d-manifest.json"
@@ -580,7 +580,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         closure_path = closure_dir / "closure.nt"
         try:
             with open(closure_path, "wb") as closure:
-                closing = mat.ClosingStore(store, engine_run.local, closure, mirror=persister)
+                closing = mat.ClosingStore(store, engine_run.local, closure, mirror=persister, merge=not in_memory)
                 closing.extend(onto_quads)
                 closing.load(facts_text, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(facts_name))
                 graphs = {ontology_name: wanted[ontology_name], facts_name: wanted[facts_name]}
@@ -615,8 +615,11 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 # the asserted graphs are complete: what was not mirrored goes to disk while the rules run
                 persister.asserted(sorted(graphs))
             else:
-                say("store: merging the asserted graphs into the default graph")
-                fill_default_graph(store)
+                # the imported batches went into the default graph too; the rest is copied now
+                unmerged = sorted(graphs) if closing.unmerged is None else sorted(closing.unmerged)
+                say(f"store: merging {len(unmerged)} graphs into the default graph")
+                for graph in unmerged:
+                    mirror_graph(store, graph)
                 merged_asserted = default_triples(store)
                 lap("merge")
             say("reason: loading what the one-triple rules derive")

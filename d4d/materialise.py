@@ -758,31 +758,59 @@ class ClosingStore:
     same triples in the default graph, and their closure in the default graph (the layout of a built
     store, see :mod:`d4d.store`). Any other write is reported to it as missed (blank nodes get new
     labels in a bulk load, so they must be copied as terms).
+
+    With ``merge``, such a batch is loaded into the store's default graph too, in the same bulk load;
+    :attr:`unmerged` names the graphs that got a write without that copy (None: not known which).
     """
 
-    def __init__(self, store: ox.Store, local: LocalRules, out: BinaryIO, mirror: Mirror | None = None) -> None:
+    def __init__(self, store: ox.Store, local: LocalRules, out: BinaryIO, mirror: Mirror | None = None,
+                 merge: bool = False) -> None:
         self._store = store
         self._local = local
         self._out = out
         self._mirror = mirror
+        self._merge = merge
+        self.unmerged: set[str] | None = set()
 
     def bulk_load(self, input: bytes | str | None = None, format: ox.RdfFormat | None = None,
                   **options: Any) -> None:
-        self._store.bulk_load(input=input, format=format, **options)
+        self._store.bulk_load(input=self._merged(input, format, options), format=format, **options)
         self._follow(input, format, options)
 
     def load(self, input: bytes | str | None = None, format: ox.RdfFormat | None = None, **options: Any) -> None:
-        self._store.load(input=input, format=format, **options)
+        self._store.load(input=self._merged(input, format, options), format=format, **options)
         self._follow(input, format, options)
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
         self._store.extend(quads)
+        graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
+        if self._merge:
+            self._unmerged(graphs)
         data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
         closure = self._expand(data or b"", quads=True)
         if self._mirror is not None:
-            self._mirror.missed(sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}))
+            self._mirror.missed(graphs)
             self._copy_closure(closure)
+
+    def _merged(self, input: bytes | str | None, format: ox.RdfFormat | None,
+                options: dict[str, Any]) -> bytes | str | None:
+        """What to load: with ``merge``, a batch of N-Quads with its default-graph copy."""
+        if not self._merge:
+            return input
+        if input is not None and format == ox.RdfFormat.N_QUADS and options.get("to_graph") is None:
+            data = input.encode("utf-8") if isinstance(input, str) else input
+            default = _default_copy(data)
+            if default is not None:
+                return data + default
+        self._unmerged(_graphs_of(options.get("to_graph")) if format != ox.RdfFormat.N_QUADS else None)
+        return input
+
+    def _unmerged(self, graphs: Iterable[str] | None) -> None:
+        if graphs is None:
+            self.unmerged = None
+        elif self.unmerged is not None:
+            self.unmerged.update(graphs)
 
     def _follow(self, input: bytes | str | None, format: ox.RdfFormat | None, options: dict[str, Any]) -> None:
         if format not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
@@ -798,12 +826,11 @@ class ClosingStore:
         closure = self._expand(data, quads=quads)
         if self._mirror is None:
             return
-        if quads and b"_:" not in data:
-            default, lines = _GRAPH_END.subn(b" .\n", data)
-            if lines == data.count(b"\n"):  # every line names its graph
-                self._mirror.write(data + default)
-                self._copy_closure(closure)
-                return
+        default = _default_copy(data) if quads else None
+        if default is not None:
+            self._mirror.write(data + default)
+            self._copy_closure(closure)
+            return
         self._mirror.missed(_graphs_of(options.get("to_graph")) if not quads else None)
         self._copy_closure(closure)
 
@@ -826,6 +853,15 @@ class ClosingStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def _default_copy(data: bytes) -> bytes | None:
+    """N-Quads ``data`` moved to the default graph; None if a line has no graph name or a blank node
+    (which a second load would give another label)."""
+    if b"_:" in data:
+        return None
+    default, lines = _GRAPH_END.subn(b" .\n", data)
+    return default if lines == data.count(b"\n") else None
 
 
 def _graphs_of(name: Any) -> list[str] | None:

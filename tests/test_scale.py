@@ -282,3 +282,26 @@ def test_a_closing_store_mirrors_batches_in_the_built_layout(seed: Loaded) -> No
     closing.bulk_load(input=f'_:b <https://schema.org/name> "X" <{SOURCE}> .\n'.encode(), format=ox.RdfFormat.N_QUADS)
     assert mirror.missed_graphs == [[FACTS], None]
     assert len(mirror.written) == 2
+
+
+def test_a_merging_closing_store_fills_the_default_graph_as_it_loads(seed: Loaded) -> None:
+    """With ``merge``, a batch of N-Quads is loaded into the default graph too; other writes are
+    named in ``unmerged``."""
+    from d4d.materialise import ClosingStore
+
+    local = LocalRules(plan_rule(r) for r in reason.all_rules(seed.ontology))
+    store = ox.Store()
+    closing = ClosingStore(store, local, io.BytesIO(), merge=True)
+    batch = (f'<https://w3id.org/d4d/id/x> <https://schema.org/name> "X" <{SOURCE}> .\n'
+             f'<https://w3id.org/d4d/id/x> <https://schema.org/url> <https://x.org/> <{SOURCE}> .\n').encode()
+    closing.bulk_load(input=batch, format=ox.RdfFormat.N_QUADS)
+    named = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(SOURCE))}
+    assert len(named) == 2
+    assert {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())} == named
+    assert closing.unmerged == set()
+    closing.load(b'<https://w3id.org/d4d/id/y> <https://schema.org/name> "Y" .\n', format=ox.RdfFormat.N_TRIPLES,
+                 to_graph=ox.NamedNode(FACTS))
+    assert closing.unmerged == {FACTS}
+    assert len(list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))) == 2
+    closing.bulk_load(input=f'_:b <https://schema.org/name> "Z" <{SOURCE}> .\n'.encode(), format=ox.RdfFormat.N_QUADS)
+    assert closing.unmerged is None
