@@ -4,8 +4,8 @@ The build keeps its graph in ``build/store`` (pyoxigraph, on disk) with one name
 ``graph/ontology``, ``graph/facts`` (the curated records) and ``graph/source/<name>`` (each imported
 source); the default graph, which queries read, holds their merge and what the rules derive from it
 (see :mod:`d4d.store`; while a graph is built in memory the inferences are in ``graph/inferred``; a
-graph too large for memory is built on disk in that layout from the start: the asserted graphs are
-merged into the default graph, then the rules add the inferences to it).
+graph too large for memory is built on disk in that layout from the start: each imported batch goes
+into the default graph too as it loads, then the rules add the inferences to it).
 Beside the database files the store holds a manifest, ``d4d-manifest.json``: for each graph the hash
 of what it was built from, and the hash of the ontology, rules and shapes the inferences were derived
 with.
