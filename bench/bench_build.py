@@ -19,7 +19,8 @@ Targets (issue 7): build within 3x of the raw bulk load, at least 10x faster tha
 under 8 GB at 1M transactions, one-fact rebuild of the 1M graph under 10 s.
 
 Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--work /tmp/d4d-bench]
-[--out bench/RESULTS-build.md]``. The 1M size takes about an hour on 2 cores.
+[--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores (the build about 40 minutes,
+dumping and loading the baseline about 30).
 """
 
 from __future__ import annotations
