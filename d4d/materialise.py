@@ -1234,8 +1234,8 @@ class Materialiser:
         The local rules run in Python over the asserted graphs (dumped from the store), the join rules
         in the store, semi-naively, their outputs closed by the local rules; the inferences that an
         asserted graph also holds are removed at the end. With ``merged``, the default graph is made
-        the merge of the asserted graphs first and the inferences are added to it (the rules never
-        write a triple the default graph holds, so nothing needs removing).
+        the merge of the asserted graphs first and the inferences are added to it (an asserted triple a
+        rule writes again is already there, so nothing needs removing).
 
         Parameters
         ----------
