@@ -671,9 +671,11 @@ def validation_key(loaded: Any) -> str:
                         shapes.read_bytes() if shapes and shapes.is_file() else b"", "\n".join(hierarchy))
 
 
-MEMORY_LIMIT = 12_000_000
-"""A full build expected to make at most this many triples is built in memory (pyoxigraph takes about
-400 bytes a triple there: 12M triples, about 5 GB), then written to disk; a larger one on disk."""
+MEMORY_LIMIT = 3_000_000
+"""A full build expected to make at most this many triples is built in memory, then written to disk; a
+larger one on disk. Measured on synthetic IATI (bench/RESULTS-build.md): at 0.9M triples the build in
+memory is faster (24-28 s against 30-34 s on disk); at 9.1M the build on disk is (185 s at 2.2 GB
+against 243 s at 5.2 GB). The limit sits between the two (their geometric mean)."""
 
 TRIPLES_PER_BYTE = {"iati": 0.11, "360giving": 0.05, "compass": 0.05, "spreadsheet": 0.2}
 """Triples a build makes (asserted and inferred) per byte of a source's files, measured on the
