@@ -47,7 +47,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d import __version__
-from d4d.store import append_as_quads, has_blank_nodes, mirror_graph, query_options
+from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph, query_options
 from d4d.store import remove_graph as remove_merged_graph
 
 MANIFEST_NAME = "d4d-manifest.json"
@@ -210,20 +210,12 @@ def graph_type_counts(graph: Any) -> dict[str, int]:
 
 def store_triples(store: ox.Store, graph: str) -> int:
     """The number of triples in one named graph of a store."""
-    return _count(store, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
+    return count_matches(store, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
 
 
 def default_triples(store: ox.Store) -> int:
     """The number of triples in the default graph of a store."""
-    return _count(store, "?s ?p ?o")
-
-
-def _count(store: ox.Store, pattern: str) -> int:
-    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-    assert isinstance(answer, ox.QuerySolutions)
-    for row in answer:
-        return int(row["n"].value)
-    return 0
+    return count_matches(store, "?s ?p ?o")
 
 
 # ---------------------------------------------------------------------------------------------

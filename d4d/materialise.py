@@ -49,7 +49,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from d4d.errors import ReasoningError
 from d4d.reason import INFERRED, Rule
-from d4d.store import append_as_quads, has_blank_nodes, mirror_graph
+from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph
 from d4d.vocab import GRAPH
 
 SCRATCH = str(GRAPH["scratch/"])
@@ -1076,11 +1076,7 @@ class Materialiser:
         return self._count_query(f"GRAPH <{graph}> {{ ?s ?p ?o }}")
 
     def _count_query(self, pattern: str) -> int:
-        answer = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-        assert isinstance(answer, ox.QuerySolutions)
-        for row in answer:
-            return int(row["n"].value)
-        return 0
+        return count_matches(self.store, pattern)
 
     def _drop(self, graphs: Iterable[str]) -> None:
         for graph in graphs:

@@ -360,15 +360,21 @@ def remove_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
     store.remove_graph(name)
 
 
+def count_matches(store: ox.Store, pattern: str) -> int:
+    """The number of solutions of a SPARQL graph pattern (``?s ?p ?o``: the default graph's triples)."""
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+    assert isinstance(answer, ox.QuerySolutions)
+    for row in answer:
+        return int(row["n"].value)
+    return 0
+
+
 def store_summary(store: ox.Store) -> dict[str, int]:
     """Quads in the default graph and in each named graph: ``{"": n, "<iri>": m, ...}``.
 
     Counts run as SPARQL so that they work on read-only stores too.
     """
-    counts: dict[str, int] = {}
-    default = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-    for row in default:  # type: ignore[union-attr]
-        counts[""] = int(row["n"].value)
+    counts = {"": count_matches(store, "?s ?p ?o")}
     named = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
     for row in named:  # type: ignore[union-attr]
         counts[row["g"].value] = int(row["n"].value)
