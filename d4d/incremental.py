@@ -572,7 +572,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         closure_path = closure_dir / "closure.nt"
         try:
             with open(closure_path, "wb") as closure:
-                closing = mat.ClosingStore(store, engine_run.local, closure, mirror=persister, merge=not in_memory)
+                closing = mat.ClosingStore(store, engine_run.local, closure, merge=not in_memory,
+                                           mirror=persister.write if persister is not None else None)
                 closing.extend(onto_quads)
                 closing.load(facts_text, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(facts_name))
                 graphs = {ontology_name: wanted[ontology_name], facts_name: wanted[facts_name]}
@@ -605,10 +606,10 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 del old_store
             if persister is not None:
                 # the asserted graphs are complete: what was not mirrored goes to disk while the rules run
-                persister.asserted(sorted(graphs))
+                persister.asserted(sorted(graphs), closing.uncopied)
             else:
                 # the imported batches went into the default graph too; the rest is copied now
-                unmerged = sorted(graphs) if closing.unmerged is None else sorted(closing.unmerged)
+                unmerged = sorted(graphs) if closing.uncopied is None else sorted(closing.uncopied)
                 say(f"store: merging {len(unmerged)} graphs into the default graph")
                 for graph in unmerged:
                     mirror_graph(store, graph)
@@ -637,7 +638,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
     lap("clashes")
     if persister is not None:
         say("store: writing the inferences to disk")
-        persister.finish(inferred_name, joins_name)
+        persister.finish(inferred_name, joins_name, closure_copied=closing.closure_copied)
         store.remove_graph(ox.NamedNode(joins_name))
         seconds["write to disk (a thread, beside the import and the rules)"] = round(persister.seconds, 3)
         lap("write to disk")
@@ -687,7 +688,7 @@ class _Persister:
     """Writes an in-memory build to a new on-disk store, in the built layout (see :mod:`d4d.store`),
     in a thread of its own while the build goes on (pyoxigraph's bulk load leaves Python's lock free).
 
-    Made before the import, it is the :class:`d4d.materialise.Mirror` of the import's
+    Made before the import, its :meth:`write` is the mirror of the import's
     :class:`~d4d.materialise.ClosingStore`: each batch of a source goes to disk as it is imported (its
     quads, their copy in the default graph, their closure by the one-triple rules), gathered into
     chunks of :data:`CHUNK` bytes, one bulk load each. :meth:`asserted` then copies whole the graphs
@@ -706,9 +707,6 @@ class _Persister:
         self.onto_quads = list(onto_quads)
         self.onto_name = self.onto_quads[0].graph_name if self.onto_quads else None
         self.blank: list[str] = []
-        self.missed_graphs: set[str] = set()
-        self.missed_all = False
-        self.closure_missed = False
         self.seconds = 0.0
         self._error: BaseException | None = None
         self._cancelled = False
@@ -721,9 +719,10 @@ class _Persister:
         self._thread = threading.Thread(target=self._run, name="d4d-persist", daemon=True)
         self._thread.start()
 
-    # -- the Mirror of the import (called as batches are written) --------------------------------
+    # -- the mirror of the import (called as batches are written) --------------------------------
 
     def write(self, quads: bytes) -> None:
+        """Add N-Quads to the chunk being written (handed to the thread when it is full)."""
         with self._lock:
             if self._chunk is None:
                 self._chunk_path = self._tmp / f"chunk{next(self._chunks)}.nq"
@@ -731,16 +730,6 @@ class _Persister:
             self._chunk.write(quads)
             if self._chunk.tell() >= self.CHUNK:
                 self._hand_over()
-
-    def missed(self, graphs: Iterable[str] | None) -> None:
-        with self._lock:
-            if graphs is None:
-                self.missed_all = True
-            else:
-                self.missed_graphs.update(graphs)
-
-    def missed_closure(self) -> None:
-        self.closure_missed = True
 
     def _hand_over(self) -> None:
         """Queue the chunk being written for a bulk load (the lock is held)."""
@@ -786,12 +775,13 @@ class _Persister:
 
     # -- the build's steps -----------------------------------------------------------------------
 
-    def asserted(self, graphs: Sequence[str]) -> None:
+    def asserted(self, graphs: Sequence[str], uncopied: set[str] | None) -> None:
         """The asserted graphs are complete: queue the chunk being written and a copy of each graph
-        that was not mirrored batch by batch (those with blank nodes wait for :meth:`finish`)."""
+        that was not mirrored batch by batch, ``uncopied`` (None: all of them; those with blank nodes
+        wait for :meth:`finish`)."""
         with self._lock:
             self._hand_over()
-            whole = [g for g in graphs if self.missed_all or g in self.missed_graphs]
+        whole = [g for g in graphs if uncopied is None or g in uncopied]
         self.blank = [g for g in whole if ox.NamedNode(g) == self.onto_name or has_blank_nodes(self.memory, g)]
         plain = [g for g in whole if g not in self.blank]
         if plain:
@@ -815,12 +805,12 @@ class _Persister:
         elif self._error is not None:
             raise self._error
 
-    def finish(self, inferred: str, joins: str) -> None:
+    def finish(self, inferred: str, joins: str, *, closure_copied: bool) -> None:
         """Write what the rules derived beyond what was mirrored: graph ``joins`` of the memory store
-        (what the join rules wrote), or all of ``inferred`` if some closure was not mirrored; copy the
-        graphs with blank nodes; wait for everything and flush."""
+        (what the join rules wrote), or all of ``inferred`` unless all of the closure was mirrored;
+        copy the graphs with blank nodes; wait for everything and flush."""
         try:
-            source = inferred if self.closure_missed else joins
+            source = joins if closure_copied else inferred
             if self.memory.contains_named_graph(ox.NamedNode(source)):
                 if has_blank_nodes(self.memory, source):
                     self.blank.append(source)

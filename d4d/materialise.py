@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
@@ -730,19 +730,6 @@ class LocalRules:
         return tuple(out)
 
 
-class Mirror(Protocol):
-    """Where a :class:`ClosingStore` copies what it loads, for a second store in the built layout."""
-
-    def write(self, quads: bytes) -> None:
-        """N-Quads to load into the second store (named and default graph lines)."""
-
-    def missed(self, graphs: Iterable[str] | None) -> None:
-        """A write into ``graphs`` (None: graphs not known) that was not copied."""
-
-    def missed_closure(self) -> None:
-        """Some of what the local rules derived was not copied."""
-
-
 _GRAPH_END = re.compile(rb" <[^<>\"{}|^`\\\s]*> \.\n")
 """The graph name and end of an N-Quads line (a line with a named graph)."""
 
@@ -754,84 +741,77 @@ class ClosingStore:
     they write the closure of each batch too, on the way: the text is read once, no query runs.
     Everything else is passed to the store.
 
-    Given a ``mirror``, each batch of N-Quads without blank nodes is also handed to it: its quads, the
-    same triples in the default graph, and their closure in the default graph (the layout of a built
-    store, see :mod:`d4d.store`). Any other write is reported to it as missed (blank nodes get new
-    labels in a bulk load, so they must be copied as terms).
-
-    With ``merge``, such a batch is loaded into the store's default graph too, in the same bulk load;
-    :attr:`unmerged` names the graphs that got a write without that copy (None: not known which).
+    A batch of N-Quads without blank nodes can also be copied in the layout of a built store (see
+    :mod:`d4d.store`): with ``merge``, its triples go into the store's default graph too, in the same
+    bulk load; given a ``mirror`` (a function taking N-Quads, for a second store), it is handed the
+    batch's quads, the same triples in the default graph, and their closure in the default graph.
+    :attr:`uncopied` names the graphs that got a write without that copy (None: not known which;
+    blank nodes get new labels in a bulk load, so they must be copied as terms), and
+    :attr:`closure_copied` says whether the mirror got all of the closure.
     """
 
-    def __init__(self, store: ox.Store, local: LocalRules, out: BinaryIO, mirror: Mirror | None = None,
-                 merge: bool = False) -> None:
+    def __init__(self, store: ox.Store, local: LocalRules, out: BinaryIO,
+                 mirror: Callable[[bytes], None] | None = None, merge: bool = False) -> None:
         self._store = store
         self._local = local
         self._out = out
         self._mirror = mirror
         self._merge = merge
-        self.unmerged: set[str] | None = set()
+        self.uncopied: set[str] | None = set()
+        self.closure_copied = True
 
     def bulk_load(self, input: bytes | str | None = None, format: ox.RdfFormat | None = None,
                   **options: Any) -> None:
-        self._store.bulk_load(input=self._merged(input, format, options), format=format, **options)
-        self._follow(input, format, options)
+        data, default = self._copy_of(input, format, options)
+        self._store.bulk_load(input=data + default if self._merge and data is not None and default is not None else input,
+                              format=format, **options)
+        self._follow(data, default, format, options)
 
     def load(self, input: bytes | str | None = None, format: ox.RdfFormat | None = None, **options: Any) -> None:
-        self._store.load(input=self._merged(input, format, options), format=format, **options)
-        self._follow(input, format, options)
+        data, default = self._copy_of(input, format, options)
+        self._store.load(input=data + default if self._merge and data is not None and default is not None else input,
+                         format=format, **options)
+        self._follow(data, default, format, options)
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
         self._store.extend(quads)
-        graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
-        if self._merge:
-            self._unmerged(graphs)
+        if self._merge or self._mirror is not None:
+            self._not_copied(sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}))
         data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-        closure = self._expand(data or b"", quads=True)
-        if self._mirror is not None:
-            self._mirror.missed(graphs)
-            self._copy_closure(closure)
+        self._copy_closure(self._expand(data or b"", quads=True))
 
-    def _merged(self, input: bytes | str | None, format: ox.RdfFormat | None,
-                options: dict[str, Any]) -> bytes | str | None:
-        """What to load: with ``merge``, a batch of N-Quads with its default-graph copy."""
-        if not self._merge:
-            return input
-        if input is not None and format == ox.RdfFormat.N_QUADS and options.get("to_graph") is None:
-            data = input.encode("utf-8") if isinstance(input, str) else input
-            default = _default_copy(data)
-            if default is not None:
-                return data + default
-        self._unmerged(_graphs_of(options.get("to_graph")) if format != ox.RdfFormat.N_QUADS else None)
-        return input
+    def _copy_of(self, input: bytes | str | None, format: ox.RdfFormat | None,
+                 options: dict[str, Any]) -> tuple[bytes | None, bytes | None]:
+        """The text of a write (None for a file) and, when it is to be copied, its copy in the default
+        graph (None if it cannot be made as text: the write is then noted in :attr:`uncopied`)."""
+        data = input.encode("utf-8") if isinstance(input, str) else input
+        if not self._merge and self._mirror is None:
+            return data, None
+        quads = format == ox.RdfFormat.N_QUADS and options.get("to_graph") is None
+        default = _default_copy(data) if data is not None and quads else None
+        if default is None:
+            self._not_copied(_graphs_of(options.get("to_graph")) if not quads else None)
+        return data, default
 
-    def _unmerged(self, graphs: Iterable[str] | None) -> None:
+    def _not_copied(self, graphs: Iterable[str] | None) -> None:
         if graphs is None:
-            self.unmerged = None
-        elif self.unmerged is not None:
-            self.unmerged.update(graphs)
+            self.uncopied = None
+        elif self.uncopied is not None:
+            self.uncopied.update(graphs)
 
-    def _follow(self, input: bytes | str | None, format: ox.RdfFormat | None, options: dict[str, Any]) -> None:
+    def _follow(self, data: bytes | None, default: bytes | None, format: ox.RdfFormat | None,
+                options: dict[str, Any]) -> None:
         if format not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
             raise ReasoningError("only N-Triples and N-Quads can be followed through the rules as they load")
         quads = format == ox.RdfFormat.N_QUADS and options.get("to_graph") is None
-        if input is None:
-            if self._mirror is not None:
-                self._mirror.missed(_graphs_of(options.get("to_graph")) if not quads else None)
-                self._mirror.missed_closure()
+        if data is None:
+            self.closure_copied = False
             self._local.expand_file(options["path"], self._out, quads=quads)
             return
-        data = input.encode("utf-8") if isinstance(input, str) else input
         closure = self._expand(data, quads=quads)
-        if self._mirror is None:
-            return
-        default = _default_copy(data) if quads else None
-        if default is not None:
-            self._mirror.write(data + default)
-            self._copy_closure(closure)
-            return
-        self._mirror.missed(_graphs_of(options.get("to_graph")) if not quads else None)
+        if self._mirror is not None and default is not None:
+            self._mirror(data + default)
         self._copy_closure(closure)
 
     def _expand(self, data: bytes, *, quads: bool) -> bytes:
@@ -845,11 +825,12 @@ class ClosingStore:
         return closure
 
     def _copy_closure(self, closure: bytes) -> None:
-        assert self._mirror is not None
+        if self._mirror is None:
+            return
         if b"_:" in closure:
-            self._mirror.missed_closure()
+            self.closure_copied = False
         elif closure:
-            self._mirror.write(closure)
+            self._mirror(closure)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -1519,4 +1500,4 @@ def materialise_store(store: ox.Store, rules: Iterable[Rule], *, asserted: Seque
     return Materialiser(store, rules, asserted=asserted, into=into, progress=progress).full()
 
 
-__all__ = ["Atom", "ClosingStore", "LocalRules", "Materialiser", "Mirror", "Plan", "Report", "Rows", "SCRATCH", "materialise_store", "plan_rule"]
+__all__ = ["Atom", "ClosingStore", "LocalRules", "Materialiser", "Plan", "Report", "Rows", "SCRATCH", "materialise_store", "plan_rule"]
