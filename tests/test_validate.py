@@ -46,3 +46,17 @@ def test_violation_is_located(project_copy: Path, record: str, field: str | None
     assert error.record == "record 'v1' (line 1)"
     assert message in error.reason
     assert any(v["field"] == field and message in v["message"] for v in error.violations)
+
+
+def test_a_sparql_rule_is_checked_on_each_record(project_copy: Path) -> None:
+    """The rule's query is parsed once and run for every record: each record that breaks it is reported,
+    and only those."""
+    incubation = ("- id: {id}\n  type: Incubation\n  incubator: thoughtworks-ny\n  incubated: data-pop-alliance\n"
+                  "  startDate: {start}\n  endDate: {end}\n" + QUOTE)
+    path = project_copy / "graph" / "zz-dates.yaml"
+    path.write_text("".join(incubation.format(id=i, start=s, end=e) for i, s, e in (
+        ("v1", "2016", "2015-06"), ("v2", "2014", "2015"), ("v3", "2019-05-02", "2019-05-01"))), encoding="utf-8")
+    violations = check(load(project_copy / "ontology", project_copy / "graph"))
+    late = [v for v in violations if "the end date is before the start date" in v.message]
+    assert [v.record.split("'")[1] for v in late if v.record] == ["v1", "v3"]
+    assert all(v.path == str(path) for v in late)
