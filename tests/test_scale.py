@@ -267,6 +267,26 @@ def test_a_closing_store_mirrors_batches_in_the_built_layout(seed: Loaded) -> No
     assert len(written) == 2
 
 
+def test_the_default_copy_of_a_batch_moves_every_line_to_the_default_graph() -> None:
+    """A batch in one graph (a plain replace), in two graphs (line by line), and one that cannot be
+    copied as text."""
+    from d4d.materialise import _default_copy
+
+    one = (f'<https://w3id.org/d4d/id/x> <https://schema.org/name> "a <{SOURCE}> .\\n" <{SOURCE}> .\n'
+           f'<https://w3id.org/d4d/id/x> <https://schema.org/url> <https://x.org/> <{SOURCE}> .\n').encode()
+    assert _default_copy(one) == (f'<https://w3id.org/d4d/id/x> <https://schema.org/name> "a <{SOURCE}> .\\n" .\n'
+                                  '<https://w3id.org/d4d/id/x> <https://schema.org/url> <https://x.org/> .\n').encode()
+    two = one + f'<https://w3id.org/d4d/id/y> <https://schema.org/name> "y" <{FACTS}> .\n'.encode()
+    copied = _default_copy(two)
+    assert copied is not None and copied.startswith(_default_copy(one) or b"")
+    assert copied.endswith(b'<https://w3id.org/d4d/id/y> <https://schema.org/name> "y" .\n')
+    assert {q.triple for q in ox.parse(copied, format=ox.RdfFormat.N_TRIPLES)} == \
+        {q.triple for q in ox.parse(two, format=ox.RdfFormat.N_QUADS)}
+    assert _default_copy(one + f'_:b <https://schema.org/name> "b" <{SOURCE}> .\n'.encode()) is None
+    assert _default_copy(b'<https://w3id.org/d4d/id/y> <https://schema.org/name> "y" .\n') is None
+    assert _default_copy(b"") == b""
+
+
 def test_a_merging_closing_store_fills_the_default_graph_as_it_loads(seed: Loaded) -> None:
     """With ``merge``, a batch of N-Quads is loaded into the default graph too; other writes are
     named in ``uncopied``."""
