@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from d4d.incremental import Manifest, build_store, validation_key
 from d4d.io import replace_path
 from d4d.load import Loaded, load
 from d4d.ontology import Ontology
+from d4d.threads import Background
 from d4d.validate import validate
 from d4d.vocab import D4D, GRAPH, PREFIXES
 
@@ -265,7 +265,8 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     lap("validate")
     # HermiT checks the ontology and the curated facts in a Java process of its own: it runs while the
     # store is built, and the build waits for its verdict before it writes anything.
-    consistency = _Consistency(loaded) if reasoner and (previous is None or previous.consistent != checked) else None
+    consistency = Background(_consistency_seconds, loaded, name="d4d-hermit") \
+        if reasoner and (previous is None or previous.consistent != checked) else None
     if consistency is not None:
         _stage(progress, "reason: HermiT consistency check (running beside the store)")
 
@@ -329,7 +330,7 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
                 (out / name).unlink(missing_ok=True)
     finally:
         if consistency is not None:
-            consistency.join()
+            consistency.wait()
         shutil.rmtree(staging, ignore_errors=True)
 
     result.counts, result.relationships = count_types(built.manifest, loaded.ontology)
@@ -346,32 +347,9 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     return result
 
 
-class _Consistency:
-    """HermiT's check of the ontology and the curated facts, run in a thread (the reasoner itself runs
-    in a JVM, so the check and the store's work overlap)."""
-
-    def __init__(self, loaded: Loaded) -> None:
-        self._seconds: float | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(loaded,), name="d4d-hermit", daemon=True)
-        self._thread.start()
-
-    def _run(self, loaded: Loaded) -> None:
-        try:
-            self._seconds = reason.check_consistency(loaded.ontology, loaded.facts.graph,
-                                                     entailments=False).seconds
-        except BaseException as exc:  # re-raised in the build's thread
-            self._error = exc
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def result(self) -> float | None:
-        """Wait for the check; its time, or the ReasoningError it raised."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._seconds
+def _consistency_seconds(loaded: Loaded) -> float | None:
+    """HermiT's check of the ontology and the curated facts (the verdict only); its time."""
+    return reason.check_consistency(loaded.ontology, loaded.facts.graph, entailments=False).seconds
 
 
 def _reuse_outputs(manifest: Manifest, out: Path, staging: Path) -> bool:

@@ -35,7 +35,6 @@ import itertools
 import re
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from d4d.errors import ReasoningError
 from d4d.reason import INFERRED, Rule
 from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph
+from d4d.threads import Background
 from d4d.vocab import GRAPH
 
 SCRATCH = str(GRAPH["scratch/"])
@@ -766,7 +766,7 @@ class ClosingStore:
         data, default = self._copy_of(input, format, options)
         # The closure is worked out in a thread while the store loads (the bulk load leaves Python's
         # lock free): the two overlap instead of following each other.
-        closing = _Expansion(self._local, data, quads=_is_quads(format, options)) \
+        closing = Background(_expansion, self._local, data, _is_quads(format, options), name="d4d-closure") \
             if data is not None and format in _FOLLOWED else None
         try:
             self._store.bulk_load(input=data + default if self._merge and data is not None and default is not None
@@ -831,9 +831,7 @@ class ClosingStore:
         self._copy_closure(closure)
 
     def _expand(self, data: bytes, *, quads: bool) -> bytes:
-        buffer = io.BytesIO()
-        self._local.expand(data, buffer, quads=quads)
-        return buffer.getvalue()
+        return _expansion(self._local, data, quads)
 
     def _copy_closure(self, closure: bytes) -> None:
         if self._mirror is None:
@@ -875,34 +873,11 @@ def _is_quads(format: ox.RdfFormat | None, options: dict[str, Any]) -> bool:
     return format == ox.RdfFormat.N_QUADS and options.get("to_graph") is None
 
 
-class _Expansion:
-    """:meth:`LocalRules.expand` of some text, worked out in a thread; :meth:`result` waits for it."""
-
-    def __init__(self, local: LocalRules, data: bytes, *, quads: bool) -> None:
-        self._closure = b""
-        self._failed: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(local, data, quads), name="d4d-closure",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self, local: LocalRules, data: bytes, quads: bool) -> None:
-        try:
-            buffer = io.BytesIO()
-            local.expand(data, buffer, quads=quads)
-            self._closure = buffer.getvalue()
-        except BaseException as exc:  # raised again by result()
-            self._failed = exc
-
-    def wait(self) -> None:
-        """Wait for the thread to end."""
-        self._thread.join()
-
-    def result(self) -> bytes:
-        """The closure, once the thread is done; raises what the thread raised."""
-        self.wait()
-        if self._failed is not None:
-            raise self._failed
-        return self._closure
+def _expansion(local: LocalRules, data: bytes, quads: bool) -> bytes:
+    """:meth:`LocalRules.expand` of ``data``, as bytes."""
+    buffer = io.BytesIO()
+    local.expand(data, buffer, quads=quads)
+    return buffer.getvalue()
 
 
 def _graphs_of(name: Any) -> list[str] | None:
