@@ -48,6 +48,7 @@ import pyoxigraph as ox
 
 from d4d import __version__
 from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph, query_options
+from d4d.threads import Background
 from d4d.store import remove_graph as remove_merged_graph
 
 MANIFEST_NAME = "d4d-manifest.json"
@@ -574,6 +575,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 graphs = {ontology_name: wanted[ontology_name], facts_name: wanted[facts_name]}
                 old_store = ox.Store.read_only(str(previous_dir)) if previous_dir and decision.unchanged else None
                 full_resolver = import_identity.Resolver.from_store(store, crosswalk) if specs else None
+                imported_now: list[tuple[str, str]] = []  # (source, graph) of the sources imported
                 for spec in specs:
                     graph = source_graph(spec.name)
                     if old_store is not None and before is not None and graph in decision.unchanged \
@@ -594,10 +596,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                     count = store_triples(store, graph)
                     graphs[graph] = GraphState(wanted[graph].digest, count, "source", wanted[graph].files,
                                                types=type_counts(store, graph))
-                    say(f"validate: {spec.name} against the shapes ({count} triples)")
-                    graphs[graph].validation = _check_source(store, queries, graph, sorted(graphs), counter,
-                                                             strict=strict, triples=count)
-                    lap("validate sources")
+                    imported_now.append((spec.name, graph))
                 del old_store
             if persister is not None:
                 # the asserted graphs are complete: what was not mirrored goes to disk while the rules run
@@ -612,9 +611,22 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 # they add is the growth of the whole store, counted faster than the default graph.
                 quads_before_rules = len(store)
                 lap("merge")
-            say("reason: loading what the one-triple rules derive")
-            store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
-                            to_graph=ox.NamedNode(inferred_name) if in_memory else ox.DefaultGraph())
+            # What the one-triple rules derive is loaded while the sources are checked against the
+            # shapes: the checks read only the asserted graphs, and the load leaves Python's lock free.
+            say("reason: loading what the one-triple rules derive (beside the checks of the sources)")
+            into = ox.NamedNode(inferred_name) if in_memory else ox.DefaultGraph()
+            loading = Background(lambda: store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
+                                                         to_graph=into), name="d4d-closure")
+            try:
+                for name, graph in imported_now:
+                    say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
+                    graphs[graph].validation = _check_source(store, queries, graph, sorted(graphs), counter,
+                                                             strict=strict, triples=graphs[graph].triples)
+                    lap("validate sources")
+            except BaseException:
+                loading.wait()  # the check's error is the one to report
+                raise
+            loading.result()
         finally:
             shutil.rmtree(closure_dir, ignore_errors=True)
         lap("reason")

@@ -15,7 +15,7 @@ from rdflib import RDF, Graph
 
 from d4d import materialise, reason
 from d4d.build import build
-from d4d.errors import ReasoningError
+from d4d.errors import ReasoningError, ValidationError
 from d4d.incremental import GraphState, Manifest, build_store, plan
 from d4d.load import Loaded, load
 from d4d.materialise import Materialiser
@@ -328,6 +328,31 @@ def test_a_failed_first_build_stops_its_write_to_disk(project_copy: Path, tmp_pa
     with pytest.raises(ReasoningError, match="jake-porway is both"):
         build_store(tmp_path / "store", loaded=loaded, project=project_copy)
     assert not [t for t in threading.enumerate() if t.name == "d4d-persist"]
+    assert not list(scratch.iterdir())
+
+
+@pytest.mark.parametrize("limit", [None, 0], ids=["in memory", "on disk"])
+def test_a_strict_build_stops_at_a_source_that_breaks_a_shape(project_copy: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               limit: int | None) -> None:
+    """The sources are checked while the closure loads in a thread: a violation stops a strict build
+    once that load has ended, and nothing is left behind."""
+    import tempfile
+    import threading
+
+    import d4d.incremental
+
+    if limit is not None:
+        monkeypatch.setattr(d4d.incremental, "MEMORY_LIMIT", limit)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    write_spreadsheet_source(project_copy)  # its organisation has no sector
+    loaded = load(project_copy / "ontology", project_copy / "graph")
+    with pytest.raises(ValidationError, match="sector") as caught:
+        build_store(tmp_path / "store", loaded=loaded, project=project_copy, strict=True)
+    assert "Test Funder" in str(caught.value)
+    assert not [t for t in threading.enumerate() if t.name in ("d4d-closure", "d4d-persist")]
     assert not list(scratch.iterdir())
 
 
