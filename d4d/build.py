@@ -32,7 +32,7 @@ from rdflib.compare import to_canonical_graph
 from d4d import reason
 from d4d.dumps import write_jsonld, write_turtle
 from d4d.imports import ImportReport, import_declared
-from d4d.incremental import Manifest, build_store, validation_key
+from d4d.incremental import Manifest, build_store, validation_key, violation_error
 from d4d.io import replace_path
 from d4d.load import Loaded, load
 from d4d.ontology import Ontology
@@ -207,7 +207,7 @@ def count_facts(loaded: Loaded, ontology: Ontology) -> tuple[dict[str, int], dic
 
 def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_dir: str | Path | None = None,
           graph_dir: str | Path | None = None, reasoner: bool = True, extras: bool = True,
-          progress: Progress | None = None, dumps: bool | None = None) -> BuildResult:
+          progress: Progress | None = None, dumps: bool | None = None, strict: bool = False) -> BuildResult:
     """Build the knowledge graph and its outputs.
 
     Parameters
@@ -229,6 +229,10 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     dumps:
         Write ``ecosystem.ttl`` and ``ecosystem.jsonld``: None (default) up to :data:`DUMP_LIMIT`
         triples, True always, False never.
+    strict:
+        Stop at an imported record that cannot be read or that breaks a shape (by default such
+        records are skipped or reported, and the build goes on); a source copied or reused from the
+        previous build stops it too if its report has violations.
 
     Returns
     -------
@@ -274,7 +278,12 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         built = build_store(staging / "store", loaded=loaded, project=project, previous=out / "store",
-                            progress=progress, counter=getattr(progress, "count", None), validated=checked)
+                            progress=progress, counter=getattr(progress, "count", None), validated=checked,
+                            strict=strict)
+        if strict:
+            for state in built.manifest.graphs.values():
+                if state.kind == "source" and state.validation and state.validation.get("violations"):
+                    raise violation_error(state.validation)  # a source not checked again in this build
         for name, seconds in built.seconds.items():
             result.seconds[f"store: {name}"] = seconds
         lap("store")

@@ -121,10 +121,12 @@ def main() -> None:
 @click.option("--dumps/--no-dumps", default=None,
               help="Write ecosystem.ttl and ecosystem.jsonld whatever the size of the graph (default: up to "
                    "200,000 triples).")
+@click.option("--strict", is_flag=True,
+              help="Stop at an imported record that cannot be read or breaks a shape (default: report it).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors
 def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
-          out: Path | None, rdf_only: bool, dumps: bool | None, quiet: bool) -> None:
+          out: Path | None, rdf_only: bool, dumps: bool | None, strict: bool, quiet: bool) -> None:
     """Load, validate, reason, store, analyse and render into build/.
 
     A rebuild reuses the previous build's store for what did not change."""
@@ -133,7 +135,8 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
     stages = _Stages(quiet)
     try:
         result = run_build(project, out=out, ontology_dir=ontology_dir, graph_dir=graph_dir,
-                           reasoner=not no_reasoner, extras=not rdf_only, progress=stages, dumps=dumps)
+                           reasoner=not no_reasoner, extras=not rdf_only, progress=stages, dumps=dumps,
+                           strict=strict)
     finally:
         stages._close()
     counts = result.counts
@@ -149,7 +152,7 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
         click.echo(f"store: {store['mode']} ({store['reason']})" + "".join(f"; {d}" for d in done if d))
     for source, report in (store or {}).get("validation", {}).items():
         sampled = f" in a sample of {report['sample']} records per rule" if report.get("sample") else ""
-        click.secho(f"  {source}: {report['violations']} shape violations{sampled} (not fatal for imported data)",
+        click.secho(f"  {source}: {report['violations']} shape violations{sampled} (not fatal: --strict stops the build)",
                     err=True, fg="yellow")
         for rule, n in list(report["rules"].items())[:5]:
             click.echo(f"    {n} x {rule}", err=True)

@@ -47,6 +47,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d import __version__
+from d4d.errors import ValidationError
 from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph, query_options
 from d4d.threads import Background
 from d4d.store import remove_graph as remove_merged_graph
@@ -534,8 +535,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                     report = engine_run.replace_graph(graph, data)
                     graphs[graph] = GraphState(wanted[graph].digest, data.count(b"\n"), "source", wanted[graph].files,
                                                types=type_counts(store, graph))
-                    graphs[graph].validation = _check_source(store, queries, graph, asserted, counter,
-                                                             strict=strict, triples=graphs[graph].triples)
+                    graphs[graph].validation = _check_source(store, queries, graph, asserted, counter, strict=strict,
+                                                             triples=graphs[graph].triples, files=graphs[graph].files)
                 inferred += report.net
                 touched.extend(report.typed)
                 result.materialise = report
@@ -621,7 +622,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 for name, graph in imported_now:
                     say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
                     graphs[graph].validation = _check_source(store, queries, graph, sorted(graphs), counter,
-                                                             strict=strict, triples=graphs[graph].triples)
+                                                             strict=strict, triples=graphs[graph].triples,
+                                                             files=graphs[graph].files)
                     lap("validate sources")
             except BaseException:
                 loading.wait()  # the check's error is the one to report
@@ -930,7 +932,8 @@ SAMPLE = 5_000
 
 
 def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted: Sequence[str],
-                  counter: Counter_ | None, *, strict: bool = False, triples: int = 0) -> dict[str, Any]:
+                  counter: Counter_ | None, *, strict: bool = False, triples: int = 0,
+                  files: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     """Run the compiled shapes on the records of one imported source (on a sample if it is large).
 
     Returns the validation report of the source: ``violations`` (how many), ``rules`` (count per
@@ -940,7 +943,6 @@ def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted:
     (:class:`ValidationError` listing them).
     """
     from d4d import shapes_sparql
-    from d4d.errors import ValidationError
 
     found: list[Any] = []
     per_rule: dict[str, int] = {}
@@ -961,19 +963,25 @@ def _check_source(store: ox.Store, queries: Sequence[Any], graph: str, asserted:
     if not found:
         return report
     found.sort(key=lambda r: (r.focus, r.component, r.path or "", r.value or ""))
-    located = locate(store, sorted({r.focus for r in found})[:MAX_EXAMPLES], graph=graph)
+    located = locate(store, sorted({r.focus for r in found})[:MAX_EXAMPLES], graph=graph, files=files)
     for r in found[:MAX_EXAMPLES]:
         path, record = located.get(r.focus, (None, r.focus))
         field_name = r.path.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if r.path else None
         report["examples"].append({"path": path, "record": record, "field": field_name, "message": r.message,
                                    "rule": r.shape.rsplit("#", 1)[-1], "value": r.value})
     if strict:
-        first = report["examples"][0]
-        more = f" (and {report['violations'] - 1} more)" if report["violations"] > 1 else ""
-        raise ValidationError(f"{first['field'] + ': ' if first['field'] else ''}{first['message']} "
-                              f"[{first['rule']}]{more}", path=first["path"], record=first["record"],
-                              violations=report["examples"])
+        raise violation_error(report)
     return report
+
+
+def violation_error(report: dict[str, Any]) -> ValidationError:
+    """The :class:`~d4d.errors.ValidationError` of a source's validation report that has violations:
+    its first example, located, and how many more there are."""
+    first = report["examples"][0]
+    more = f" (and {report['violations'] - 1} more)" if report["violations"] > 1 else ""
+    return ValidationError(f"{first['field'] + ': ' if first['field'] else ''}{first['message']} "
+                           f"[{first['rule']}]{more}", path=first["path"], record=first["record"],
+                           violations=report["examples"])
 
 
 def _count_rows(store: ox.Store, query: Any, graph: str, asserted: Sequence[str], sample: int | None) -> int:
@@ -987,21 +995,30 @@ def _count_rows(store: ox.Store, query: Any, graph: str, asserted: Sequence[str]
     return 0
 
 
-def locate(store: ox.Store, nodes: Sequence[str], *, graph: str) -> dict[str, tuple[str | None, str]]:
-    """Where imported nodes come from: (file, record) from their citations (the quote locates the record)."""
+def locate(store: ox.Store, nodes: Sequence[str], *, graph: str,
+           files: dict[str, list[Any]] | None = None) -> dict[str, tuple[str | None, str]]:
+    """Where imported nodes come from: (file, record) from their citations (the quote locates the record).
+
+    The file is the document's path below the shared folder (``d4d:localFile``) or, for a file of the
+    project (the graph does not hold machine paths), the one of ``files`` (path -> [size, mtime,
+    sha256], as in :class:`GraphState`) whose hash the document's identifier gives.
+    """
     if not nodes:
         return {}
+    by_hash = {f"sha256:{stat[2]}": path for path, stat in (files or {}).items() if len(stat) > 2}
     values = " ".join(f"<{n}>" for n in nodes)
     answer = store.query(
-        "SELECT ?x ?quote ?file WHERE { VALUES ?x { " + values + " } "
+        "SELECT ?x ?quote ?file ?id WHERE { VALUES ?x { " + values + " } "
         f"GRAPH <{graph}> {{ ?x <https://w3id.org/d4d/ontology#citation> ?c . "
         "?c <https://w3id.org/d4d/ontology#quote> ?quote ; <https://w3id.org/d4d/ontology#citedSource> ?doc . "
-        "OPTIONAL { ?doc <https://w3id.org/d4d/ontology#localFile> ?file } } } ORDER BY ?x ?quote")
+        "OPTIONAL { ?doc <https://w3id.org/d4d/ontology#localFile> ?file } "
+        "OPTIONAL { ?doc <http://purl.org/dc/terms/identifier> ?id } } } ORDER BY ?x ?quote")
     out: dict[str, tuple[str | None, str]] = {}
     assert isinstance(answer, ox.QuerySolutions)
     for row in answer:
         node = str(row["x"].value)
         if node not in out:
-            file = row["file"]
-            out[node] = (str(file.value) if file is not None else None, str(row["quote"].value))
+            file, ident = row["file"], row["id"]
+            path = str(file.value) if file is not None else by_hash.get(str(ident.value)) if ident is not None else None
+            out[node] = (path, str(row["quote"].value))
     return out

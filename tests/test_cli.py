@@ -8,6 +8,7 @@ import click
 from click.testing import CliRunner
 
 from d4d.cli import main
+from project_fixtures import write_spreadsheet_source
 
 
 def test_every_command_has_help() -> None:
@@ -32,6 +33,26 @@ def test_build_summary(root: Path, tmp_path: Path) -> None:
     assert "19 organisations, 7 people, 32 relationships" in result.output
     assert "Funding 1" in result.output
     assert (tmp_path / "ecosystem.ttl").is_file()
+
+
+def test_build_strict_stops_at_a_source_that_breaks_a_shape(project_copy: Path, tmp_path: Path) -> None:
+    """By default a source's violations are reported and the build goes on; ``--strict`` stops it
+    with the record, also when the source is reused from the last build, and keeps that build."""
+    write_spreadsheet_source(project_copy)  # its organisation has no sector
+    out = tmp_path / "build"
+    args = ["build", "--project", str(project_copy), "--out", str(out), "-q", "--no-reasoner", "--rdf-only"]
+    runner = CliRunner()
+    strict = runner.invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 1
+    assert "error:" in strict.output and "sector" in strict.output and "actors.csv" in strict.output
+    assert not (out / "store").exists()
+    lenient = runner.invoke(main, args)
+    assert lenient.exit_code == 0, lenient.output
+    assert "sheet: 1 shape violations (not fatal: --strict stops the build)" in lenient.output
+    before = sorted(p.name for p in out.iterdir())
+    again = runner.invoke(main, [*args, "--strict"])  # nothing changed: the store is reused
+    assert again.exit_code == 1 and "sector" in again.output
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_query_table_and_formats(seed_build: Path, root: Path) -> None:
