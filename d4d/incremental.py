@@ -49,8 +49,8 @@ import pyoxigraph as ox
 from d4d import __version__
 from d4d.errors import ValidationError
 from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph, query_options
-from d4d.threads import Background
 from d4d.store import remove_graph as remove_merged_graph
+from d4d.threads import Background
 
 MANIFEST_NAME = "d4d-manifest.json"
 """The manifest's file name inside the store directory."""

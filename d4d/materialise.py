@@ -789,7 +789,7 @@ class ClosingStore:
         if self._merge or self._mirror is not None:
             self._not_copied(sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}))
         data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-        closure = self._expand(data or b"", quads=True)
+        closure = _expansion(self._local, data or b"", True)
         self._out.write(closure)
         self._copy_closure(closure)
 
@@ -824,14 +824,11 @@ class ClosingStore:
             self._local.expand_file(options["path"], self._out, quads=quads)
             return
         if closure is None:
-            closure = self._expand(data, quads=quads)
+            closure = _expansion(self._local, data, quads)
         self._out.write(closure)
         if self._mirror is not None and default is not None:
             self._mirror(data + default)
         self._copy_closure(closure)
-
-    def _expand(self, data: bytes, *, quads: bool) -> bytes:
-        return _expansion(self._local, data, quads)
 
     def _copy_closure(self, closure: bytes) -> None:
         if self._mirror is None:
