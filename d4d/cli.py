@@ -152,8 +152,8 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
         click.echo(f"store: {store['mode']} ({store['reason']})" + "".join(f"; {d}" for d in done if d))
     for source, report in (store or {}).get("validation", {}).items():
         sampled = f" in a sample of {report['sample']} records per rule" if report.get("sample") else ""
-        click.secho(f"  {source}: {report['violations']} shape violations{sampled} (not fatal: --strict stops the build)",
-                    err=True, fg="yellow")
+        click.secho(f"  {source}: {report['violations']} shape violations{sampled} "
+                    "(not fatal: --strict stops the build)", err=True, fg="yellow")
         for rule, n in list(report["rules"].items())[:5]:
             click.echo(f"    {n} x {rule}", err=True)
     for name, path in result.outputs.items():
