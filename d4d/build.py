@@ -282,7 +282,7 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
                             strict=strict)
         if strict:
             for state in built.manifest.graphs.values():
-                if state.kind == "source" and state.validation and state.validation.get("violations"):
+                if state.kind == "source" and state.validation.get("violations"):
                     raise violation_error(state.validation)  # a source not checked again in this build
         for name, seconds in built.seconds.items():
             result.seconds[f"store: {name}"] = seconds

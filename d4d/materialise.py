@@ -769,8 +769,7 @@ class ClosingStore:
         closing = Background(_expansion, self._local, data, _is_quads(format, options), name="d4d-closure") \
             if data is not None and format in _FOLLOWED else None
         try:
-            self._store.bulk_load(input=data + default if self._merge and data is not None and default is not None
-                                  else input, format=format, **options)
+            self._store.bulk_load(input=self._to_load(input, data, default), format=format, **options)
         except BaseException:
             if closing is not None:
                 closing.wait()  # the store's error is the one to report
@@ -779,8 +778,7 @@ class ClosingStore:
 
     def load(self, input: bytes | str | None = None, format: ox.RdfFormat | None = None, **options: Any) -> None:
         data, default = self._copy_of(input, format, options)
-        self._store.load(input=data + default if self._merge and data is not None and default is not None else input,
-                         format=format, **options)
+        self._store.load(input=self._to_load(input, data, default), format=format, **options)
         self._follow(data, default, format, options)
 
     def extend(self, quads: Iterable[ox.Quad]) -> None:
@@ -805,6 +803,10 @@ class ClosingStore:
         if default is None:
             self._not_copied(_graphs_of(options.get("to_graph")) if not quads else None)
         return data, default
+
+    def _to_load(self, input: bytes | str | None, data: bytes | None, default: bytes | None) -> bytes | str | None:
+        """What the store loads: with ``merge``, the write with its default-graph copy when there is one."""
+        return data + default if self._merge and data is not None and default is not None else input
 
     def _not_copied(self, graphs: Iterable[str] | None) -> None:
         if graphs is None:
