@@ -290,7 +290,7 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
     for row in rows:
         b, raw, rdf = row["build"], row["raw"], row["rdflib"]
         assert isinstance(b, dict) and isinstance(raw, dict) and isinstance(rdf, dict)
-        ratio = f"{b['seconds'] / raw['seconds']:.1f}x" if raw.get("seconds") else "-"
+        ratio = f"{b['seconds'] / raw['seconds']:.2f}x" if raw.get("seconds") else "-"
         if rdf.get("timed_out"):
             rdflib_text, speedup = f"> {secs(rdf['seconds'])} s (stopped)", f"> {rdf['seconds'] / b['seconds']:.1f}x"
         elif rdf.get("seconds"):
