@@ -48,7 +48,7 @@ import pyoxigraph as ox
 
 from d4d import __version__
 from d4d.errors import ValidationError
-from d4d.store import append_as_quads, count_beside, count_matches, has_blank_nodes, mirror_graph, query_options
+from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph, query_options
 from d4d.store import remove_graph as remove_merged_graph
 from d4d.threads import Background
 
@@ -213,6 +213,11 @@ def graph_type_counts(graph: Any) -> dict[str, int]:
 def store_triples(store: ox.Store, graph: str) -> int:
     """The number of triples in one named graph of a store."""
     return count_matches(store, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
+
+
+def default_triples(store: ox.Store) -> int:
+    """The number of triples in the default graph of a store."""
+    return count_matches(store, "?s ?p ?o")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,8 +493,6 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
     asserted = sorted(set(wanted) | (set(before.graphs) if before and decision.mode != "full" else set()))
     touched: list[str] = []
     persister: _Persister | None = None
-    merged_asserted: Background[int] | None = None  # the merge's triples, before any inference
-    counting: Background[int] | None = None  # the triples after the rules
 
     if decision.mode in ("reuse", "update"):
         assert before is not None and previous_dir is not None
@@ -555,6 +558,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         in_memory = estimate <= MEMORY_LIMIT
         say(f"store: building {'in memory' if in_memory else 'on disk'} (about {estimate:,} triples expected)")
         store = ox.Store() if in_memory else ox.Store(str(target))
+        merged_asserted = 0
         if in_memory:
             result.memory = store
         # On disk the inferences go straight into the default graph, beside the merge of the asserted
@@ -609,8 +613,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 say(f"store: merging {len(unmerged)} graphs into the default graph")
                 for graph in unmerged:
                     mirror_graph(store, graph)
-                # counted in a thread, on a snapshot taken now: the closure's load below is not counted
-                merged_asserted = count_beside(store, "?s ?p ?o")
+                merged_asserted = default_triples(store)
                 lap("merge")
             # What the one-triple rules derive is loaded while the sources are checked against the
             # shapes: the checks read only the asserted graphs, and the load leaves Python's lock free.
@@ -635,18 +638,9 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         say("reason: running the join rules in the store")
         engine_run.asserted = sorted(graphs)
         result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
-        # the inferences are counted beside the check for clashes (both only read the store)
-        counting = count_beside(store, f"GRAPH <{inferred_name}> {{ ?s ?p ?o }}" if in_memory else "?s ?p ?o")
+        inferred = store_triples(store, inferred_name) if in_memory else default_triples(store) - merged_asserted
         lap("reason")
-    try:
-        clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
-        if counting is not None:
-            inferred = counting.result() - (merged_asserted.result() if merged_asserted is not None else 0)
-    except BaseException:
-        for thread in (counting, merged_asserted):
-            if thread is not None:
-                thread.wait()  # this error is the one to report
-        raise
+    clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
     if clashes:
         from d4d.errors import ReasoningError
         from rdflib import URIRef

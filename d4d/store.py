@@ -36,7 +36,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Union
@@ -45,7 +44,6 @@ import pyoxigraph as ox
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.threads import Background
 
 #: Name of the store directory inside a build directory.
 STORE_DIRNAME = "store"
@@ -369,31 +367,6 @@ def count_matches(store: ox.Store, pattern: str) -> int:
     for row in answer:
         return int(row["n"].value)
     return 0
-
-
-def count_beside(store: ox.Store, pattern: str, *, name: str = "d4d-count") -> Background[int]:
-    """:func:`count_matches` of the store as it is now, worked out in a thread (a count leaves Python's
-    lock free); :meth:`~d4d.threads.Background.result` gives it.
-
-    Returns once the thread has made the query: pyoxigraph evaluates a query on a snapshot of the store
-    taken when the query is made, so what is written after this returns is not counted. (The query is
-    made in the thread because pyoxigraph's results cannot move between threads.)
-    """
-    made = threading.Event()
-
-    def count() -> int:
-        try:
-            answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-        finally:
-            made.set()
-        assert isinstance(answer, ox.QuerySolutions)
-        for row in answer:
-            return int(row["n"].value)
-        return 0
-
-    counting = Background(count, name=name)
-    made.wait()
-    return counting
 
 
 def store_summary(store: ox.Store) -> dict[str, int]:

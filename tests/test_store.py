@@ -9,8 +9,8 @@ import pytest
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.store import (count_beside, count_matches, fill_default_graph, find_store, memory_store, mirror_graph,
-                       open_store, query_options, remove_graph, store_path, store_summary, write_store)
+from d4d.store import (fill_default_graph, find_store, memory_store, mirror_graph, open_store, query_options,
+                       remove_graph, store_path, store_summary, write_store)
 
 EX = "http://example.org/"
 TURTLE = """
@@ -179,17 +179,3 @@ def test_a_store_with_triples_outside_the_default_graph_is_read_as_a_union() -> 
     assert query_options(store) == {"use_default_graph_as_union": True}
     mirror_graph(store, EX + "inferred")
     assert query_options(store) == {}
-
-
-@pytest.mark.parametrize("on_disk", [False, True])
-def test_a_count_made_before_a_write_does_not_count_it(tmp_path: Path, on_disk: bool) -> None:
-    store = ox.Store(str(tmp_path / "store")) if on_disk else ox.Store()
-    lines = "".join(f"<https://e.org/a{i}> <https://e.org/p> <https://e.org/b> .\n" for i in range(1000))
-    store.bulk_load(input=lines, format=ox.RdfFormat.N_TRIPLES)
-    before = count_beside(store, "?s ?p ?o")
-    store.bulk_load(input=lines.replace("/a", "/c"), format=ox.RdfFormat.N_TRIPLES)
-    store.add(ox.Quad(ox.NamedNode("https://e.org/x"), ox.NamedNode("https://e.org/p"),
-                      ox.NamedNode("https://e.org/y")))
-    assert before.result() == 1000
-    assert count_matches(store, "?s ?p ?o") == 2001
-    assert count_beside(store, "?s <https://e.org/p> <https://e.org/y>").result() == 1
