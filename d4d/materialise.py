@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -128,6 +128,9 @@ class Plan:
     opaque: bool
     filters: tuple[tuple[str, ...], ...] | None = None
     """The FILTERs of the WHERE as tokens (None: not known, the rule was read by the full parser)."""
+    clauses: tuple[str, ...] | None = None
+    """The FILTERs of the WHERE as written, for a WHERE of triple patterns and FILTERs only (the rules
+    the quick reader takes): the body can then be written again with its atoms in another order."""
 
     @property
     def local(self) -> frozenset[str] | None:
@@ -146,6 +149,25 @@ class Plan:
             else:
                 return None
         return frozenset(not_literal)
+
+    def reordered(self, order: Sequence[int]) -> Plan:
+        """The plan with its atoms written in ``order`` (positions in ``atoms``).
+
+        The store joins the patterns of a group in the order they are written, so a join that starts
+        from the smaller pattern reads less. Only a WHERE of triple patterns and FILTERs (``clauses``
+        known) can be written again; any other plan is returned as it is.
+
+        >>> plan = plan_rule(Rule("r", "", "CONSTRUCT { ?a <p> ?c } WHERE { ?b <q> ?a . ?b <r> ?c . FILTER(?a != ?c) }"))
+        >>> plan.reordered([1, 0]).body
+        '?b <r> ?c . ?b <q> ?a . FILTER(?a != ?c)'
+        """
+        if sorted(order) != list(range(len(self.atoms))):
+            raise ValueError(f"{list(order)} is not an order of {len(self.atoms)} atoms")
+        if self.opaque or self.clauses is None or list(order) == list(range(len(self.atoms))):
+            return self
+        atoms = tuple(self.atoms[k] for k in order)
+        body = " ".join([a.text() for a in atoms] + list(self.clauses))
+        return replace(self, atoms=atoms, body=body)
 
     def query(self, *, restrict: Sequence[tuple[Atom, Sequence[str] | Rows]] = (), check: str = "new",
               guard: Sequence[tuple[int, Sequence[str]]] = ()) -> str:
@@ -419,6 +441,7 @@ def _quick_plan(rule: Rule) -> Plan:
     where_start = tokens[pos - 1][3]
     atoms: list[Atom] = []
     filters: list[tuple[str, ...]] = []
+    clauses: list[str] = []
     cut: tuple[int, int] | None = None
     while peek() != ("punct", "}"):
         kind, value = peek()
@@ -443,6 +466,7 @@ def _quick_plan(rule: Rule) -> Plan:
                 if "EXISTS" in tokens_seen:
                     raise _Unplannable("EXISTS in a filter")
                 filters.append(tuple(call + ["("] + tokens_seen))
+                clauses.append(text[filter_start:tokens[pos - 1][3]])
         elif kind == "kw" and value != "a":
             raise _Unplannable(f"{value} in the WHERE")
         elif kind == "punct" and value == ".":
@@ -456,7 +480,7 @@ def _quick_plan(rule: Rule) -> Plan:
     where = text[where_start:where_end]
     body = where[:cut[0]] + where[cut[1]:] if cut else where
     return Plan(name=rule.name, sparql=text, prologue=text[:start], template=template, body=body,
-                atoms=tuple(atoms), opaque=not atoms, filters=tuple(filters))
+                atoms=tuple(atoms), opaque=not atoms, filters=tuple(filters), clauses=tuple(clauses))
 
 
 def plan_rule(rule: Rule) -> Plan:
@@ -879,6 +903,10 @@ def _expansion(local: LocalRules, data: bytes, quads: bool) -> bytes:
     return buffer.getvalue()
 
 
+def _variables(atom: Atom) -> set[str]:
+    return {t for t in (atom.s, atom.p, atom.o) if t.startswith("?")}
+
+
 def _graphs_of(name: Any) -> list[str] | None:
     return [name.value] if isinstance(name, ox.NamedNode) else None
 
@@ -1033,14 +1061,16 @@ class Materialiser:
     def _new_graph(self, label: str) -> str:
         return f"{SCRATCH}{label}/{next(self._graphs)}"
 
+    def _dataset(self) -> list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
+        """The graphs the rules read: the asserted graphs and the inferences."""
+        return [ox.DefaultGraph()] if self.merged else [ox.NamedNode(g) for g in self.asserted + [self.into]]
+
     def _construct(self, query: str, *, named: Sequence[str] = ()) -> Path | None:
         """Run a CONSTRUCT over the asserted graphs and the inferences; its N-Triples in a file (or None)."""
         assert self._scratch_dir is not None
         path = self._scratch_dir / f"q{next(self._graphs)}.nt"
         try:
-            dataset: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()] if self.merged else \
-                [ox.NamedNode(g) for g in self.asserted + [self.into]]
-            answer = self.store.query(query, default_graph=dataset,
+            answer = self.store.query(query, default_graph=self._dataset(),
                                       named_graphs=[ox.NamedNode(g) for g in named] or None)
             assert isinstance(answer, ox.QueryTriples)
             answer.serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
@@ -1096,6 +1126,56 @@ class Materialiser:
     def _drop(self, graphs: Iterable[str]) -> None:
         for graph in graphs:
             self.store.remove_graph(ox.NamedNode(graph))
+
+    # -- join order ----------------------------------------------------------------------------
+
+    def smallest_first(self, active: Sequence[int]) -> None:
+        """Write the atoms of each rule of ``active`` in the order the store should join them: the one
+        with the fewest triples first, then, among the atoms that share a variable with those before,
+        again the smallest (ties keep the written order).
+
+        The store joins a group's patterns in the order they are written; a rule written from the
+        larger pattern reads all of it (``?v1 d4d:project ?v0`` before ``?v1 d4d:providerProject ?v2``
+        took 3.4 s instead of 0.74 s at 100k). The candidates are counted up to a cap that grows
+        fourfold until one of them stays under it, so the counts read a few times the smallest
+        pattern, not the larger ones.
+        """
+        sizes: dict[Atom, tuple[int, bool]] = {}  # pattern -> (triples, exact) or (a lower bound, False)
+
+        def size(atom: Atom, cap: int) -> int:
+            """The triples matching ``atom``, counted up to ``cap``."""
+            key = Atom(*(v if t.startswith("?") else t for t, v in zip((atom.s, atom.p, atom.o), ("?s", "?p", "?o"))))
+            n, exact = sizes.get(key, (0, False))
+            if not exact and n < cap:
+                answer = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT * WHERE {{ {key.text()} }} "
+                                          f"LIMIT {cap} }} }}", default_graph=self._dataset())
+                assert isinstance(answer, ox.QuerySolutions)
+                n = next(int(row["n"].value) for row in answer)
+                exact = n < cap
+                sizes[key] = (n, exact)
+            return min(n, cap)
+
+        for i in active:
+            plan = self.plans[i]
+            if plan.opaque or plan.clauses is None or len(plan.atoms) < 2:
+                continue
+            left = list(range(len(plan.atoms)))
+            order: list[int] = []
+            bound: set[str] = set()
+            while left:
+                linked = [k for k in left if bound & _variables(plan.atoms[k])] or left
+                best, cap = linked[0], 4096
+                while len(linked) > 1:
+                    # count every candidate up to a cap that grows until one of them stays under it
+                    counts = [size(plan.atoms[k], cap) for k in linked]
+                    if min(counts) < cap:
+                        best = linked[counts.index(min(counts))]
+                        break
+                    cap *= 4
+                order.append(best)
+                left.remove(best)
+                bound |= _variables(plan.atoms[best])
+            self.plans[i] = plan.reordered(order)
 
     # -- semi-naive sweeps ---------------------------------------------------------------------
 
@@ -1285,6 +1365,7 @@ class Materialiser:
                             self.local.expand_file(asserted, out)
                         asserted.unlink()
                 self._load(closure, [self.into])
+            self.smallest_first(self.joins)
             self._sweeps(report, seed=None, local=True, collect=collect)
             if not self.merged:
                 self.remove_asserted()

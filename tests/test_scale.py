@@ -5,6 +5,7 @@ Turtle and JSON-LD; a graph above the dump limit writes no stale files."""
 
 from __future__ import annotations
 
+import doctest
 import hashlib
 import io
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+import d4d.materialise
 from d4d import build as build_module
 from d4d import reason
 from d4d.build import build
@@ -308,3 +310,58 @@ def test_a_merging_closing_store_fills_the_default_graph_as_it_loads(seed: Loade
     assert len(list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))) == 2
     closing.bulk_load(input=f'_:b <https://schema.org/name> "Z" <{SOURCE}> .\n'.encode(), format=ox.RdfFormat.N_QUADS)
     assert closing.uncopied is None
+
+
+def _counted_store(sizes: dict[str, int]) -> ox.Store:
+    """A store whose default graph holds ``n`` triples ``<s{k}> <p> <o{k}>`` for each predicate."""
+    store = ox.Store()
+    store.extend(ox.Quad(ox.NamedNode(f"http://example.org/s{k}"), ox.NamedNode(p), ox.NamedNode(f"http://example.org/o{k}"),
+                         ox.DefaultGraph()) for p, n in sizes.items() for k in range(n))
+    return store
+
+
+def test_a_plan_written_again_keeps_its_filters_and_its_answers() -> None:
+    rule = reason.Rule("r", "", "PREFIX ex: <http://example.org/>\nCONSTRUCT { ?a ex:linked ?c } "
+                                "WHERE { ?b ex:p ?a . ?b ex:q ?c . FILTER(?a != ?c) }")
+    plan = plan_rule(rule)
+    again = plan.reordered([1, 0])
+    assert again.atoms == (plan.atoms[1], plan.atoms[0])
+    assert again.body == ("?b <http://example.org/q> ?c . ?b <http://example.org/p> ?a . FILTER(?a != ?c)")
+    assert plan.reordered([0, 1]) is plan
+    with pytest.raises(ValueError):
+        plan.reordered([0, 0])
+    store = ox.Store()
+    ex = "http://example.org/"
+    for s, p, o in [("b1", "p", "a1"), ("b1", "q", "c1"), ("b2", "p", "x"), ("b2", "q", "x"), ("b3", "p", "a3")]:
+        store.add(ox.Quad(ox.NamedNode(ex + s), ox.NamedNode(ex + p), ox.NamedNode(ex + o)))
+    answers = [{(t.subject.value, t.object.value) for t in store.query(p.query(check="none"))}  # type: ignore[union-attr]
+               for p in (plan, again)]
+    assert answers[0] == answers[1] == {(ex + "a1", ex + "c1")}
+    # a rule the quick reader does not take (OPTIONAL) is never written again
+    opaque = plan_rule(reason.Rule("o", "", "CONSTRUCT { ?a <http://example.org/r> ?b } WHERE { ?a <http://example.org/p> ?b "
+                                            "OPTIONAL { ?b <http://example.org/q> ?c } }"))
+    assert opaque.reordered(list(range(len(opaque.atoms)))[::-1]) is opaque
+
+
+def test_join_rules_are_written_from_their_smaller_pattern() -> None:
+    ex = "http://example.org/"
+    rules = [reason.Rule("two", "", f"CONSTRUCT {{ ?x <{ex}t> ?y }} WHERE {{ ?v <{ex}p> ?x . ?v <{ex}q> ?y }}"),
+             reason.Rule("tie", "", f"CONSTRUCT {{ ?x <{ex}u> ?y }} WHERE {{ ?v <{ex}q> ?x . ?v <{ex}r> ?y }}"),
+             reason.Rule("three", "", f"CONSTRUCT {{ ?a <{ex}w> ?d }} WHERE {{ ?a <{ex}p> ?b . ?c <{ex}s> ?d . ?b <{ex}q> ?c }}")]
+
+    def first_atoms(sizes: dict[str, int]) -> dict[str, list[str]]:
+        run = Materialiser(_counted_store({ex + p: n for p, n in sizes.items()}), rules, asserted=[], merged=True)
+        run.smallest_first(run.joins)
+        return {plan.name: [a.p[len(ex) + 1:-1] for a in plan.atoms] for plan in run.plans if plan.name in {"two", "tie", "three"}}
+
+    # above the first count's cap (4096) both patterns of "two" are counted again with a larger one
+    assert first_atoms({"p": 20000, "q": 5000, "r": 5000, "s": 3}) == {
+        "two": ["q", "p"], "tie": ["q", "r"],  # same size: the written order stays
+        "three": ["s", "q", "p"]}  # the smallest, then what shares a variable with it (never p before q)
+    assert first_atoms({"p": 3, "q": 5000, "r": 7, "s": 9}) == {
+        "two": ["p", "q"], "tie": ["r", "q"], "three": ["p", "q", "s"]}
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(d4d.materialise)
+    assert result.attempted > 0 and result.failed == 0
