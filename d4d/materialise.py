@@ -170,9 +170,16 @@ class Plan:
         return replace(self, atoms=atoms, body=body)
 
     def query(self, *, restrict: Sequence[tuple[Atom, Sequence[str] | Rows]] = (), check: str = "new",
-              guard: Sequence[tuple[int, Sequence[str]]] = ()) -> str:
+              guard: Sequence[tuple[int, Sequence[str]]] = (), hashed: bool = False) -> str:
         """The CONSTRUCT, with each (atom, graphs) of ``restrict`` matched in those named graphs only
         (or, given :class:`Rows` instead of graphs, its variables bound to those rows).
+
+        With ``hashed``, each atom is a sub-query of its own, which the store reads in full and joins
+        to the others by hashing; without, it looks up the next atom's triples once per solution of
+        the atoms before it. For a query over everything (a first sweep) the scans are cheaper: on
+        synthetic IATI at 100k, ``d4d:hasParticipant`` took 1.6 s instead of 3.4 s. A delta query
+        (``restrict``) keeps the lookups, which read only what the few new triples join. Only a WHERE
+        of triple patterns and FILTERs (``clauses`` known) is written so; any other is run as written.
 
         ``check`` says which derived triples the query returns: ``"new"`` those the dataset does not
         hold yet (each template triple is tested on its own, so a rule never repeats an asserted
@@ -215,8 +222,13 @@ class Plan:
         elif check != "none":
             raise ValueError(f"unknown check {check!r}")
         template = " ".join(a.text() for a in head)
+        body = self.body
+        if hashed and restrict:
+            raise ValueError("a delta query (restrict) is not hashed")
+        if hashed and self.clauses is not None and len(self.atoms) > 1:
+            body = " ".join([f"{{ SELECT * WHERE {{ {a.text()} }} }}" for a in self.atoms] + list(self.clauses))
         return (f"{self.prologue}\nCONSTRUCT {{ {template} }}\n"
-                f"WHERE {{ {' '.join(extra)}\n{self.body}\n{' '.join(tests)} }}")
+                f"WHERE {{ {' '.join(extra)}\n{body}\n{' '.join(tests)} }}")
 
 
 _IRI = re.compile(r"<[^<>\"{}|^`\\\s]*>")
@@ -1215,9 +1227,9 @@ class Materialiser:
                 elif seed is None and sweep == 1:
                     # Repeating an inference costs only a load, unless a later sweep must follow it.
                     if any(position[j] <= position[i] for j in consumers[i]):
-                        queries, named = [plan.query(check="new")], []
+                        queries, named = [plan.query(check="new", hashed=True)], []
                     else:
-                        queries, named = [plan.query(check="guard", guard=self._guard(plan))], []
+                        queries, named = [plan.query(check="guard", guard=self._guard(plan), hashed=True)], []
                 else:
                     queries, named = self._delta_queries(i, written, sweep, seed, position, local=local)
                 if not queries:
