@@ -315,8 +315,9 @@ def test_a_merging_closing_store_fills_the_default_graph_as_it_loads(seed: Loade
 def _counted_store(sizes: dict[str, int]) -> ox.Store:
     """A store whose default graph holds ``n`` triples ``<s{k}> <p> <o{k}>`` for each predicate."""
     store = ox.Store()
-    store.extend(ox.Quad(ox.NamedNode(f"http://example.org/s{k}"), ox.NamedNode(p), ox.NamedNode(f"http://example.org/o{k}"),
-                         ox.DefaultGraph()) for p, n in sizes.items() for k in range(n))
+    ex = "http://example.org/"
+    store.extend(ox.Quad(ox.NamedNode(f"{ex}s{k}"), ox.NamedNode(p), ox.NamedNode(f"{ex}o{k}"), ox.DefaultGraph())
+                 for p, n in sizes.items() for k in range(n))
     return store
 
 
@@ -341,8 +342,8 @@ def test_a_plan_written_again_or_hashed_keeps_its_filters_and_its_answers() -> N
     with pytest.raises(ValueError):
         plan.query(restrict=[(plan.atoms[0], ["http://example.org/g"])], hashed=True)
     # a rule the quick reader does not take (OPTIONAL) is never written again
-    opaque = plan_rule(reason.Rule("o", "", "CONSTRUCT { ?a <http://example.org/r> ?b } WHERE { ?a <http://example.org/p> ?b "
-                                            "OPTIONAL { ?b <http://example.org/q> ?c } }"))
+    opaque = plan_rule(reason.Rule("o", "", f"CONSTRUCT {{ ?a <{ex}r> ?b }} "
+                                            f"WHERE {{ ?a <{ex}p> ?b OPTIONAL {{ ?b <{ex}q> ?c }} }}"))
     assert opaque.reordered(list(range(len(opaque.atoms)))[::-1]) is opaque
     assert opaque.query(hashed=True) == opaque.sparql
 
@@ -351,12 +352,14 @@ def test_join_rules_are_written_from_their_smaller_pattern() -> None:
     ex = "http://example.org/"
     rules = [reason.Rule("two", "", f"CONSTRUCT {{ ?x <{ex}t> ?y }} WHERE {{ ?v <{ex}p> ?x . ?v <{ex}q> ?y }}"),
              reason.Rule("tie", "", f"CONSTRUCT {{ ?x <{ex}u> ?y }} WHERE {{ ?v <{ex}q> ?x . ?v <{ex}r> ?y }}"),
-             reason.Rule("three", "", f"CONSTRUCT {{ ?a <{ex}w> ?d }} WHERE {{ ?a <{ex}p> ?b . ?c <{ex}s> ?d . ?b <{ex}q> ?c }}")]
+             reason.Rule("three", "", f"CONSTRUCT {{ ?a <{ex}w> ?d }} "
+                                      f"WHERE {{ ?a <{ex}p> ?b . ?c <{ex}s> ?d . ?b <{ex}q> ?c }}")]
 
     def first_atoms(sizes: dict[str, int]) -> dict[str, list[str]]:
         run = Materialiser(_counted_store({ex + p: n for p, n in sizes.items()}), rules, asserted=[], merged=True)
         run.smallest_first(run.joins)
-        return {plan.name: [a.p[len(ex) + 1:-1] for a in plan.atoms] for plan in run.plans if plan.name in {"two", "tie", "three"}}
+        return {plan.name: [a.p[len(ex) + 1:-1] for a in plan.atoms]
+                for plan in run.plans if plan.name in {"two", "tie", "three"}}
 
     # above the first count's cap (4096) both patterns of "two" are counted again with a larger one
     assert first_atoms({"p": 20000, "q": 5000, "r": 5000, "s": 3}) == {
