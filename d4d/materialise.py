@@ -74,6 +74,15 @@ INLINE_ROWS = 2_000
 """A restriction of a rule to a delta with at most this many matches is written into the query as
 ``VALUES`` (see :class:`Rows`): a one-fact update then costs lookups, not scans of the graph."""
 
+HASH_LIMIT = 8_000_000
+"""A join rule's first sweep is hashed (see :meth:`Plan.query`) only while its smallest pattern, which
+:meth:`Materialiser.smallest_first` writes first, matches fewer triples than this; above, it keeps a
+lookup per solution. The store builds its hash table from the first pattern: on the 1M store,
+``d4d:fundedByProject`` peaked at 0.47 GB from its 0.3M ``d4d:providerProject`` triples and at 1.16 GB
+from its 2.3M ``d4d:project`` triples; ``d4d:source`` at 1.81 GB hashed against 0.88 GB with lookups
+from 2.8M citations (bench/RESULTS-build.md), about 330 bytes a triple. The limit keeps a table near
+2.6 GB."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Reading a rule: template, positive atoms, the "not yet derived" check
@@ -983,6 +992,8 @@ class Materialiser:
         self._graphs = itertools.count()
         self._held: dict[tuple[str, str], list[str]] = {}
         self._signatures: dict[str, set[tuple[str, str]]] = {}
+        self.hashed: set[int] = set()
+        """The rules whose first sweep is hashed (set by :meth:`smallest_first`)."""
 
     # -- dependencies ------------------------------------------------------------------------
 
@@ -1147,7 +1158,8 @@ class Materialiser:
     def smallest_first(self, active: Sequence[int]) -> None:
         """Write the atoms of each rule of ``active`` in the order the store should join them: the one
         with the fewest triples first, then, among the atoms that share a variable with those before,
-        again the smallest (ties keep the written order).
+        again the smallest (ties keep the written order). A rule whose smallest pattern matches fewer
+        than :data:`HASH_LIMIT` triples is noted in :attr:`hashed`.
 
         The store joins a group's patterns in the order they are written; with a lookup per solution,
         a rule written from the larger pattern reads all of it (``?v1 d4d:project ?v0`` before
@@ -1186,6 +1198,8 @@ class Materialiser:
                     counts = [size(plan.atoms[k], cap) for k in linked]
                     if min(counts) < cap:
                         best = linked[counts.index(min(counts))]
+                        if not order and min(counts) < HASH_LIMIT:
+                            self.hashed.add(i)
                         break
                     cap *= 4
                 order.append(best)
@@ -1231,9 +1245,10 @@ class Materialiser:
                 elif seed is None and sweep == 1:
                     # Repeating an inference costs only a load, unless a later sweep must follow it.
                     if any(position[j] <= position[i] for j in consumers[i]):
-                        queries, named = [plan.query(check="new", hashed=True)], []
+                        queries, named = [plan.query(check="new", hashed=i in self.hashed)], []
                     else:
-                        queries, named = [plan.query(check="guard", guard=self._guard(plan), hashed=True)], []
+                        queries, named = [plan.query(check="guard", guard=self._guard(plan),
+                                                     hashed=i in self.hashed)], []
                 else:
                     queries, named = self._delta_queries(i, written, sweep, seed, position, local=local)
                 if not queries:

@@ -349,16 +349,20 @@ def test_a_plan_written_again_or_hashed_keeps_its_filters_and_its_answers() -> N
     assert opaque.query(hashed=True) == opaque.sparql
 
 
-def test_join_rules_are_written_from_their_smaller_pattern() -> None:
+def test_join_rules_are_written_from_their_smaller_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
     ex = "http://example.org/"
     rules = [reason.Rule("two", "", f"CONSTRUCT {{ ?x <{ex}t> ?y }} WHERE {{ ?v <{ex}p> ?x . ?v <{ex}q> ?y }}"),
              reason.Rule("tie", "", f"CONSTRUCT {{ ?x <{ex}u> ?y }} WHERE {{ ?v <{ex}q> ?x . ?v <{ex}r> ?y }}"),
              reason.Rule("three", "", f"CONSTRUCT {{ ?a <{ex}w> ?d }} "
                                       f"WHERE {{ ?a <{ex}p> ?b . ?c <{ex}s> ?d . ?b <{ex}q> ?c }}")]
 
+    hashed: set[str] = set()
+
     def first_atoms(sizes: dict[str, int]) -> dict[str, list[str]]:
         run = Materialiser(_counted_store({ex + p: n for p, n in sizes.items()}), rules, asserted=[], merged=True)
         run.smallest_first(run.joins)
+        hashed.clear()
+        hashed.update(run.plans[i].name for i in run.hashed)
         return {plan.name: [a.p[len(ex) + 1:-1] for a in plan.atoms]
                 for plan in run.plans if plan.name in {"two", "tie", "three"}}
 
@@ -366,10 +370,38 @@ def test_join_rules_are_written_from_their_smaller_pattern() -> None:
     assert first_atoms({"p": 20000, "q": 5000, "r": 5000, "s": 3}) == {
         "two": ["q", "p"], "tie": ["q", "r"],  # same size: the written order stays
         "three": ["s", "q", "p"]}  # the smallest, then what shares a variable with it (never p before q)
+    assert hashed == {"two", "tie", "three"}
     assert first_atoms({"p": 3, "q": 5000, "r": 7, "s": 9}) == {
         "two": ["p", "q"], "tie": ["r", "q"], "three": ["p", "q", "s"]}
+    # the store hashes the first pattern: a rule whose smallest pattern is too large keeps the lookups
+    monkeypatch.setattr(d4d.materialise, "HASH_LIMIT", 7)
+    assert first_atoms({"p": 3, "q": 5000, "r": 7, "s": 9})["tie"] == ["r", "q"]
+    assert hashed == {"two", "three"}
 
 
 def test_docstring_examples() -> None:
     result = doctest.testmod(d4d.materialise)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_first_sweep_is_hashed_below_the_limit_and_gives_the_same_inferences(seed: Loaded,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = reason.all_rules(seed.ontology)
+    queries: list[str] = []
+    construct = Materialiser._construct
+
+    def spy(self: Materialiser, query: str, **options: object) -> object:
+        queries.append(query)
+        return construct(self, query, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Materialiser, "_construct", spy)
+    found = {}
+    for limit in (0, d4d.materialise.HASH_LIMIT):
+        monkeypatch.setattr(d4d.materialise, "HASH_LIMIT", limit)
+        queries.clear()
+        store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
+        materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
+        found[limit] = (_inferred(store), sum("{ SELECT * WHERE {" in q for q in queries))
+    lookups, hashed = found.values()
+    assert lookups[0] == hashed[0] and len(hashed[0]) > 1000
+    assert lookups[1] == 0 and hashed[1] >= 10  # every join rule with two patterns or more
