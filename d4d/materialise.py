@@ -99,6 +99,10 @@ class Atom:
     def text(self) -> str:
         return f"{self.s} {self.p} {self.o} ."
 
+    def variables(self) -> set[str]:
+        """The terms that are variables (``?x``)."""
+        return {t for t in (self.s, self.p, self.o) if t.startswith("?")}
+
     def matches(self, other: Atom) -> bool:
         """Could a triple written by ``other`` (a template) match this pattern?"""
         return all(a.startswith("?") or b.startswith("?") or a == b
@@ -149,7 +153,7 @@ class Plan:
         variables that must not be literals. None for any other rule."""
         if self.opaque or self.filters is None or len(self.atoms) != 1:
             return None
-        names = {t for t in (self.atoms[0].s, self.atoms[0].p, self.atoms[0].o) if t.startswith("?")}
+        names = self.atoms[0].variables()
         if any(t.startswith("?") and t not in names for a in self.template for t in (a.s, a.p, a.o)):
             return None
         not_literal = set()
@@ -927,10 +931,6 @@ def _expansion(local: LocalRules, data: bytes, quads: bool) -> bytes:
     return buffer.getvalue()
 
 
-def _variables(atom: Atom) -> set[str]:
-    return {t for t in (atom.s, atom.p, atom.o) if t.startswith("?")}
-
-
 def _graphs_of(name: Any) -> list[str] | None:
     return [name.value] if isinstance(name, ox.NamedNode) else None
 
@@ -1191,7 +1191,7 @@ class Materialiser:
             order: list[int] = []
             bound: set[str] = set()
             while left:
-                linked = [k for k in left if bound & _variables(plan.atoms[k])] or left
+                linked = [k for k in left if bound & plan.atoms[k].variables()] or left
                 best, cap = linked[0], 4096
                 while len(linked) > 1:
                     # count every candidate up to a cap that grows until one of them stays under it
@@ -1204,7 +1204,7 @@ class Materialiser:
                     cap *= 4
                 order.append(best)
                 left.remove(best)
-                bound |= _variables(plan.atoms[best])
+                bound |= plan.atoms[best].variables()
             self.plans[i] = plan.reordered(order)
 
     # -- semi-naive sweeps ---------------------------------------------------------------------
@@ -1503,7 +1503,7 @@ class Materialiser:
     def _restriction(self, atom: Atom, graphs: Sequence[str]) -> Sequence[str] | Rows | None:
         """How to restrict ``atom`` to the triples of ``graphs``: the rows of its variables when they are
         few (see :class:`Rows`), else the graphs; None when no triple of the graphs matches it."""
-        variables = sorted({term for term in (atom.s, atom.p, atom.o) if term.startswith("?")})
+        variables = sorted(atom.variables())
         if not variables:
             return graphs
         values = " ".join(f"<{g}>" for g in graphs)
