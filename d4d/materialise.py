@@ -1175,10 +1175,7 @@ class Materialiser:
             key = Atom(*(v if t.startswith("?") else t for t, v in zip((atom.s, atom.p, atom.o), ("?s", "?p", "?o"))))
             n, exact = sizes.get(key, (0, False))
             if not exact and n < cap:
-                answer = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT * WHERE {{ {key.text()} }} "
-                                          f"LIMIT {cap} }} }}", default_graph=self._dataset())
-                assert isinstance(answer, ox.QuerySolutions)
-                n = next(int(row["n"].value) for row in answer)
+                n = count_matches(self.store, key.text(), limit=cap, default_graph=self._dataset())
                 exact = n < cap
                 sizes[key] = (n, exact)
             return min(n, cap)

@@ -360,9 +360,13 @@ def remove_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
     store.remove_graph(name)
 
 
-def count_matches(store: ox.Store, pattern: str) -> int:
-    """The number of solutions of a SPARQL graph pattern (``?s ?p ?o``: the default graph's triples)."""
-    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+def count_matches(store: ox.Store, pattern: str, *, limit: int | None = None,
+                  default_graph: Sequence[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None) -> int:
+    """The number of solutions of a SPARQL graph pattern (``?s ?p ?o``: the default graph's triples),
+    counted up to ``limit`` (the count stops reading there), over ``default_graph`` if given."""
+    inner = pattern if limit is None else f"{{ SELECT * WHERE {{ {pattern} }} LIMIT {limit} }}"
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {inner} }}",
+                         default_graph=None if default_graph is None else list(default_graph))
     assert isinstance(answer, ox.QuerySolutions)
     for row in answer:
         return int(row["n"].value)

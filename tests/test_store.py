@@ -9,8 +9,8 @@ import pytest
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.store import (fill_default_graph, find_store, memory_store, mirror_graph, open_store, query_options,
-                       remove_graph, store_path, store_summary, write_store)
+from d4d.store import (count_matches, fill_default_graph, find_store, memory_store, mirror_graph, open_store,
+                       query_options, remove_graph, store_path, store_summary, write_store)
 
 EX = "http://example.org/"
 TURTLE = """
@@ -179,3 +179,16 @@ def test_a_store_with_triples_outside_the_default_graph_is_read_as_a_union() -> 
     assert query_options(store) == {"use_default_graph_as_union": True}
     mirror_graph(store, EX + "inferred")
     assert query_options(store) == {}
+
+
+def test_count_matches_stops_at_its_limit_and_reads_the_graphs_it_is_given() -> None:
+    store = ox.Store()
+    p, g = ox.NamedNode("http://example.org/p"), ox.NamedNode("http://example.org/g")
+    for k in range(5):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/s{k}"), p, ox.Literal(str(k))))
+    store.add(ox.Quad(ox.NamedNode("http://example.org/t"), p, ox.Literal("x"), g))
+    assert count_matches(store, "?s ?p ?o") == 5
+    assert count_matches(store, "?s ?p ?o", limit=3) == 3
+    assert count_matches(store, "?s ?p ?o", limit=10) == 5
+    assert count_matches(store, "?s ?p ?o", default_graph=[g]) == 1
+    assert count_matches(store, "?s ?p ?o", default_graph=[g, ox.DefaultGraph()], limit=4) == 4
