@@ -182,8 +182,13 @@ class Plan:
         if self.opaque or self.clauses is None or list(order) == list(range(len(self.atoms))):
             return self
         atoms = tuple(self.atoms[k] for k in order)
-        body = " ".join([a.text() for a in atoms] + list(self.clauses))
-        return replace(self, atoms=atoms, body=body)
+        return replace(self, atoms=atoms, body=self._written(atoms))
+
+    def _written(self, atoms: Sequence[Atom], *, hashed: bool = False) -> str:
+        """A body of ``atoms`` and the FILTERs (``clauses``); with ``hashed``, each atom a sub-query."""
+        assert self.clauses is not None
+        return " ".join([f"{{ SELECT * WHERE {{ {a.text()} }} }}" if hashed else a.text() for a in atoms] +
+                        list(self.clauses))
 
     def query(self, *, restrict: Sequence[tuple[Atom, Sequence[str] | Rows]] = (), check: str = "new",
               guard: Sequence[tuple[int, Sequence[str]]] = (), hashed: bool = False) -> str:
@@ -242,7 +247,7 @@ class Plan:
         if hashed and restrict:
             raise ValueError("a delta query (restrict) is not hashed")
         if hashed and self.clauses is not None and len(self.atoms) > 1:
-            body = " ".join([f"{{ SELECT * WHERE {{ {a.text()} }} }}" for a in self.atoms] + list(self.clauses))
+            body = self._written(self.atoms, hashed=True)
         return (f"{self.prologue}\nCONSTRUCT {{ {template} }}\n"
                 f"WHERE {{ {' '.join(extra)}\n{body}\n{' '.join(tests)} }}")
 
@@ -1195,13 +1200,13 @@ class Materialiser:
                     counts = [size(plan.atoms[k], cap) for k in linked]
                     if min(counts) < cap:
                         best = linked[counts.index(min(counts))]
-                        if not order and min(counts) < HASH_LIMIT:
-                            self.hashed.add(i)
                         break
                     cap *= 4
                 order.append(best)
                 left.remove(best)
                 bound |= plan.atoms[best].variables()
+            if size(plan.atoms[order[0]], HASH_LIMIT) < HASH_LIMIT:  # counted exactly above
+                self.hashed.add(i)
             self.plans[i] = plan.reordered(order)
 
     # -- semi-naive sweeps ---------------------------------------------------------------------
