@@ -620,7 +620,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
             say("reason: loading what the one-triple rules derive (beside the checks of the sources)")
             into = ox.NamedNode(inferred_name) if in_memory else ox.DefaultGraph()
             loading = Background(lambda: store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
-                                                         to_graph=into), name="d4d-closure")
+                                                         to_graph=into, lenient=True), name="d4d-closure")
             try:
                 for name, graph in imported_now:
                     say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
@@ -773,7 +773,7 @@ class _Persister:
             self.seconds += time.perf_counter() - started
 
     def _load_file(self, path: Path) -> None:
-        self.disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        self.disk.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
         path.unlink()
 
     def _load_graphs(self, graphs: Sequence[str], *, named: bool) -> None:
@@ -919,7 +919,7 @@ def _copy_graph(source: ox.Store, target: Any, graph: str) -> None:
     with tempfile.TemporaryDirectory(prefix="d4d-copy-") as tmp:
         path = Path(tmp) / "graph.nt"
         source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-        target.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        target.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True)
 
 
 MAX_EXAMPLES = 20

@@ -1127,20 +1127,22 @@ class Materialiser:
         quads.unlink()
 
     def _load(self, path: Path, graphs: Iterable[str], *, format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> None:
+        """Load a file the rules wrote (the store's own output, or lines made from it) into ``graphs``.
+        Leniently: its IRIs and language tags were checked when they first entered the store."""
         big = path.stat().st_size > BULK_THRESHOLD
         if format == ox.RdfFormat.N_QUADS:
             if big:
-                self.store.bulk_load(path=str(path), format=format)
+                self.store.bulk_load(path=str(path), format=format, lenient=True)
             else:
-                self.store.load(path=str(path), format=format)
+                self.store.load(path=str(path), format=format, lenient=True)
             return
         big = path.stat().st_size > BULK_THRESHOLD
         for graph in graphs:
             target = ox.NamedNode(graph) if graph != DEFAULT else ox.DefaultGraph()
             if big:
-                self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+                self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
             else:
-                self.store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+                self.store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
 
     def _update(self, text: str) -> None:
         try:

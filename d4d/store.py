@@ -324,7 +324,7 @@ def mirror_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
     with tempfile.TemporaryDirectory(prefix="d4d-merge-") as tmp:
         part = Path(tmp) / "graph.nt"
         store.dump(str(part), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
-        store.bulk_load(path=str(part), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(path=str(part), format=ox.RdfFormat.N_TRIPLES, lenient=True)  # the store's own output
 
 
 def append_as_quads(ntriples: str | Path, out: Any, graphs: Sequence[str]) -> None:
