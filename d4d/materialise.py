@@ -994,6 +994,7 @@ class Materialiser:
         self.joins = [i for i, p in enumerate(self.plans) if p.name not in self.local.names]
         self.order = self._order(self.everything, extended=False)
         self._scratch_dir: Path | None = None
+        self._closing: list[tuple[Path | Background[Path], list[str]]] = []  # the sweeps' waiting outputs
         self._graphs = itertools.count()
         self._held: dict[tuple[str, str], list[str]] = {}
         self._signatures: dict[str, set[tuple[str, str]]] = {}
@@ -1112,14 +1113,16 @@ class Materialiser:
             return None
         return path
 
-    def _flush(self, pending: list[tuple[Path, list[str]]]) -> None:
-        """Load waiting result files, each into its graphs, as one N-Quads load; empty the list."""
+    def _flush(self, pending: list[tuple[Path | Background[Path], list[str]]]) -> None:
+        """Load waiting result files (or the closings that make them), each into its graphs, as one
+        N-Quads load; empty the list."""
         if not pending:
             return
         assert self._scratch_dir is not None
         quads = self._scratch_dir / f"flush{next(self._graphs)}.nq"
         with open(quads, "wb") as out:
-            for path, graphs in pending:
+            for item, graphs in pending:
+                path = item.result() if isinstance(item, Background) else item
                 append_as_quads(path, out, graphs)
                 path.unlink()
         pending.clear()
@@ -1228,7 +1231,8 @@ class Materialiser:
         consumers = {i: self.consumers(i, active, extended=local) for i in active}
         # written[(rule, sweep)] = scratch graph holding what the rule wrote in that sweep
         written: dict[tuple[int, int], str] = {}
-        pending: list[tuple[Path, list[str]]] = []
+        pending: list[tuple[Path | Background[Path], list[str]]] = []
+        self._closing = pending
         pending_from: set[int] = set()
         sweep = 0
         while True:
@@ -1269,9 +1273,16 @@ class Materialiser:
                     if path is None:
                         continue
                     lines = _count_lines(path)
+                    # the output is closed in Python while the store runs the next query (which leaves
+                    # Python's lock free)
+                    made: Path | Background[Path] = path
                     if local:
-                        path = self._close(path)
-                    pending.append((path, [self.into] + ([out] if out else []) + ([collect] if collect else [])))
+                        for item, _ in reversed(pending):  # one closing at a time: flat memory
+                            if isinstance(item, Background):
+                                item.wait()
+                                break
+                        made = Background(self._close, path, name="d4d-close")
+                    pending.append((made, [self.into] + ([out] if out else []) + ([collect] if collect else [])))
                     pending_from.add(i)
                     report.derived[plan.name] = report.derived.get(plan.name, 0) + lines
                     added += lines
@@ -1347,6 +1358,10 @@ class Materialiser:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for item, _ in self._closing:  # after an error: the closings still writing into the scratch folder
+            if isinstance(item, Background):
+                item.wait()
+        self._closing = []
         for graph in list(self.store.named_graphs()):
             if graph.value.startswith(SCRATCH):
                 self.store.remove_graph(graph)

@@ -405,3 +405,56 @@ def test_a_first_sweep_is_hashed_below_the_limit_and_gives_the_same_inferences(s
     lookups, hashed = found.values()
     assert lookups[0] == hashed[0] and len(hashed[0]) > 1000
     assert lookups[1] == 0 and hashed[1] >= 10  # every join rule with two patterns or more
+
+
+def test_rule_outputs_are_closed_one_at_a_time_beside_the_queries_and_their_errors_surface(
+        seed: Loaded, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    rules = reason.all_rules(seed.ontology)
+    close = Materialiser._close
+    running: list[int] = []
+    most = [0]
+    threads: set[str] = set()
+    lock = threading.Lock()
+
+    def slow_close(self: Materialiser, path: Path) -> Path:
+        with lock:
+            running.append(1)
+            most[0] = max(most[0], len(running))
+        threads.add(threading.current_thread().name)
+        time.sleep(0.01)  # long enough for the next query to start beside it
+        try:
+            return close(self, path)
+        finally:
+            with lock:
+                running.pop()
+
+    monkeypatch.setattr(Materialiser, "_close", slow_close)
+    store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
+    materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
+    reference = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
+    reason.materialise(reference, rules)
+    assert _inferred(store) == _inferred(reference)
+    assert threads == {"d4d-close"} and most[0] == 1
+
+    def broken(self: Materialiser, path: Path) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Materialiser, "_close", broken)
+    scratch: list[Path] = []
+    enter = Materialiser.__enter__
+
+    def remember(self: Materialiser) -> Materialiser:
+        entered = enter(self)
+        assert self._scratch_dir is not None
+        scratch.append(self._scratch_dir)
+        return entered
+
+    monkeypatch.setattr(Materialiser, "__enter__", remember)
+    store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
+    with pytest.raises(OSError, match="disk full"):
+        materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
+    assert scratch and not scratch[0].exists()
+    assert not [g for g in store.named_graphs() if "/scratch/" in g.value]
