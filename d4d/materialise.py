@@ -1139,7 +1139,6 @@ class Materialiser:
             else:
                 self.store.load(path=str(path), format=format, lenient=True)
             return
-        big = path.stat().st_size > BULK_THRESHOLD
         for graph in graphs:
             target = ox.NamedNode(graph) if graph != DEFAULT else ox.DefaultGraph()
             if big:
@@ -1277,10 +1276,8 @@ class Materialiser:
                     # Python's lock free)
                     made: Path | Background[Path] = path
                     if local:
-                        for item, _ in reversed(pending):  # one closing at a time: flat memory
-                            if isinstance(item, Background):
-                                item.wait()
-                                break
+                        if pending and isinstance(pending[-1][0], Background):
+                            pending[-1][0].wait()  # one closing at a time: flat memory
                         made = Background(self._close, path, name="d4d-close")
                     pending.append((made, [self.into] + ([out] if out else []) + ([collect] if collect else [])))
                     pending_from.add(i)
