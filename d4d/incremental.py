@@ -533,7 +533,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                     scratch = ox.Store()
                     resolver = import_identity.Resolver.from_store(store, crosswalk)
                     imported = _import(scratch, spec, resolver=resolver, strict=strict, ontology=loaded.ontology,
-                                       counter=counter)
+                                       counter=counter, batch_size=MEMORY_BATCH)
                     result.imports.append(imported)
                     data = scratch.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)) or b""
                     lap("import")
@@ -596,7 +596,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                         continue
                     say(f"import: {spec.name} ({spec.kind})")
                     imported = _import(closing, spec, resolver=full_resolver, strict=strict,  # type: ignore[arg-type]
-                                       ontology=loaded.ontology, counter=counter)
+                                       ontology=loaded.ontology, counter=counter,
+                                       batch_size=MEMORY_BATCH if in_memory else IMPORT_BATCH)
                     result.imports.append(imported)
                     lap("import")
                     count = store_triples(store, graph)
@@ -713,7 +714,10 @@ class _Persister:
     for byte-identical files.
     """
 
-    CHUNK = 1 << 27
+    CHUNK = 1 << 26
+    """Bytes of N-Quads per bulk load into the disk store (measured at 10k with :data:`MEMORY_BATCH`:
+    64 MB chunks beat 32 MB, which make more files to merge, and 128 MB, which leave more to write after
+    the rules)."""
 
     def __init__(self, memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
         self.memory = memory
@@ -869,7 +873,7 @@ def find_clashes(store: ox.Store, ontology: Any, *, subjects: Sequence[str] | No
 
 
 def _import(store: ox.Store, spec: Any, *, resolver: Any, strict: bool, ontology: Any,
-            counter: Counter_ | None) -> Any:
+            counter: Counter_ | None, batch_size: int) -> Any:
     """Import one source into ``store`` with a progress count (records read, of an estimate)."""
     from d4d.imports import import_source
 
@@ -880,15 +884,21 @@ def _import(store: ox.Store, spec: Any, *, resolver: Any, strict: bool, ontology
             counter(f"import {spec.name}", done, total)
 
     report = import_source(store, spec, resolver=resolver, strict=strict, ontology=ontology,
-                           batch_size=IMPORT_BATCH, progress=step)
+                           batch_size=batch_size, progress=step)
     if counter is not None:
         counter(f"import {spec.name}", sum(report.counts.values()) if total is None else total, total)
     return report
 
 
 IMPORT_BATCH = 500_000
-"""Quads an import writes into the store at a time: large batches leave few files for the store to
-read through (each bulk load writes new ones)."""
+"""Quads an import writes into the on-disk store at a time: large batches leave few files for the store
+to read through (each bulk load writes new ones)."""
+
+MEMORY_BATCH = 25_000
+"""Quads an import writes into an in-memory store at a time. Small batches keep the disk store's writer
+(:class:`_Persister`) busy from the start of the import: with :data:`IMPORT_BATCH` a 10k-transaction
+source was one batch, written to disk only after it was read (measured at 10k: 11.5-13 s against
+16-17 s a build, bench/RESULTS-build.md)."""
 
 
 def estimate_records(spec: Any) -> int | None:

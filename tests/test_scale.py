@@ -458,3 +458,42 @@ def test_rule_outputs_are_closed_one_at_a_time_beside_the_queries_and_their_erro
         materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
     assert scratch and not scratch[0].exists()
     assert not [g for g in store.named_graphs() if "/scratch/" in g.value]
+
+
+def test_a_build_in_memory_goes_to_disk_in_chunks_while_it_imports(root: Path, synthetic: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import into memory comes in batches of d4d.incremental.MEMORY_BATCH quads, and each chunk of
+    them is handed to the disk store's writer as it fills, before the import ends: with small batches
+    and chunks the store on disk is the one a build with one batch and one chunk writes."""
+    import d4d.incremental as incremental
+
+    project = _project(tmp_path, synthetic)
+
+    def stored(name: str) -> set[ox.Quad]:
+        build(project, out=tmp_path / name, ontology_dir=root / "ontology", graph_dir=root / "graph",
+              reasoner=False, extras=False)
+        return set(ox.Store.read_only(str(tmp_path / name / "store")))
+
+    whole = stored("whole")
+    monkeypatch.setattr(incremental, "MEMORY_BATCH", 200)
+    monkeypatch.setattr(incremental._Persister, "CHUNK", 1 << 14)
+    handed: list[bool] = []  # for each chunk handed to the writer: had the import ended?
+    import_ended = False
+    hand_over, import_ = incremental._Persister._hand_over, incremental._import
+
+    def handing(self: incremental._Persister) -> None:
+        if self._chunk is not None:
+            handed.append(import_ended)
+        hand_over(self)
+
+    def importing(*args: object, **options: object) -> object:
+        nonlocal import_ended
+        report = import_(*args, **options)  # type: ignore[arg-type]
+        import_ended = True
+        return report
+
+    monkeypatch.setattr(incremental._Persister, "_hand_over", handing)
+    monkeypatch.setattr(incremental, "_import", importing)
+    chunked = stored("chunked")
+    assert handed.count(False) > 10, handed
+    assert chunked == whole
