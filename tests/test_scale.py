@@ -2,7 +2,8 @@
 materialisation derives (seed graph and a synthetic IATI source); the one-triple rules closed in
 Python equal the same rules run in the store; the store's serialiser writes deterministic, complete
 Turtle and JSON-LD; a graph above the dump limit writes no stale files; a join rule's first sweep is
-written from its smallest pattern and hashed, with the same answers."""
+written from its smallest pattern and hashed, with the same answers; a build in memory goes to disk in
+chunks while it imports, into the same store."""
 
 from __future__ import annotations
 
