@@ -48,7 +48,8 @@ import pyoxigraph as ox
 
 from d4d import __version__
 from d4d.errors import ValidationError
-from d4d.store import append_as_quads, count_matches, has_blank_nodes, mirror_graph, query_options
+from d4d.store import (append_as_quads, compaction_yields, count_matches, has_blank_nodes, mirror_graph,
+                       query_options)
 from d4d.store import remove_graph as remove_merged_graph
 from d4d.threads import Background
 
@@ -558,6 +559,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         in_memory = estimate <= MEMORY_LIMIT
         say(f"store: building {'in memory' if in_memory else 'on disk'} (about {estimate:,} triples expected)")
         store = ox.Store() if in_memory else ox.Store(str(target))
+        if not in_memory:
+            compaction_yields()  # the store's merging of its files runs on the cores the build leaves idle
         merged_asserted = 0
         if in_memory:
             result.memory = store
@@ -722,6 +725,7 @@ class _Persister:
     def __init__(self, memory: ox.Store, target: Path, onto_quads: Sequence[ox.Quad]) -> None:
         self.memory = memory
         self.disk = ox.Store(str(target))
+        compaction_yields()
         self.onto_quads = list(onto_quads)
         self.onto_name = self.onto_quads[0].graph_name if self.onto_quads else None
         self.blank: list[str] = []

@@ -383,3 +383,42 @@ def store_summary(store: ox.Store) -> dict[str, int]:
     for row in named:  # type: ignore[union-attr]
         counts[row["g"].value] = int(row["n"].value)
     return counts
+
+
+COMPACTION_NICENESS = 19
+"""The CPU priority (Unix niceness) a build gives the store's compaction threads (see
+:func:`compaction_yields`)."""
+
+
+def compaction_yields(niceness: int = COMPACTION_NICENESS) -> list[int]:
+    """Lower the CPU priority of the store's compaction threads to ``niceness``; their thread ids.
+
+    RocksDB, under an on-disk pyoxigraph store, merges the files each bulk load writes in background
+    threads (its ``rocksdb:low`` pool, shared by every on-disk store of the process and alive as long
+    as the process). On two cores a build's own work (the importer's Python, the loads, the rules'
+    queries) competes with them: at 100k transactions that merging took a fifth of the build's CPU,
+    while the process of a bare bulk load ends before most of it has run (bench/RESULTS-build.md). At
+    the lowest priority it runs on the cores the build leaves idle, and what is left undone when the
+    store closes is done at a later opening for writing. Niceness 19, not Linux's idle class: a thread
+    at 19 still gets a share of a busy machine, so a store whose writes wait on its merging never
+    waits for good.
+
+    Linux only (it reads ``/proc/self/task``); elsewhere, or before any on-disk store was opened,
+    nothing is changed and the list is empty. The priority cannot be raised again by an unprivileged
+    process: call this in a process that builds (as ``d4d build`` does), not in a long-lived server.
+    """
+    tasks = Path("/proc/self/task")
+    if not hasattr(os, "setpriority") or not tasks.is_dir():
+        return []
+    lowered = []
+    for task in tasks.iterdir():
+        try:
+            if not (task / "comm").read_text().startswith(("rocksdb:low", "rocksdb:bottom")):
+                continue
+            tid = int(task.name)
+            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        except (OSError, ValueError):  # the thread ended, or the system refused
+            continue
+        lowered.append(tid)
+    return sorted(lowered)

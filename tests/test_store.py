@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -192,3 +195,41 @@ def test_count_matches_stops_at_its_limit_and_reads_the_graphs_it_is_given() -> 
     assert count_matches(store, "?s ?p ?o", limit=10) == 5
     assert count_matches(store, "?s ?p ?o", default_graph=[g]) == 1
     assert count_matches(store, "?s ?p ?o", default_graph=[g, ox.DefaultGraph()], limit=4) == 4
+
+
+_THREADS = """
+import json, sys
+from pathlib import Path
+import pyoxigraph as ox
+from d4d.store import compaction_yields
+
+def threads():
+    out = {}
+    for task in Path("/proc/self/task").iterdir():
+        stat = (task / "stat").read_text()
+        out[int(task.name)] = ((task / "comm").read_text().strip(), int(stat.rsplit(")", 1)[1].split()[16]))
+    return out
+
+before = compaction_yields()  # no on-disk store yet, so no RocksDB threads
+store = ox.Store(sys.argv[1])
+lowered = compaction_yields()
+print(json.dumps({"before": before, "lowered": lowered, "again": compaction_yields(),
+                  "threads": threads()}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's /proc")
+def test_compaction_threads_of_an_on_disk_store_get_the_lowest_priority(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _THREADS, str(tmp_path / "store")], capture_output=True,
+                          text=True, check=True)
+    seen = json.loads(done.stdout)
+    threads = {int(tid): (name, nice) for tid, (name, nice) in seen["threads"].items()}
+    assert seen["before"] == []
+    assert seen["lowered"] and seen["again"] == seen["lowered"]
+    lowered = {threads[tid] for tid in seen["lowered"]}
+    assert {name for name, _ in lowered} == {"rocksdb:low"}
+    assert {nice for _, nice in lowered} == {19}
+    # every other thread (Python's, RocksDB's flushing) keeps the process's priority
+    others = {nice for tid, (name, nice) in threads.items() if tid not in seen["lowered"]}
+    assert len(others) == 1 and others != {19}
+    assert any(name == "rocksdb:high" for name, _ in threads.values())
