@@ -221,6 +221,11 @@ def default_triples(store: ox.Store) -> int:
     return count_matches(store, "?s ?p ?o")
 
 
+def _graph_counts(store: ox.Store, graph: str) -> tuple[int, dict[str, int]]:
+    """The triples of one named graph of a store, and its :func:`type_counts`."""
+    return store_triples(store, graph), type_counts(store, graph)
+
+
 # ---------------------------------------------------------------------------------------------
 # Deciding what to do
 
@@ -494,6 +499,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
     asserted = sorted(set(wanted) | (set(before.graphs) if before and decision.mode != "full" else set()))
     touched: list[str] = []
     persister: _Persister | None = None
+    counting: Background[int] | None = None  # the inferences of a full build, counted beside the clashes
 
     if decision.mode in ("reuse", "update"):
         assert before is not None and previous_dir is not None
@@ -603,22 +609,29 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                                        batch_size=MEMORY_BATCH if in_memory else IMPORT_BATCH)
                     result.imports.append(imported)
                     lap("import")
-                    count = store_triples(store, graph)
-                    graphs[graph] = GraphState(wanted[graph].digest, count, "source", wanted[graph].files,
-                                               types=type_counts(store, graph))
+                    graphs[graph] = GraphState(wanted[graph].digest, 0, "source", wanted[graph].files)
                     imported_now.append((spec.name, graph))
                 del old_store
-            if persister is not None:
-                # the asserted graphs are complete: what was not mirrored goes to disk while the rules run
-                persister.asserted(sorted(graphs), closing.uncopied)
-            else:
-                # the imported batches went into the default graph too; the rest is copied now
-                unmerged = sorted(graphs) if closing.uncopied is None else sorted(closing.uncopied)
-                say(f"store: merging {len(unmerged)} graphs into the default graph")
-                for graph in unmerged:
-                    mirror_graph(store, graph)
-                merged_asserted = default_triples(store)
-                lap("merge")
+            # The imported graphs are counted beside the merge (a count reads its own graph only).
+            graph_counts = [(graph, Background(_graph_counts, store, graph, name="d4d-count"))
+                            for _, graph in imported_now]
+            try:
+                if persister is not None:
+                    # the asserted graphs are complete: what was not mirrored goes to disk while the rules run
+                    persister.asserted(sorted(graphs), closing.uncopied)
+                else:
+                    # the imported batches went into the default graph too; the rest is copied now
+                    unmerged = sorted(graphs) if closing.uncopied is None else sorted(closing.uncopied)
+                    say(f"store: merging {len(unmerged)} graphs into the default graph")
+                    for graph in unmerged:
+                        mirror_graph(store, graph)
+                    merged_asserted = default_triples(store)
+            finally:
+                for _, count in graph_counts:
+                    count.wait()
+            for graph, count in graph_counts:
+                graphs[graph].triples, graphs[graph].types = count.result()
+            lap("merge")
             # What the one-triple rules derive is loaded while the sources are checked against the
             # shapes: the checks read only the asserted graphs, and the load leaves Python's lock free.
             say("reason: loading what the one-triple rules derive (beside the checks of the sources)")
@@ -642,9 +655,16 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         say("reason: running the join rules in the store")
         engine_run.asserted = sorted(graphs)
         result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
-        inferred = store_triples(store, inferred_name) if in_memory else default_triples(store) - merged_asserted
+        counting = Background(store_triples, store, inferred_name, name="d4d-count") if in_memory else \
+            Background(default_triples, store, name="d4d-count")
         lap("reason")
-    clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
+    try:
+        clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
+    finally:
+        if counting is not None:
+            counting.wait()
+    if counting is not None:
+        inferred = counting.result() - merged_asserted  # (0 in memory: the inferences have a graph there)
     if clashes:
         from d4d.errors import ReasoningError
         from rdflib import URIRef
