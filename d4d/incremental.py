@@ -655,8 +655,10 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         say("reason: running the join rules in the store")
         engine_run.asserted = sorted(graphs)
         result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
-        counting = Background(store_triples, store, inferred_name, name="d4d-count") if in_memory else \
-            Background(default_triples, store, name="d4d-count")
+        if in_memory:
+            counting = Background(store_triples, store, inferred_name, name="d4d-count")
+        else:
+            counting = Background(lambda: default_triples(store) - merged_asserted, name="d4d-count")
         lap("reason")
     try:
         clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
@@ -664,7 +666,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         if counting is not None:
             counting.wait()
     if counting is not None:
-        inferred = counting.result() - merged_asserted  # (0 in memory: the inferences have a graph there)
+        inferred = counting.result()
     if clashes:
         from d4d.errors import ReasoningError
         from rdflib import URIRef
