@@ -38,6 +38,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -995,6 +996,8 @@ class Materialiser:
         self.order = self._order(self.everything, extended=False)
         self._scratch_dir: Path | None = None
         self._closing: list[tuple[Path | Background[Path], list[str]]] = []  # the sweeps' waiting outputs
+        self._aside: Background[list[tuple[int, int]]] | None = None  # the rules run beside (a first sweep)
+        self._aside_queue: deque[int] = deque()  # the rules it has yet to take
         self._graphs = itertools.count()
         self._held: dict[tuple[str, str], list[str]] = {}
         self._signatures: dict[str, set[tuple[str, str]]] = {}
@@ -1233,12 +1236,30 @@ class Materialiser:
         pending: list[tuple[Path | Background[Path], list[str]]] = []
         self._closing = pending
         pending_from: set[int] = set()
+        # A first sweep's rule that reads only what no rule writes and writes only what no rule reads
+        # runs once, whenever: such rules are run in a thread beside the others, which take what is
+        # left of them when they are done (d4d:source from the citations, 5.9 s of 22 s at 100k).
+        aside: deque[int] = deque(i for i in order if seed is None and self._aside_rule(i, active, consumers))
+        free = set(aside)
+        self._aside_queue = aside
+        if aside:
+            self._aside = Background(self._run_aside, aside, [self.into] + ([collect] if collect else []), local,
+                                     name="d4d-aside")
+
+        def first_sweep() -> Iterable[int]:
+            yield from (i for i in order if i not in free)
+            while aside:
+                try:
+                    yield aside.pop()  # the thread takes the other end
+                except IndexError:
+                    return
+
         sweep = 0
         while True:
             sweep += 1
             report.sweeps += 1
             added = 0
-            for i in order:
+            for i in first_sweep() if sweep == 1 else order:
                 plan = self.plans[i]
                 named: list[str] = []
                 # Outputs wait in files until a rule that reads them runs (or the sweep ends): one big
@@ -1288,6 +1309,12 @@ class Materialiser:
                     written[(i, sweep)] = out
             self._flush(pending)
             pending_from.clear()
+            if sweep == 1 and self._aside is not None:
+                for i, lines in self._aside.result():
+                    report.queries += 1
+                    report.derived[self.plans[i].name] = report.derived.get(self.plans[i].name, 0) + lines
+                    added += lines
+                self._aside = None
             self._say(f"sweep {sweep}: {added} triples")
             # graphs of the previous sweep have been seen by everyone now
             stale = [g for (i, s), g in written.items() if s < sweep]
@@ -1301,6 +1328,45 @@ class Materialiser:
                 return
             if sweep > 100:
                 raise ReasoningError("the rules did not reach a fixpoint after 100 sweeps")
+
+    def _aside_rule(self, i: int, active: Sequence[int], consumers: dict[int, list[int]]) -> bool:
+        """Whether rule ``i`` of ``active`` can run beside the others in a first sweep: no rule of
+        ``active`` writes what it reads (what it reads is all there before the sweep), and none reads
+        what it writes (nothing waits for it, and what another rule finds does not depend on when it
+        is loaded). An opaque rule may read anything: with one among them, every rule runs in order."""
+        return not any(self.plans[j].opaque for j in active) and not consumers[i] \
+            and not any(i in consumers[j] for j in active)
+
+    def _run_aside(self, queue: deque[int], graphs: list[str], local: bool) -> list[tuple[int, int]]:
+        """Take rules from the front of ``queue`` until it is empty; run each (closed by the local rules
+        with ``local``) and load what they all wrote into ``graphs`` at the end, as one N-Quads load.
+        Each rule taken and the triples it wrote (before the closing)."""
+        assert self._scratch_dir is not None
+        done: list[tuple[int, int]] = []
+        quads = self._scratch_dir / f"aside{next(self._graphs)}.nq"
+        try:
+            with open(quads, "wb") as out:
+                while queue:
+                    try:
+                        i = queue.popleft()
+                    except IndexError:  # the main thread took the last one
+                        break
+                    plan = self.plans[i]
+                    path = self._construct(plan.query(check="guard", guard=self._guard(plan),
+                                                      hashed=i in self.hashed))
+                    if path is None:
+                        done.append((i, 0))
+                        continue
+                    done.append((i, _count_lines(path)))
+                    if local:
+                        path = self._close(path)
+                    append_as_quads(path, out, graphs)
+                    path.unlink()
+            if quads.stat().st_size:
+                self._load(quads, [], format=ox.RdfFormat.N_QUADS)
+        finally:
+            quads.unlink(missing_ok=True)
+        return done
 
     def _close(self, path: Path) -> Path:
         """A rule's output file with what the local rules derive from it appended (N-Triples)."""
@@ -1359,6 +1425,10 @@ class Materialiser:
             if isinstance(item, Background):
                 item.wait()
         self._closing = []
+        if self._aside is not None:  # after an error: the rules run beside end after the one they run
+            self._aside_queue.clear()
+            self._aside.wait()
+            self._aside = None
         for graph in list(self.store.named_graphs()):
             if graph.value.startswith(SCRATCH):
                 self.store.remove_graph(graph)
