@@ -47,6 +47,21 @@ def _asserted(store: ox.Store, graphs: list[str]) -> set[ox.Triple]:
     return {q.triple for g in graphs for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
 
 
+def _remember_scratch(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The scratch folders of the Materialisers entered from now on (to check they are removed)."""
+    scratch: list[Path] = []
+    enter = Materialiser.__enter__
+
+    def remember(self: Materialiser) -> Materialiser:
+        entered = enter(self)
+        assert self._scratch_dir is not None
+        scratch.append(self._scratch_dir)
+        return entered
+
+    monkeypatch.setattr(Materialiser, "__enter__", remember)
+    return scratch
+
+
 def test_store_rules_equal_the_reason_stage_on_the_seed(seed: Loaded) -> None:
     rules = reason.all_rules(seed.ontology)
     reference = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
@@ -446,16 +461,7 @@ def test_rule_outputs_are_closed_one_at_a_time_beside_the_queries_and_their_erro
         raise OSError("disk full")
 
     monkeypatch.setattr(Materialiser, "_close", broken)
-    scratch: list[Path] = []
-    enter = Materialiser.__enter__
-
-    def remember(self: Materialiser) -> Materialiser:
-        entered = enter(self)
-        assert self._scratch_dir is not None
-        scratch.append(self._scratch_dir)
-        return entered
-
-    monkeypatch.setattr(Materialiser, "__enter__", remember)
+    scratch = _remember_scratch(monkeypatch)
     store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
     with pytest.raises(OSError, match="disk full"):
         materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
@@ -508,16 +514,7 @@ def test_rules_that_nothing_feeds_and_nothing_reads_run_beside_the_others_and_th
         return construct(self, query, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Materialiser, "_construct", broken)
-    scratch: list[Path] = []
-    enter = Materialiser.__enter__
-
-    def remember(self: Materialiser) -> Materialiser:
-        entered = enter(self)
-        assert self._scratch_dir is not None
-        scratch.append(self._scratch_dir)
-        return entered
-
-    monkeypatch.setattr(Materialiser, "__enter__", remember)
+    scratch = _remember_scratch(monkeypatch)
     store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
     with pytest.raises(OSError, match="disk full"):
         materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
