@@ -1275,8 +1275,7 @@ class Materialiser:
                     if any(position[j] <= position[i] for j in consumers[i]):
                         queries, named = [plan.query(check="new", hashed=i in self.hashed)], []
                     else:
-                        queries, named = [plan.query(check="guard", guard=self._guard(plan),
-                                                     hashed=i in self.hashed)], []
+                        queries, named = [self._guarded(i)], []
                 else:
                     queries, named = self._delta_queries(i, written, sweep, seed, position, local=local)
                 if not queries:
@@ -1339,34 +1338,27 @@ class Materialiser:
 
     def _run_aside(self, queue: deque[int], graphs: list[str], local: bool) -> list[tuple[int, int]]:
         """Take rules from the front of ``queue`` until it is empty; run each (closed by the local rules
-        with ``local``) and load what they all wrote into ``graphs`` at the end, as one N-Quads load.
+        with ``local``) and load what they all wrote into ``graphs`` at the end, in one :meth:`_flush`.
         Each rule taken and the triples it wrote (before the closing)."""
-        assert self._scratch_dir is not None
         done: list[tuple[int, int]] = []
-        quads = self._scratch_dir / f"aside{next(self._graphs)}.nq"
-        try:
-            with open(quads, "wb") as out:
-                while queue:
-                    try:
-                        i = queue.popleft()
-                    except IndexError:  # the main thread took the last one
-                        break
-                    plan = self.plans[i]
-                    path = self._construct(plan.query(check="guard", guard=self._guard(plan),
-                                                      hashed=i in self.hashed))
-                    if path is None:
-                        done.append((i, 0))
-                        continue
-                    done.append((i, _count_lines(path)))
-                    if local:
-                        path = self._close(path)
-                    append_as_quads(path, out, graphs)
-                    path.unlink()
-            if quads.stat().st_size:
-                self._load(quads, [], format=ox.RdfFormat.N_QUADS)
-        finally:
-            quads.unlink(missing_ok=True)
+        pending: list[tuple[Path | Background[Path], list[str]]] = []
+        while queue:
+            try:
+                i = queue.popleft()
+            except IndexError:  # the main thread took the last one
+                break
+            path = self._construct(self._guarded(i))
+            done.append((i, _count_lines(path) if path is not None else 0))
+            if path is not None:
+                pending.append((self._close(path) if local else path, graphs))
+        self._flush(pending)
         return done
+
+    def _guarded(self, i: int) -> str:
+        """Rule ``i``'s query over everything, each derived triple tested against the asserted graphs
+        only (see :meth:`Plan.query`): for a first sweep's rule that no later sweep must follow."""
+        plan = self.plans[i]
+        return plan.query(check="guard", guard=self._guard(plan), hashed=i in self.hashed)
 
     def _close(self, path: Path) -> Path:
         """A rule's output file with what the local rules derive from it appended (N-Triples)."""

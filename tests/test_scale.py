@@ -47,8 +47,9 @@ def _asserted(store: ox.Store, graphs: list[str]) -> set[ox.Triple]:
     return {q.triple for g in graphs for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
 
 
-def _remember_scratch(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The scratch folders of the Materialisers entered from now on (to check they are removed)."""
+def _fails_cleanly(seed: Loaded, rules: list[reason.Rule], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Materialising the seed (with a part broken to raise ``OSError("disk full")``) raises that error
+    and leaves no scratch folder and no scratch graph."""
     scratch: list[Path] = []
     enter = Materialiser.__enter__
 
@@ -59,7 +60,11 @@ def _remember_scratch(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         return entered
 
     monkeypatch.setattr(Materialiser, "__enter__", remember)
-    return scratch
+    store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
+    with pytest.raises(OSError, match="disk full"):
+        materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
+    assert scratch and not scratch[0].exists()
+    assert not [g for g in store.named_graphs() if "/scratch/" in g.value]
 
 
 def test_store_rules_equal_the_reason_stage_on_the_seed(seed: Loaded) -> None:
@@ -430,7 +435,7 @@ def test_rule_outputs_are_closed_one_at_a_time_beside_the_queries_and_their_erro
 
     rules = reason.all_rules(seed.ontology)
     close = Materialiser._close
-    running: list[int] = []
+    running: list[str] = []
     most = [0]
     threads: set[str] = set()
     lock = threading.Lock()
@@ -461,12 +466,7 @@ def test_rule_outputs_are_closed_one_at_a_time_beside_the_queries_and_their_erro
         raise OSError("disk full")
 
     monkeypatch.setattr(Materialiser, "_close", broken)
-    scratch = _remember_scratch(monkeypatch)
-    store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
-    with pytest.raises(OSError, match="disk full"):
-        materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
-    assert scratch and not scratch[0].exists()
-    assert not [g for g in store.named_graphs() if "/scratch/" in g.value]
+    _fails_cleanly(seed, rules, monkeypatch)
 
 
 def test_rules_that_nothing_feeds_and_nothing_reads_run_beside_the_others_and_their_errors_surface(
@@ -514,12 +514,7 @@ def test_rules_that_nothing_feeds_and_nothing_reads_run_beside_the_others_and_th
         return construct(self, query, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Materialiser, "_construct", broken)
-    scratch = _remember_scratch(monkeypatch)
-    store = reason.store_of([seed.ontology.graph, seed.facts.graph], names=[ONTOLOGY, FACTS])
-    with pytest.raises(OSError, match="disk full"):
-        materialise_store(store, rules, asserted=[ONTOLOGY, FACTS])
-    assert scratch and not scratch[0].exists()
-    assert not [g for g in store.named_graphs() if "/scratch/" in g.value]
+    _fails_cleanly(seed, rules, monkeypatch)
 
 
 def test_a_build_in_memory_goes_to_disk_in_chunks_while_it_imports(root: Path, synthetic: Path, tmp_path: Path,
