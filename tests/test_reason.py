@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import OWL, XSD
 
 from d4d import reason
 from d4d.errors import ReasoningError
@@ -122,6 +122,25 @@ def test_inconsistency_names_the_individual(seed: Loaded, entailments: bool) -> 
         reason.check_consistency(seed.ontology, facts, entailments=entailments)
     assert "inconsistent" in caught.value.reason
     assert "jake-porway is both" in caught.value.reason
+
+
+def test_clashes_are_found_whichever_class_is_smaller() -> None:
+    """Each disjoint pair is joined from its smaller class: the answer names the pair in one order."""
+    import pyoxigraph as ox
+
+    disjoint = Graph()
+    disjoint.add((D4D.Organization, OWL.disjointWith, D4D.Person))
+    disjoint.add((D4D.Project, OWL.disjointWith, D4D.Agent))
+    a = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    for people in (0, 3):  # fewer people than organisations, then more
+        store = ox.Store()
+        for n in range(2):
+            store.add(ox.Quad(ox.NamedNode(ID[f"org-{n}"]), ox.NamedNode(a), ox.NamedNode(D4D.Organization)))
+        for n in range(people):
+            store.add(ox.Quad(ox.NamedNode(ID[f"p-{n}"]), ox.NamedNode(a), ox.NamedNode(D4D.Person)))
+        store.add(ox.Quad(ox.NamedNode(ID["org-1"]), ox.NamedNode(a), ox.NamedNode(D4D.Person)))
+        assert reason.find_clashes(store, disjoint) == [(str(ID["org-1"]), str(D4D.Organization),
+                                                         str(D4D.Person))]
 
 
 @pytest.mark.parametrize("entailments", [True, False], ids=["entailments", "verdict-only"])
