@@ -18,8 +18,14 @@ declared for the build in a project's ``imports.yaml``, it measures in the same 
 Targets (issue 7): build within 3x of the raw bulk load, at least 10x faster than rdflib, peak memory
 under 8 GB at 1M transactions, one-fact rebuild of the 1M graph under 10 s.
 
-Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--work /tmp/d4d-bench]
-[--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores (the build about 40 minutes,
+With ``--pairs N``, sizes up to ``--pairs-max`` transactions (100k by default) get N full builds and N raw
+loads, alternated (build, raw, build, raw...): the table gives the median of each and the ratio of the
+medians, and lists every pair. On a shared machine one build and one load, minutes apart, can each be a
+third off (100k builds of the same code took 143 to 190 s within an hour): a single pair's ratio is then
+mostly the noise's.
+
+Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--pairs 3]
+[--work /tmp/d4d-bench] [--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores (the build about 40 minutes,
 dumping and loading the baseline about 30).
 """
 
@@ -28,12 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -211,10 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="also write the raw measurements as JSON")
     parser.add_argument("--render", default=None,
                         help="only print the table of the measurements in this JSON (an earlier --json)")
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="full builds and raw loads per size, alternated (the table gives their medians)")
+    parser.add_argument("--pairs-max", type=int, default=100_000,
+                        help="give --pairs to sizes up to this many transactions; larger ones get one pair")
     parser.add_argument("--reuse-rdflib", default=None,
                         help="JSON of an earlier run: take its rdflib measurement for a size whose result has "
                              "the same number of triples (the baseline does not depend on d4d's code)")
     args = parser.parse_args(argv)
+    if args.pairs < 1:
+        parser.error("--pairs must be 1 or more")
     if args.render:
         saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
         print(render(saved, (float(saved[0]["load"]),), (float(saved[-1].get("load_after", saved[-1]["load"])),)))
@@ -247,6 +261,19 @@ def main(argv: list[str] | None = None) -> int:
         dumped = result_ntriples(out, nt)
         raw = raw_bulk_load(nt, here / "raw-store")
         print(f"   raw bulk_load {secs(raw['seconds'])} s", file=sys.stderr, flush=True)
+        pairs = [{"build": full["seconds"], "raw": raw["seconds"], "peak": full["peak"]}]
+        for k in range(2, (args.pairs if n <= args.pairs_max else 1) + 1):
+            again_dir = here / "build-again"
+            shutil.rmtree(again_dir, ignore_errors=True)
+            again = build(project, again_dir, timeout=None)
+            shutil.rmtree(again_dir, ignore_errors=True)
+            if again["status"] != 0 or again["triples"] != full["triples"]:
+                raise SystemExit(f"build {k} of {n} transactions made {again['triples']} triples "
+                                 f"(status {again['status']}), the first {full['triples']}")
+            raw_again = raw_bulk_load(nt, here / "raw-store")
+            pairs.append({"build": again["seconds"], "raw": raw_again["seconds"], "peak": again["peak"]})
+            print(f"   pair {k}: build {secs(again['seconds'])} s, raw bulk_load {secs(raw_again['seconds'])} s",
+                  file=sys.stderr, flush=True)
         rdf: dict[str, object] = {}
         earlier = [r for r in (json.loads(Path(args.reuse_rdflib).read_text()) if args.reuse_rdflib else [])
                    if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
@@ -261,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   rdflib {secs(rdf['seconds'])} s", file=sys.stderr, flush=True)
         nt.unlink(missing_ok=True)
         rows.append({"transactions": n, "generate": generated, "load": load, "build": full, "unchanged": same,
-                     "one_fact": one, "restore": back, "dump": dumped, "raw": raw, "rdflib": rdf,
+                     "one_fact": one, "restore": back, "dump": dumped, "raw": raw, "rdflib": rdf, "pairs": pairs,
                      "xml_bytes": (here / "iati.xml").stat().st_size, "load_after": os.getloadavg()[0]})
         if args.json:  # after every size, so that a long run stopped at the largest keeps the others
             Path(args.json).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
@@ -272,6 +299,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
     return 0
+
+
+def summary(row: dict[str, object]) -> dict[str, Any]:
+    """A size's full builds and raw loads: their medians (``build``, ``raw``), the ratio of the medians,
+    how many ``pairs`` and the highest ``peak``. A row of a run without ``--pairs`` has one pair."""
+    b, raw = row["build"], row["raw"]
+    assert isinstance(b, dict) and isinstance(raw, dict)
+    pairs = row.get("pairs") or [{"build": b["seconds"], "raw": raw.get("seconds"), "peak": b["peak"]}]
+    assert isinstance(pairs, list)
+    builds = [float(p["build"]) for p in pairs]
+    raws = [float(p["raw"]) for p in pairs if p["raw"]]
+    median_build = statistics.median(builds)
+    median_raw = statistics.median(raws) if raws else None
+    peaks = [int(p["peak"]) for p in pairs if p["peak"]]
+    return {"build": median_build, "raw": median_raw, "ratio": median_build / median_raw if median_raw else None,
+            "pairs": len(pairs), "peak": max(peaks) if peaks else None}
 
 
 def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tuple[float, ...]) -> str:
@@ -290,13 +333,18 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
     for row in rows:
         b, raw, rdf = row["build"], row["raw"], row["rdflib"]
         assert isinstance(b, dict) and isinstance(raw, dict) and isinstance(rdf, dict)
-        ratio = f"{b['seconds'] / raw['seconds']:.2f}x" if raw.get("seconds") else "-"
+        paired = summary(row)
+        build_text, raw_text = f"{secs(paired['build'])} s", f"{secs(paired['raw'])} s"
+        if paired["pairs"] > 1:
+            build_text += f" (median of {paired['pairs']})"
+            raw_text += f" (median of {paired['pairs']})"
+        ratio = f"{paired['ratio']:.2f}x" if paired["ratio"] else "-"
         if rdf.get("timed_out"):
-            rdflib_text, speedup = f"> {secs(rdf['seconds'])} s (stopped)", f"> {rdf['seconds'] / b['seconds']:.1f}x"
+            rdflib_text, speedup = f"> {secs(rdf['seconds'])} s (stopped)", f"> {rdf['seconds'] / paired['build']:.1f}x"
         elif rdf.get("seconds"):
-            rdflib_text, speedup = f"{secs(rdf['seconds'])} s", f"{rdf['seconds'] / b['seconds']:.1f}x"
+            rdflib_text, speedup = f"{secs(rdf['seconds'])} s", f"{rdf['seconds'] / paired['build']:.1f}x"
             if rdf.get("reused"):
-                earlier_build = float(rdf.get("build_seconds") or b["seconds"])
+                earlier_build = float(rdf.get("build_seconds") or paired["build"])
                 rdflib_text += f" (earlier run, whose build took {secs(earlier_build)} s)"
                 speedup = f"{rdf['seconds'] / earlier_build:.1f}x"
         else:
@@ -305,8 +353,16 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
         assert isinstance(one, dict) and isinstance(same, dict)
         lines.append(
             f"| {row['transactions']:,} | {int(str(row['xml_bytes'])) / 1e6:.0f} MB | {b['triples']:,} ({b['inferred']:,}) | "
-            f"{secs(b['seconds'])} s | {gb(b['peak'])} | {secs(raw['seconds'])} s | {ratio} | {rdflib_text} | "
+            f"{build_text} | {gb(paired['peak'])} | {raw_text} | {ratio} | {rdflib_text} | "
             f"{speedup} | {secs(same['seconds'])} s ({same['mode']}) | {secs(one['seconds'])} s ({one['mode']}) |")
+    repeated = [row for row in rows if summary(row)["pairs"] > 1]
+    if repeated:
+        lines += ["", "Full builds and raw loads, alternated (build / raw = ratio):", ""]
+        for row in repeated:
+            pairs = row["pairs"]
+            assert isinstance(pairs, list)
+            lines.append(f"- {row['transactions']:,} transactions: " + "; ".join(
+                f"{secs(p['build'])} / {secs(p['raw'])} s = {p['build'] / p['raw']:.2f}x" for p in pairs))
     lines += ["", "Where the build's time goes (its own `time:` line):", ""]
     for row in rows:
         b, one = row["build"], row["one_fact"]
