@@ -19,8 +19,8 @@ Targets (issue 7): build within 3x of the raw bulk load, at least 10x faster tha
 under 8 GB at 1M transactions, one-fact rebuild of the 1M graph under 10 s.
 
 With ``--pairs N``, sizes up to ``--pairs-max`` transactions (100k by default) get N full builds and N raw
-loads, alternated (build, raw, build, raw...): the table gives the median of each and the ratio of the
-medians, and lists every pair. On a shared machine one build and one load, minutes apart, can each be a
+loads, alternated (build, raw, build, raw...): the table gives the median of each, the ratio of the
+medians and the median of the pairs' ratios, and lists every pair. On a shared machine one build and one load, minutes apart, can each be a
 third off (100k builds of the same code took 143 to 190 s within an hour): a single pair's ratio is then
 mostly the noise's.
 
@@ -303,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def summary(row: dict[str, object]) -> dict[str, Any]:
     """A size's full builds and raw loads: their medians (``build``, ``raw``), the ratio of the medians,
-    how many ``pairs`` and the highest ``peak``. A row of a run without ``--pairs`` has one pair."""
+    the median of each pair's ratio (``pair_ratio``: a pair is a build and the load right after it, so
+    a change of the machine's speed between pairs cancels out), how many ``pairs`` and the highest
+    ``peak``. A row of a run without ``--pairs`` has one pair."""
     b, raw = row["build"], row["raw"]
     assert isinstance(b, dict) and isinstance(raw, dict)
     pairs = row.get("pairs") or [{"build": b["seconds"], "raw": raw.get("seconds"), "peak": b["peak"]}]
@@ -313,7 +315,9 @@ def summary(row: dict[str, object]) -> dict[str, Any]:
     median_build = statistics.median(builds)
     median_raw = statistics.median(raws) if raws else None
     peaks = [int(p["peak"]) for p in pairs if p["peak"]]
+    ratios = [float(p["build"]) / float(p["raw"]) for p in pairs if p["raw"]]
     return {"build": median_build, "raw": median_raw, "ratio": median_build / median_raw if median_raw else None,
+            "pair_ratio": statistics.median(ratios) if ratios else None,
             "pairs": len(pairs), "peak": max(peaks) if peaks else None}
 
 
@@ -339,6 +343,8 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
             build_text += f" (median of {paired['pairs']})"
             raw_text += f" (median of {paired['pairs']})"
         ratio = f"{paired['ratio']:.2f}x" if paired["ratio"] else "-"
+        if paired["pairs"] > 1 and paired["pair_ratio"]:
+            ratio += f" (median of the pairs' ratios {paired['pair_ratio']:.2f}x)"
         if rdf.get("timed_out"):
             rdflib_text, speedup = f"> {secs(rdf['seconds'])} s (stopped)", f"> {rdf['seconds'] / paired['build']:.1f}x"
         elif rdf.get("seconds"):
