@@ -500,6 +500,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
     touched: list[str] = []
     persister: _Persister | None = None
     counting: Background[int] | None = None  # the inferences of a full build, counted beside the clashes
+    checking: Background[float] | None = None  # the checks of the imported sources, beside the join rules
 
     if decision.mode in ("reuse", "update"):
         assert before is not None and previous_dir is not None
@@ -632,34 +633,66 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
             for graph, count in graph_counts:
                 graphs[graph].triples, graphs[graph].types = count.result()
             lap("merge")
-            # What the one-triple rules derive is loaded while the sources are checked against the
-            # shapes: the checks read only the asserted graphs, and the load leaves Python's lock free.
-            say("reason: loading what the one-triple rules derive (beside the checks of the sources)")
-            into = ox.NamedNode(inferred_name) if in_memory else ox.DefaultGraph()
-            loading = Background(lambda: store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
-                                                         to_graph=into, lenient=True), name="d4d-closure")
-            try:
-                for name, graph in imported_now:
-                    say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
-                    graphs[graph].validation = _check_source(store, queries, graph, sorted(graphs), counter,
+            asserted_now = sorted(graphs)
+
+            def check_sources(progress_count: Counter_ | None) -> float:
+                started = time.perf_counter()
+                for _, graph in imported_now:
+                    graphs[graph].validation = _check_source(store, queries, graph, asserted_now, progress_count,
                                                              strict=strict, triples=graphs[graph].triples,
                                                              files=graphs[graph].files)
+                return time.perf_counter() - started
+
+            into = ox.NamedNode(inferred_name) if in_memory else ox.DefaultGraph()
+            if strict:
+                # A strict build stops at its first violation: its sources are checked before the rules
+                # run, while what the one-triple rules derive is loaded (the checks read only the
+                # asserted graphs, and the load leaves Python's lock free).
+                say("reason: loading what the one-triple rules derive (beside the checks of the sources)")
+                loading = Background(lambda: store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
+                                                             to_graph=into, lenient=True), name="d4d-closure")
+                try:
+                    for name, graph in imported_now:
+                        say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
+                    check_sources(counter)
                     lap("validate sources")
-            except BaseException:
-                loading.wait()  # the check's error is the one to report
-                raise
-            loading.result()
+                except BaseException:
+                    loading.wait()  # the check's error is the one to report
+                    raise
+                loading.result()
+            else:
+                # Otherwise the load has the cores to itself, and the checks run beside the join rules,
+                # which leave part of a core idle (the checks read only the asserted graphs; the rules
+                # write only inferences).
+                say("reason: loading what the one-triple rules derive")
+                store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES, to_graph=into, lenient=True)
+                for name, graph in imported_now:
+                    say(f"validate: {name} against the shapes ({graphs[graph].triples} triples, beside the rules)")
+                checking = Background(check_sources, None, name="d4d-check") if imported_now else None
         finally:
             shutil.rmtree(closure_dir, ignore_errors=True)
         lap("reason")
         say("reason: running the join rules in the store")
         engine_run.asserted = sorted(graphs)
-        result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
+        try:
+            result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
+        except BaseException:
+            if checking is not None:
+                checking.wait()  # the rules' error is the one to report
+            raise
         if in_memory:
             counting = Background(store_triples, store, inferred_name, name="d4d-count")
         else:
             counting = Background(lambda: default_triples(store) - merged_asserted, name="d4d-count")
         lap("reason")
+        if checking is not None:
+            try:
+                took = checking.result()
+            except BaseException:
+                counting.wait()
+                raise
+            seconds["validate sources (a thread, beside the join rules)"] = round(took, 3)
+            lap("validate sources wait")
     try:
         clashes = find_clashes(store, loaded.ontology, subjects=touched if decision.mode != "full" else None)
     finally:

@@ -356,6 +356,62 @@ def test_a_strict_build_stops_at_a_source_that_breaks_a_shape(project_copy: Path
     assert not list(scratch.iterdir())
 
 
+@pytest.mark.parametrize("limit", [None, 0], ids=["in memory", "on disk"])
+def test_a_build_checks_its_sources_beside_the_join_rules(project_copy: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, limit: int | None) -> None:
+    """A build that is not strict loads the closure on its own, then checks the sources in a thread while
+    the join rules run: the report is the one a strict build's order gives, and an error in the checks
+    surfaces from the build."""
+    import threading
+    import time
+
+    import d4d.incremental
+    from d4d import shapes_sparql
+
+    if limit is not None:
+        monkeypatch.setattr(d4d.incremental, "MEMORY_LIMIT", limit)
+    write_spreadsheet_source(project_copy)
+    loaded = load(project_copy / "ontology", project_copy / "graph")
+    spans: list[tuple[str, str, float, float]] = []  # (what, thread, start, end)
+    check_store, construct = shapes_sparql.check_store, Materialiser._construct
+
+    def checked(*args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        if not spans or all(what != "check" for what, *_ in spans):
+            time.sleep(0.3)  # the first check lasts long enough for the rules' queries to run beside it
+        try:
+            return check_store(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spans.append(("check", threading.current_thread().name, started, time.perf_counter()))
+
+    def joined(self: Materialiser, query: str, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return construct(self, query, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spans.append(("join", threading.current_thread().name, started, time.perf_counter()))
+
+    monkeypatch.setattr(shapes_sparql, "check_store", checked)
+    monkeypatch.setattr(Materialiser, "_construct", joined)
+    built = build_store(tmp_path / "store", loaded=loaded, project=project_copy)
+    checks = [(a, b) for what, thread, a, b in spans if what == "check"]
+    assert checks and {thread for what, thread, *_ in spans if what == "check"} == {"d4d-check"}
+    joins = [a for what, thread, a, _ in spans if what == "join" and thread == "MainThread"]
+    assert any(a < j < b for a, b in checks for j in joins)
+    report = built.manifest.graphs[str(GRAPH["source/sheet"])].validation
+    assert report["violations"] == 1 and list(report["rules"]) == [
+        "Organization: an organisation needs one or more sectors (see ontology/sectors.ttl)"]
+    assert "validate sources (a thread, beside the join rules)" in built.seconds
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValidationError("the shape query of X failed: boom")
+
+    monkeypatch.setattr(shapes_sparql, "check_store", broken)
+    with pytest.raises(ValidationError, match="boom"):
+        build_store(tmp_path / "again", loaded=loaded, project=project_copy)
+    assert not [t for t in threading.enumerate() if t.name in ("d4d-check", "d4d-persist")]
+
+
 def test_the_manifest_round_trips(tmp_path: Path) -> None:
     manifest = Manifest(engine="e", graphs={FACTS: GraphState("a", 3, "facts", types={"x": 1})}, inferred=7)
     manifest.write(tmp_path)
