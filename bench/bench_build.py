@@ -20,13 +20,14 @@ under 8 GB at 1M transactions, one-fact rebuild of the 1M graph under 10 s.
 
 With ``--pairs N``, sizes up to ``--pairs-max`` transactions (100k by default) get N full builds and N raw
 loads, alternated (build, raw, build, raw...): the table gives the median of each, the ratio of the
-medians and the median of the pairs' ratios, and lists every pair. On a shared machine one build and one load, minutes apart, can each be a
-third off (100k builds of the same code took 143 to 190 s within an hour): a single pair's ratio is then
-mostly the noise's.
+medians and the median of the pairs' ratios, and lists every pair. On a shared machine one build and
+one load, minutes apart, can each be a third off (100k builds of the same code took 134 to 201 s within
+an hour): a single pair's ratio is then mostly the noise's.
 
 Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--pairs 3]
-[--work /tmp/d4d-bench] [--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores (the build about 40 minutes,
-dumping and loading the baseline about 30).
+[--work /tmp/d4d-bench] [--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores
+(the build about 40 minutes, dumping and loading the baseline about 30); three pairs at 100k about 20
+minutes.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
