@@ -266,7 +266,8 @@ def test_a_closing_store_mirrors_batches_in_the_built_layout(seed: Loaded) -> No
     from d4d.materialise import ClosingStore
 
     local = LocalRules(plan_rule(r) for r in reason.all_rules(seed.ontology))
-    store, out, written = ox.Store(), io.BytesIO(), []  # what the mirror is given
+    store, out = ox.Store(), io.BytesIO()
+    written: list[bytes] = []  # what the mirror is given
     closing = ClosingStore(store, local, out, mirror=written.append)
     org = "<https://w3id.org/d4d/id/x>"
     batch = (f'{org} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/d4d/ontology#Organization> <{SOURCE}> .\n'
