@@ -673,7 +673,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
             shutil.rmtree(closure_dir, ignore_errors=True)
         lap("reason")
         say("reason: running the join rules in the store")
-        engine_run.asserted = sorted(graphs)
+        engine_run.asserted = asserted_now
         try:
             result.materialise = engine_run.full(closed=True, collect=joins_name if in_memory else None)
         except BaseException:
@@ -911,15 +911,11 @@ class _Persister:
 def find_clashes(store: ox.Store, ontology: Any, *, subjects: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
     """Individuals typed with two disjoint classes: (individual, class, class); with ``subjects``,
     among those only (after an update, the individuals it gave a type)."""
-    from rdflib import URIRef
-    from rdflib.namespace import OWL
-
     from d4d import reason
 
     if subjects is None:
         return reason.find_clashes(store, ontology)
-    pairs = sorted({tuple(sorted((str(a), str(b)))) for a, b in ontology.graph.subject_objects(OWL.disjointWith)
-                    if isinstance(a, URIRef) and isinstance(b, URIRef)})
+    pairs = reason.disjoint_pairs(ontology)
     clashes: list[tuple[str, str, str]] = []
     for start in range(0, len(subjects), 500):
         values = " ".join(f"<{s}>" for s in subjects[start:start + 500])

@@ -1238,8 +1238,10 @@ class Materialiser:
         pending_from: set[int] = set()
         # A first sweep's rule that reads only what no rule writes and writes only what no rule reads
         # runs once, whenever: such rules are run in a thread beside the others, which take what is
-        # left of them when they are done (d4d:source from the citations, 5.9 s of 22 s at 100k).
-        aside: deque[int] = deque(i for i in order if seed is None and self._aside_rule(i, active, consumers))
+        # left of them when they are done (d4d:source from the citations, 5.9 s of 22 s at 100k). An
+        # opaque rule may read anything: with one among them, every rule runs in order.
+        beside = seed is None and not any(self.plans[j].opaque for j in active)
+        aside: deque[int] = deque(i for i in order if beside and self._aside_rule(i, active, consumers))
         free = set(aside)
         self._aside_queue = aside
         if aside:
@@ -1328,13 +1330,13 @@ class Materialiser:
             if sweep > 100:
                 raise ReasoningError("the rules did not reach a fixpoint after 100 sweeps")
 
-    def _aside_rule(self, i: int, active: Sequence[int], consumers: dict[int, list[int]]) -> bool:
+    @staticmethod
+    def _aside_rule(i: int, active: Sequence[int], consumers: dict[int, list[int]]) -> bool:
         """Whether rule ``i`` of ``active`` can run beside the others in a first sweep: no rule of
         ``active`` writes what it reads (what it reads is all there before the sweep), and none reads
         what it writes (nothing waits for it, and what another rule finds does not depend on when it
-        is loaded). An opaque rule may read anything: with one among them, every rule runs in order."""
-        return not any(self.plans[j].opaque for j in active) and not consumers[i] \
-            and not any(i in consumers[j] for j in active)
+        is loaded). The caller rules out a set of rules with an opaque one, which may read anything."""
+        return not consumers[i] and not any(i in consumers[j] for j in active)
 
     def _run_aside(self, queue: deque[int], graphs: list[str], local: bool) -> list[tuple[int, int]]:
         """Take rules from the front of ``queue`` until it is empty; run each (closed by the local rules

@@ -314,11 +314,16 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str = str(INFER
     raise ReasoningError(f"the rules did not reach a fixpoint after {max_passes} passes")
 
 
+def disjoint_pairs(ontology: Ontology | Graph) -> list[tuple[str, str]]:
+    """The pairs of disjoint named classes (``owl:disjointWith``), each once and in order, sorted."""
+    graph = ontology.graph if isinstance(ontology, Ontology) else ontology
+    return sorted({(min(str(a), str(b)), max(str(a), str(b))) for a, b in graph.subject_objects(OWL.disjointWith)
+                   if isinstance(a, URIRef) and isinstance(b, URIRef)})
+
+
 def find_clashes(store: ox.Store, ontology: Ontology | Graph) -> list[tuple[str, str, str]]:
     """Individuals typed with two disjoint classes (after materialisation): (individual, class, class)."""
-    graph = ontology.graph if isinstance(ontology, Ontology) else ontology
-    pairs = sorted({tuple(sorted((str(a), str(b)))) for a, b in graph.subject_objects(OWL.disjointWith)
-                    if isinstance(a, URIRef) and isinstance(b, URIRef)})
+    pairs = disjoint_pairs(ontology)
     options = query_options(store)
     sizes: dict[str, int] = {}
 
@@ -552,6 +557,6 @@ def inferred_graph(store: ox.Store, *, graph: str = str(INFERRED)) -> Graph:
 
 __all__ = [
     "INFERRED", "HermitResult", "MaterialiseReport", "Rule", "all_rules", "check_consistency",
-    "compile_rules", "entailment_closure", "find_clashes", "inferred_graph", "load_rule_files",
+    "compile_rules", "disjoint_pairs", "entailment_closure", "find_clashes", "inferred_graph", "load_rule_files",
     "materialise", "store_of",
 ]
