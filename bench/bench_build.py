@@ -27,7 +27,9 @@ an hour): a single pair's ratio is then mostly the noise's.
 Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--pairs 3]
 [--work /tmp/d4d-bench] [--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores
 (the build about 40 minutes, dumping and loading the baseline about 30); three pairs at 100k about 20
-minutes.
+minutes. The baselines need free disk for the result's N-Triples and the raw load's store, about 400
+bytes per triple (37 GB at 1M transactions): the run stops before them if ``--work`` has less, and it
+stops at any step that fails, naming it (the sizes done before are kept in ``--json``).
 """
 
 from __future__ import annotations
@@ -139,6 +141,36 @@ def prepare(work: Path, transactions: int, seed: int) -> Path:
     return project
 
 
+class StepFailed(SystemExit):
+    """A step of the benchmark failed: the run stops (its earlier sizes are kept in ``--json``), naming
+    the size, the step and the step's own error, instead of timing a failure as if it were a result."""
+
+
+def check(result: dict[str, object], step: str, transactions: int) -> dict[str, object]:
+    """``result`` if its command succeeded; else raise :class:`StepFailed` with the end of its output."""
+    if result["status"] != 0 and not result.get("timed_out"):
+        tail = str(result["output"]).strip().splitlines()[-5:]
+        raise StepFailed(f"bench_build: {step} of {transactions:,} transactions failed (exit status "
+                         f"{result['status']}):\n  " + "\n  ".join(tail))
+    return result
+
+
+NT_BYTES_PER_TRIPLE = 200
+"""About the size of one triple of the build's result as N-Triples (185 bytes at 1M transactions)."""
+
+
+def check_space(folder: Path, triples: int, transactions: int) -> None:
+    """Stop before the baselines if ``folder`` has not the room for the result's N-Triples and the raw
+    load's store (each about :data:`NT_BYTES_PER_TRIPLE` per triple): at 1M transactions the dump alone
+    takes an hour to find the disk full."""
+    need = 2 * NT_BYTES_PER_TRIPLE * triples
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise StepFailed(f"bench_build: the baselines of {transactions:,} transactions need about "
+                         f"{need / 1e9:.0f} GB free in {folder} (the N-Triples of {triples:,} triples and "
+                         f"their raw load), and it has {free / 1e9:.0f} GB")
+
+
 def build(project: Path, out: Path, *, timeout: float | None) -> dict[str, object]:
     result = run([D4D, "build", "--project", str(project), "--out", str(out), "--rdf-only"], timeout=timeout)
     text = str(result["output"])
@@ -149,8 +181,6 @@ def build(project: Path, out: Path, *, timeout: float | None) -> dict[str, objec
     result["stages"] = times.group(1) if times else ""
     mode = re.search(r"^store: (\w+)", text, re.MULTILINE)
     result["mode"] = mode.group(1) if mode else "?"
-    if result["status"] != 0:
-        print(text[-3000:], file=sys.stderr)
     return result
 
 
@@ -247,47 +277,53 @@ def main(argv: list[str] | None = None) -> int:
         out = here / "build"
         shutil.rmtree(out, ignore_errors=True)
         load = os.getloadavg()[0]
-        full = build(project, out, timeout=None)
+        full = check(build(project, out, timeout=None), "the full build", n)
+        if full["triples"] is None:
+            raise StepFailed(f"bench_build: the full build of {n:,} transactions printed no 'built N triples' line")
         print(f"   build {secs(full['seconds'])} s, {full['triples']} triples, peak {gb(full['peak'])}",
               file=sys.stderr, flush=True)
-        same = build(project, out, timeout=None)
+        same = check(build(project, out, timeout=None), "the rebuild with nothing changed", n)
         edit_one_fact(project)
-        one = build(project, out, timeout=None)
+        one = check(build(project, out, timeout=None), "the rebuild after editing one fact", n)
         edit_one_fact(project, back=True)
         print(f"   rebuilds: unchanged {secs(same['seconds'])} s ({same['mode']}), one fact "
               f"{secs(one['seconds'])} s ({one['mode']})", file=sys.stderr, flush=True)
         # restore the build of the original facts for the baselines
-        back = build(project, out, timeout=None)
+        back = check(build(project, out, timeout=None), "the rebuild of the original facts", n)
         nt = here / "result.nt"
-        dumped = result_ntriples(out, nt)
-        raw = raw_bulk_load(nt, here / "raw-store")
-        print(f"   raw bulk_load {secs(raw['seconds'])} s", file=sys.stderr, flush=True)
-        pairs = [{"build": full["seconds"], "raw": raw["seconds"], "peak": full["peak"]}]
-        for k in range(2, (args.pairs if n <= args.pairs_max else 1) + 1):
-            again_dir = here / "build-again"
-            shutil.rmtree(again_dir, ignore_errors=True)
-            again = build(project, again_dir, timeout=None)
-            shutil.rmtree(again_dir, ignore_errors=True)
-            if again["status"] != 0 or again["triples"] != full["triples"]:
-                raise SystemExit(f"build {k} of {n} transactions made {again['triples']} triples "
-                                 f"(status {again['status']}), the first {full['triples']}")
-            raw_again = raw_bulk_load(nt, here / "raw-store")
-            pairs.append({"build": again["seconds"], "raw": raw_again["seconds"], "peak": again["peak"]})
-            print(f"   pair {k}: build {secs(again['seconds'])} s, raw bulk_load {secs(raw_again['seconds'])} s",
-                  file=sys.stderr, flush=True)
-        rdf: dict[str, object] = {}
-        earlier = [r for r in (json.loads(Path(args.reuse_rdflib).read_text()) if args.reuse_rdflib else [])
-                   if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
-        if earlier:
-            # its ratio is taken against that run's own build, made under the same load
-            # (the build it was measured beside: that run's, or the one it took it from in turn)
-            rdf = dict(earlier[0]["rdflib"], reused=True)
-            rdf.setdefault("build_seconds", earlier[0]["build"]["seconds"])
-            print(f"   rdflib {secs(rdf['seconds'])} s (measured in an earlier run)", file=sys.stderr, flush=True)
-        elif full["triples"] and int(str(full["triples"])) <= args.rdflib_max:
-            rdf = rdflib_pipeline(nt, here / "rdflib.ttl", timeout=args.rdflib_timeout)
-            print(f"   rdflib {secs(rdf['seconds'])} s", file=sys.stderr, flush=True)
-        nt.unlink(missing_ok=True)
+        check_space(here, int(str(full["triples"])), n)
+        try:
+            dumped = check(result_ntriples(out, nt), "the dump of the result as N-Triples", n)
+            raw = check(raw_bulk_load(nt, here / "raw-store"), "the raw bulk_load", n)
+            print(f"   raw bulk_load {secs(raw['seconds'])} s", file=sys.stderr, flush=True)
+            pairs = [{"build": full["seconds"], "raw": raw["seconds"], "peak": full["peak"]}]
+            for k in range(2, (args.pairs if n <= args.pairs_max else 1) + 1):
+                again_dir = here / "build-again"
+                shutil.rmtree(again_dir, ignore_errors=True)
+                again = check(build(project, again_dir, timeout=None), f"full build {k}", n)
+                shutil.rmtree(again_dir, ignore_errors=True)
+                if again["triples"] != full["triples"]:
+                    raise StepFailed(f"bench_build: full build {k} of {n:,} transactions made {again['triples']} "
+                                     f"triples, the first {full['triples']}")
+                raw_again = check(raw_bulk_load(nt, here / "raw-store"), f"raw bulk_load {k}", n)
+                pairs.append({"build": again["seconds"], "raw": raw_again["seconds"], "peak": again["peak"]})
+                print(f"   pair {k}: build {secs(again['seconds'])} s, raw bulk_load {secs(raw_again['seconds'])} s",
+                      file=sys.stderr, flush=True)
+            rdf: dict[str, object] = {}
+            earlier = [r for r in (json.loads(Path(args.reuse_rdflib).read_text()) if args.reuse_rdflib else [])
+                       if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
+            if earlier:
+                # its ratio is taken against that run's own build, made under the same load
+                # (the build it was measured beside: that run's, or the one it took it from in turn)
+                rdf = dict(earlier[0]["rdflib"], reused=True)
+                rdf.setdefault("build_seconds", earlier[0]["build"]["seconds"])
+                print(f"   rdflib {secs(rdf['seconds'])} s (measured in an earlier run)", file=sys.stderr, flush=True)
+            elif full["triples"] and int(str(full["triples"])) <= args.rdflib_max:
+                # a failure of rdflib (its memory, say) is a result of the baseline, shown as such
+                rdf = rdflib_pipeline(nt, here / "rdflib.ttl", timeout=args.rdflib_timeout)
+                print(f"   rdflib {secs(rdf['seconds'])} s", file=sys.stderr, flush=True)
+        finally:
+            nt.unlink(missing_ok=True)  # at 1M transactions, some 17 GB
         rows.append({"transactions": n, "generate": generated, "load": load, "build": full, "unchanged": same,
                      "one_fact": one, "restore": back, "dump": dumped, "raw": raw, "rdflib": rdf, "pairs": pairs,
                      "xml_bytes": (here / "iati.xml").stat().st_size, "load_after": os.getloadavg()[0]})
@@ -346,7 +382,9 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
         ratio = f"{paired['ratio']:.2f}x" if paired["ratio"] else "-"
         if paired["pairs"] > 1 and paired["pair_ratio"]:
             ratio += f" (median of the pairs' ratios {paired['pair_ratio']:.2f}x)"
-        if rdf.get("timed_out"):
+        if rdf and rdf.get("status") not in (0, None) and not rdf.get("timed_out"):
+            rdflib_text, speedup = f"failed after {secs(rdf['seconds'])} s (exit status {rdf['status']})", "-"
+        elif rdf.get("timed_out"):
             rdflib_text, speedup = f"> {secs(rdf['seconds'])} s (stopped)", f"> {rdf['seconds'] / paired['build']:.1f}x"
         elif rdf.get("seconds"):
             rdflib_text, speedup = f"{secs(rdf['seconds'])} s", f"{rdf['seconds'] / paired['build']:.1f}x"
