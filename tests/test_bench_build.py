@@ -44,3 +44,19 @@ def test_the_baselines_are_not_started_without_room_for_them(tmp_path: Path) -> 
     too_many = free // bench_build.NT_BYTES_PER_TRIPLE  # twice the room there is
     with pytest.raises(bench_build.StepFailed, match=rf"need about \d+ GB free in {tmp_path}"):
         bench_build.check_space(tmp_path, too_many, 1_000_000)
+
+
+def test_the_built_store_is_compacted_before_its_dump_and_keeps_every_triple(tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    build_dir = tmp_path / "build"
+    build_dir.mkdir()
+    store = ox.Store(str(build_dir / "store"))
+    for k in range(3):  # three loads, three sets of files to merge
+        store.bulk_load(input=f"<http://example.org/s{k}> <http://example.org/p> \"{k}\" .\n".encode(),
+                        format=ox.RdfFormat.N_TRIPLES)
+    del store
+    bench_build.check(bench_build.compact(build_dir), "the compaction", 1)
+    bench_build.check(bench_build.result_ntriples(build_dir, tmp_path / "result.nt"), "the dump", 1)
+    assert sorted((tmp_path / "result.nt").read_text().splitlines()) == [
+        f'<http://example.org/s{k}> <http://example.org/p> "{k}" .' for k in range(3)]
