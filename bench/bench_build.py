@@ -26,10 +26,11 @@ an hour): a single pair's ratio is then mostly the noise's.
 
 Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--pairs 3]
 [--work /tmp/d4d-bench] [--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores
-(the build about 40 minutes, dumping and loading the baseline about 30); three pairs at 100k about 20
-minutes. The baselines need free disk for the result's N-Triples and the raw load's store, about 400
-bytes per triple (37 GB at 1M transactions): the run stops before them if ``--work`` has less, and it
-stops at any step that fails, naming it (the sizes done before are kept in ``--json``).
+(the build 23 to 32 minutes; compacting, dumping and loading the baseline about 40 on a slow night);
+three pairs at 100k about 20 minutes. The baselines need free disk for the result's N-Triples and the
+raw load's store, about 400 bytes per triple (37 GB at 1M transactions): the run stops before them if
+``--work`` has less, and it stops at any step that fails, naming it (the sizes done before are kept in
+``--json``).
 """
 
 from __future__ import annotations
