@@ -635,9 +635,11 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
             lap("merge")
             asserted_now = sorted(graphs)
 
-            def check_sources(progress_count: Counter_ | None) -> float:
+            def check_sources(progress_count: Counter_ | None, *, announce: bool) -> float:
                 started = time.perf_counter()
-                for _, graph in imported_now:
+                for name, graph in imported_now:
+                    if announce:
+                        say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
                     graphs[graph].validation = _check_source(store, queries, graph, asserted_now, progress_count,
                                                              strict=strict, triples=graphs[graph].triples,
                                                              files=graphs[graph].files)
@@ -652,9 +654,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 loading = Background(lambda: store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
                                                              to_graph=into, lenient=True), name="d4d-closure")
                 try:
-                    for name, graph in imported_now:
-                        say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
-                    check_sources(counter)
+                    check_sources(counter, announce=True)
                     lap("validate sources")
                 except BaseException:
                     loading.wait()  # the check's error is the one to report
@@ -668,7 +668,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES, to_graph=into, lenient=True)
                 for name, graph in imported_now:
                     say(f"validate: {name} against the shapes ({graphs[graph].triples} triples, beside the rules)")
-                checking = Background(check_sources, None, name="d4d-check") if imported_now else None
+                checking = (Background(lambda: check_sources(None, announce=False), name="d4d-check")
+                            if imported_now else None)
         finally:
             shutil.rmtree(closure_dir, ignore_errors=True)
         lap("reason")
