@@ -574,7 +574,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
         # On disk the inferences go straight into the default graph, beside the merge of the asserted
         # graphs: removing a named copy of them later is one transaction held in memory (12 GB at 1M).
         engine_run = mat.Materialiser(store, rules, asserted=[], merged=not in_memory,
-                                      progress=lambda text: say(f"reason: {text}"))
+                                      progress=lambda text: say(f"reason: {text}"), beside=estimate <= ASIDE_LIMIT)
         if in_memory:
             # the disk store is written beside the build, from the import on
             persister = _Persister(store, target, onto_quads)
@@ -743,6 +743,14 @@ MEMORY_LIMIT = 3_000_000
 larger one on disk. Measured on synthetic IATI (bench/RESULTS-build.md): at 0.9M triples the build in
 memory is faster (24-28 s against 30-34 s on disk); at 9.1M the build on disk is (185 s at 2.2 GB
 against 243 s at 5.2 GB). The limit sits between the two (their geometric mean)."""
+
+ASIDE_LIMIT = 30_000_000
+"""A full build expected to make more than this many triples runs its join rules one at a time (see
+:class:`d4d.materialise.Materialiser`'s ``beside``). Measured on synthetic IATI builds on disk, 2 cores
+(bench/RESULTS-build.md): at 9.1M triples the rules run in a second thread saved 12 s of 52 s; at 92M
+the join step took 0.92 of the import's time with them, and 0.59 without (as in the builds before
+them). Such a store's merging of its files needs the core the second thread takes, and its reads slow
+down while the merging waits. The limit sits between the two sizes (about their geometric mean)."""
 
 TRIPLES_PER_BYTE = {"iati": 0.11, "360giving": 0.05, "compass": 0.05, "spreadsheet": 0.2}
 """Triples a build makes (asserted and inferred) per byte of a source's files, measured on the

@@ -962,6 +962,10 @@ class Materialiser:
         asserted graphs and the inferences, and the inferences are only there (what the default graph
         holds and no asserted graph does). :meth:`replace_graph` keeps it so, and :meth:`full` writes
         the inferences into the default graph (nothing is removed from a store on disk afterwards).
+    beside:
+        Whether a full run's first sweep may run the rules that nothing feeds and nothing reads in a
+        thread beside the others (see :meth:`_sweeps`). Off, every rule runs in the calling thread, in
+        order: for a store so large that its merging of files needs the core such a thread would take.
 
     Raises
     ------
@@ -970,9 +974,11 @@ class Materialiser:
     """
 
     def __init__(self, store: ox.Store, rules: Iterable[Rule], *, asserted: Sequence[str],
-                 into: str = str(INFERRED), progress: Progress | None = None, merged: bool = False) -> None:
+                 into: str = str(INFERRED), progress: Progress | None = None, merged: bool = False,
+                 beside: bool = True) -> None:
         self.store = store
         self.merged = merged
+        self.beside = beside
         if merged:
             into = DEFAULT
         self.plans = [plan_rule(r) for r in rules]
@@ -1240,7 +1246,7 @@ class Materialiser:
         # runs once, whenever: such rules are run in a thread beside the others, which take what is
         # left of them when they are done (d4d:source from the citations, 5.9 s of 22 s at 100k). An
         # opaque rule may read anything: with one among them, every rule runs in order.
-        beside = seed is None and not any(self.plans[j].opaque for j in active)
+        beside = self.beside and seed is None and not any(self.plans[j].opaque for j in active)
         aside: deque[int] = deque(i for i in order if beside and self._aside_rule(i, active, consumers))
         free = set(aside)
         self._aside_queue = aside

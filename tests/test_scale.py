@@ -518,6 +518,36 @@ def test_rules_that_nothing_feeds_and_nothing_reads_run_beside_the_others_and_th
     _fails_cleanly(seed, rules, monkeypatch)
 
 
+def test_a_build_past_the_aside_limit_runs_every_rule_in_its_own_thread_to_the_same_store(
+        root: Path, synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build expected to make more than d4d.incremental.ASIDE_LIMIT triples starts no thread for the
+    rules that nothing feeds, and writes the store the build with that thread writes."""
+    import d4d.incremental as incremental
+
+    project = _project(tmp_path, synthetic)
+    started: list[int] = []
+    run_aside = Materialiser._run_aside
+
+    def recorded(self: Materialiser, queue: object, *args: object) -> list[tuple[int, int]]:
+        started.append(len(queue))  # type: ignore[arg-type]
+        return run_aside(self, queue, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Materialiser, "_run_aside", recorded)
+
+    def stored(name: str) -> set[ox.Quad]:
+        build(project, out=tmp_path / name, ontology_dir=root / "ontology", graph_dir=root / "graph",
+              reasoner=False, extras=False)
+        return set(ox.Store.read_only(str(tmp_path / name / "store")))
+
+    beside = stored("beside")
+    assert started and started[0] > 0
+    started.clear()
+    monkeypatch.setattr(incremental, "ASIDE_LIMIT", 0)
+    alone = stored("alone")
+    assert started == []
+    assert alone == beside
+
+
 def test_a_build_in_memory_goes_to_disk_in_chunks_while_it_imports(root: Path, synthetic: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """An import into memory comes in batches of d4d.incremental.MEMORY_BATCH quads, and each chunk of
