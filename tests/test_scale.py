@@ -518,19 +518,21 @@ def test_rules_that_nothing_feeds_and_nothing_reads_run_beside_the_others_and_th
     _fails_cleanly(seed, rules, monkeypatch)
 
 
-def test_a_build_past_the_aside_limit_runs_every_rule_in_its_own_thread_to_the_same_store(
+def test_a_build_past_the_aside_limit_runs_every_rule_in_the_build_thread_to_the_same_store(
         root: Path, synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build expected to make more than d4d.incremental.ASIDE_LIMIT triples starts no thread for the
     rules that nothing feeds, and writes the store the build with that thread writes."""
+    from collections import deque
+
     import d4d.incremental as incremental
 
     project = _project(tmp_path, synthetic)
-    started: list[int] = []
+    started: list[int] = []  # for each aside thread started: the rules given to it
     run_aside = Materialiser._run_aside
 
-    def recorded(self: Materialiser, queue: object, *args: object) -> list[tuple[int, int]]:
-        started.append(len(queue))  # type: ignore[arg-type]
-        return run_aside(self, queue, *args)  # type: ignore[arg-type]
+    def recorded(self: Materialiser, queue: deque[int], graphs: list[str], local: bool) -> list[tuple[int, int]]:
+        started.append(len(queue))
+        return run_aside(self, queue, graphs, local)
 
     monkeypatch.setattr(Materialiser, "_run_aside", recorded)
 
