@@ -193,7 +193,7 @@ def compact(build_dir: Path) -> dict[str, object]:
     decoded through more files: the 100k dump took 248 s, against 19 s to compact and 70 s to dump after,
     and the 1M dump ran for over 50 minutes. Not part of any measured figure."""
     code = (
-        "import pyoxigraph as ox, sys\n"
+        "import pyoxigraph as ox\n"
         f"st = ox.Store({str(build_dir / 'store')!r})\n"
         "st.optimize()\n")
     return run([PYTHON, "-c", code])
