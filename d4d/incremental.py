@@ -635,11 +635,14 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
             lap("merge")
             asserted_now = sorted(graphs)
 
-            def check_sources(progress_count: Counter_ | None, *, announce: bool) -> float:
+            def announce(name: str, graph: str, how: str = "") -> None:
+                say(f"validate: {name} against the shapes ({graphs[graph].triples} triples{how})")
+
+            def check_sources(progress_count: Counter_ | None, *, announcing: bool) -> float:
                 started = time.perf_counter()
                 for name, graph in imported_now:
-                    if announce:
-                        say(f"validate: {name} against the shapes ({graphs[graph].triples} triples)")
+                    if announcing:
+                        announce(name, graph)
                     graphs[graph].validation = _check_source(store, queries, graph, asserted_now, progress_count,
                                                              strict=strict, triples=graphs[graph].triples,
                                                              files=graphs[graph].files)
@@ -654,7 +657,7 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 loading = Background(lambda: store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES,
                                                              to_graph=into, lenient=True), name="d4d-closure")
                 try:
-                    check_sources(counter, announce=True)
+                    check_sources(counter, announcing=True)
                     lap("validate sources")
                 except BaseException:
                     loading.wait()  # the check's error is the one to report
@@ -667,8 +670,8 @@ def _build_store(target: Path, *, loaded: Any, project: Path, previous: str | Pa
                 say("reason: loading what the one-triple rules derive")
                 store.bulk_load(path=str(closure_path), format=ox.RdfFormat.N_TRIPLES, to_graph=into, lenient=True)
                 for name, graph in imported_now:
-                    say(f"validate: {name} against the shapes ({graphs[graph].triples} triples, beside the rules)")
-                checking = (Background(lambda: check_sources(None, announce=False), name="d4d-check")
+                    announce(name, graph, ", beside the rules")
+                checking = (Background(lambda: check_sources(None, announcing=False), name="d4d-check")
                             if imported_now else None)
         finally:
             shutil.rmtree(closure_dir, ignore_errors=True)
