@@ -359,3 +359,16 @@ def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as error:
         import_source(ox.Store(), SourceSpec("none", "iati", (tmp_path / "nope.xml",)))
     assert "nope.xml" in error.value.message
+
+
+def test_complete_activities_before_a_broken_one_are_kept_across_chunks(tmp_path: Path) -> None:
+    # 2,000 activities span several of the parser's chunks; the broken one is last: all 2,000 are kept
+    # whatever libxml2 does with the chunk that holds the error.
+    path = tmp_path / "long.xml"
+    body = "".join(f"<iati-activity><iati-identifier>A-{i}</iati-identifier></iati-activity>\n"
+                   for i in range(2000))
+    path.write_text(f"<iati-activities>\n{body}<iati-activity><iati-identifier>B</iati-identifier>\n"
+                    "</iati-activities>\n", encoding="utf-8")
+    report = import_source(ox.Store(), SourceSpec("long", "iati", (path,)))
+    assert report.counts["activities"] == 2000
+    assert report.problems[0].record == "line 2003"

@@ -79,6 +79,10 @@ def _codes() -> dict[str, Any]:
     return codes
 
 
+CHUNK_BYTES = 1 << 16
+"""How much of a file the parser is fed at a time."""
+
+
 def _parser_options() -> dict[str, Any]:
     return {"resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False,
             "dtd_validation": False, "remove_comments": True, "remove_pis": True}
@@ -102,26 +106,41 @@ def read_file(ctx: ImportContext, path: Path) -> None:
                             description="IATI activity XML (iati-activities), imported by d4d")
     seen = 0
     root_checked = False
-    try:
-        for _, elem in etree.iterparse(str(path), events=("end",), tag="iati-activity", **_parser_options()):
-            if not root_checked:
-                root_checked = True
-                if elem.getroottree().docinfo.doctype:
-                    ctx.problem(path, "document type declaration",
-                                "the file declares a DTD, which IATI files never do; refused (entities are "
-                                "not expanded)", kind="file")
-                    return
-            seen += 1
+    parser = etree.XMLPullParser(events=("end",), tag="iati-activity", **_parser_options())
+    # A pull parser fed in chunks, its events read after each one: the activities completed before a
+    # syntax error are still read when the error comes (iterparse drops them on libxml2 2.14).
+    with path.open("rb") as stream:
+        while True:
+            chunk = stream.read(CHUNK_BYTES)
+            error: etree.XMLSyntaxError | None = None
             try:
-                read_activity(ctx, path, document, elem)
-            finally:
-                ctx.record_done()
-                _release(elem)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if getattr(exc, "lineno", None) else "?"
-        ctx.problem(path, f"line {line}", f"not well-formed XML, the rest of the file is skipped: {exc.msg}",
-                    kind="file")
-        return
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except etree.XMLSyntaxError as exc:
+                error = exc
+            for _, elem in parser.read_events():
+                if not root_checked:
+                    root_checked = True
+                    if elem.getroottree().docinfo.doctype:
+                        ctx.problem(path, "document type declaration",
+                                    "the file declares a DTD, which IATI files never do; refused (entities "
+                                    "are not expanded)", kind="file")
+                        return
+                seen += 1
+                try:
+                    read_activity(ctx, path, document, elem)
+                finally:
+                    ctx.record_done()
+                    _release(elem)
+            if error is not None:
+                line = error.lineno if getattr(error, "lineno", None) else "?"
+                ctx.problem(path, f"line {line}", f"not well-formed XML, the rest of the file is skipped: "
+                            f"{error.msg}", kind="file")
+                return
+            if not chunk:
+                break
     if seen == 0:
         ctx.problem(path, "file", "no iati-activity element in the file", kind="file")
 
