@@ -20,13 +20,14 @@ import yaml
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from d4d.checks import find_contact_data, is_currency
 from d4d.errors import FactError
+from d4d.limits import FACT_FILE_BYTES, FIELD_VALUES, TEXT_CHARS, YAML_DEPTH
 from d4d.ontology import Ontology, PropertySpec, load_ontology
 from d4d.vocab import D4D, ID
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$", re.IGNORECASE)
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 _YEAR = re.compile(r"^(-?\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -102,14 +103,55 @@ def _construct(loader: _Loader, node: yaml.Node, path: Path) -> Any:
     return loader.construct_object(node, deep=True)
 
 
+_EventParser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _check_bounds(text: str, path: Path) -> None:
+    """Refuse anchors, aliases, deep nesting and long scalars before anything is built from the file.
+
+    The events come from libyaml's parser (C), which holds one event at a time: an anchor bomb or a
+    recursive alias stops at its first ``&`` or ``*``, and a 10 MB description is refused as it is read.
+
+    Raises
+    ------
+    FactError
+        Naming the file, the line and the bound (see :mod:`d4d.limits`).
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_EventParser):
+        line = f"line {event.start_mark.line + 1}" if event.start_mark is not None else None
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent):
+            raise FactError(f"YAML alias '*{anchor}': fact files allow no aliases (write the value out)",
+                            path=path, record=line)
+        if anchor:
+            raise FactError(f"YAML anchor '&{anchor}': fact files allow no anchors (write the value out)",
+                            path=path, record=line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > YAML_DEPTH:
+                raise FactError(f"nested more than {YAML_DEPTH} levels deep", path=path, record=line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.ScalarEvent) and len(event.value) > TEXT_CHARS:
+            raise FactError(f"a value of {len(event.value):,} characters (the limit is {TEXT_CHARS:,})",
+                            path=path, record=line)
+
+
 def _read_records(path: Path) -> Iterator[_Record]:
     """Yield the records of one YAML fact file with the line of each record and field."""
     try:
+        size = path.stat().st_size
+        if size > FACT_FILE_BYTES:
+            raise FactError(f"a fact file of {size:,} bytes (the limit is {FACT_FILE_BYTES:,})", path=path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise FactError(f"not UTF-8 text: {exc}", path=path) from exc
+    except OSError as exc:
+        raise FactError(f"cannot read the file: {exc.strerror}", path=path) from exc
     loader = _Loader(text)
     try:
+        _check_bounds(text, path)
         root = loader.get_single_node()
         if root is None:
             return
@@ -219,11 +261,20 @@ def _literal(spec: PropertySpec, value: Any) -> Literal:
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not text")
     text = _normalise(str(value))
-    if spec.iri == D4D.currency and not CURRENCY.match(text):
+    if spec.iri == D4D.currency and not is_currency(text):
         raise ValueError(f"'{text}' is not an ISO 4217 currency code such as USD")
     if not text:
         raise ValueError("empty text")
+    _refuse_contact_data(text)
     return Literal(text)
+
+
+def _refuse_contact_data(text: str) -> None:
+    """Raise ValueError if a text holds an e-mail address or a phone number (:mod:`d4d.checks`)."""
+    found = find_contact_data(text)
+    if found:
+        raise ValueError(f"contains contact data ({found[0].kind} '{found[0].text}'): d4d publishes no "
+                         "e-mail addresses or phone numbers")
 
 
 def record_iri(slug: str) -> URIRef:
@@ -305,6 +356,9 @@ def load_facts(directory: str | Path, ontology: Ontology, *, files: list[Path] |
             values = value if isinstance(value, list) else [value]
             if not values:
                 raise FactError(f"field '{key}' is an empty list", path=path, record=where)
+            if len(values) > FIELD_VALUES:
+                raise FactError(f"field '{key}' has {len(values):,} values (the limit is {FIELD_VALUES:,})",
+                                path=path, record=where)
             if spec.iri == D4D.citation:
                 _add_citations(graph, iri, values, types, path=path, where=where)
                 continue
@@ -351,6 +405,10 @@ def _add_citations(graph: Graph, iri: URIRef, values: list[Any], types: dict[URI
             raise FactError(f"sources: '{source}' is not a SourceDocument", path=path, record=where)
         if not isinstance(quote, str) or not quote.strip():
             raise FactError(f"sources: the citation of '{source}' has no quote", path=path, record=where)
+        try:
+            _refuse_contact_data(quote)
+        except ValueError as exc:
+            raise FactError(f"sources: the quote of '{source}' {exc}", path=path, record=where) from exc
         citation = URIRef(f"{iri}/citation/{number}")
         graph.add((iri, D4D.citation, citation))
         graph.add((citation, RDF.type, D4D.Citation))

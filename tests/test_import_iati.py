@@ -11,7 +11,7 @@ from lxml import etree
 
 from d4d.errors import SourceError
 from d4d.imports import SourceSpec, import_source
-from d4d.imports.context import EMAIL
+from d4d.checks import EMAIL
 from d4d.imports.iati import _parser_options, activity_iri
 from d4d.vocab import D4D
 

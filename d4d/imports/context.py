@@ -29,8 +29,10 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
+from d4d.checks import is_currency, redact
 from d4d.errors import SourceError
 from d4d.imports.identity import OrgId, Resolution, Resolver, local_iri, parse_org_id, slug
+from d4d.limits import TEXT_CHARS
 from d4d.load import parse_date
 from d4d.vocab import D4D, GRAPH, ID, SECTOR
 
@@ -69,32 +71,6 @@ def data_file(name: str) -> Any:
     """A mapping file of ``d4d/data/`` (YAML), parsed once."""
     text = resources.files("d4d").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-# --------------------------------------------------------------------------------------------------
-# Personal contact data never enters the graph
-
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-"""An e-mail address anywhere in a text."""
-PHONE = re.compile(r"(?:\btel(?:ephone)?\.?:?\s*|\bphone:?\s*|\+)\(?\d[\d\s().-]{6,}\d", re.IGNORECASE)
-"""A phone number written as phone numbers are: with a leading + or after 'tel'/'phone'."""
-
-
-def redact(text: str) -> tuple[str, int]:
-    """Remove e-mail addresses and phone numbers from a text; return it and how many were removed.
-
-    >>> redact("Write to info@example.org or call +44 20 7946 0000.")
-    ('Write to [e-mail removed] or call [phone removed].', 2)
-    >>> redact("Grants 2015-2019: 12 000 000 GBP")[1]
-    0
-    """
-    emails = phones = 0
-    if "@" in text:   # the regular expressions are slow on long texts; most have neither
-        text, emails = EMAIL.subn("[e-mail removed]", text)
-    lowered = text.lower()
-    if "+" in text or "tel" in lowered or "phone" in lowered:
-        text, phones = PHONE.subn("[phone removed]", text)
-    return text, emails + phones
 
 
 # --------------------------------------------------------------------------------------------------
@@ -175,15 +151,16 @@ def decimal_literal(number: Decimal) -> ox.Literal:
     return ox.Literal(text, datatype=XSD_DECIMAL)
 
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
 def currency_code(value: Any) -> str | None:
-    """An ISO 4217 code (upper-cased), or None."""
+    """An ISO 4217 currency code (upper-cased), or None if the value is not one (``GPB``).
+
+    >>> currency_code(" gbp "), currency_code("GPB"), currency_code(12)
+    ('GBP', None, None)
+    """
     if not isinstance(value, str):
         return None
     code = value.strip().upper()
-    return code if _CURRENCY.match(code) else None
+    return code if is_currency(code) else None
 
 
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$", re.IGNORECASE)
@@ -459,10 +436,15 @@ class ImportContext:
     # -- literals --------------------------------------------------------------------------------
 
     def text(self, value: Any, *, path: Path | str = "", record: str = "") -> str | None:
-        """Whitespace-normalised text with e-mail addresses and phone numbers removed; None if empty."""
+        """Whitespace-normalised text with e-mail addresses and phone numbers removed; None if empty, or
+        if longer than :data:`d4d.limits.TEXT_CHARS` (reported as a warning: the record is kept)."""
         if value is None:
             return None
-        text = re.sub(r"\s+", " ", str(value)).strip()
+        text = str(value)
+        if len(text) > TEXT_CHARS:
+            self.warn(path, record, f"a text of more than {TEXT_CHARS:,} characters left out")
+            return None
+        text = re.sub(r"\s+", " ", text).strip()
         if not text:
             return None
         text, removed = redact(text)

@@ -43,6 +43,7 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
+from d4d.checks import redact
 from d4d.errors import SourceError
 from d4d.imports.context import (
     RDF_TYPE,
@@ -417,7 +418,5 @@ def _datatype_value(spec: Any, value: Any) -> ox.Literal:
         if code is None:
             raise ValueError(f"'{value}' is not an ISO 4217 currency code")
         return ox.Literal(code)
-    from d4d.imports.context import redact
-
     text, _ = redact(text)
     return ox.Literal(text)

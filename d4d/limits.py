@@ -1,0 +1,57 @@
+"""Every bound d4d puts on what it reads, named in one place.
+
+A breach is never a crash or a silent cut: the reader raises (or, for one record of an imported
+source, reports) one line naming the file, the record and the bound. The figures behind each value
+are in ``bench/RESULTS-inputs.md``.
+"""
+
+from __future__ import annotations
+
+# -- curated facts (YAML, graph/) ------------------------------------------------------------------
+
+FACT_FILE_BYTES = 4 * 1024 * 1024
+"""Largest fact file read (4 MiB; the seed graph's largest file is 8 KB)."""
+
+YAML_DEPTH = 16
+"""Deepest nesting of lists and mappings in a fact file (a record with its sources is 4 deep)."""
+
+# Anchors and aliases are refused outright in fact files (no expansion limit to tune): a record says
+# what it says where it says it, and an anchor bomb or a recursive alias stops at its first '&' or '*'.
+
+# -- any text read: a fact's value, an imported name, title or description ---------------------------
+
+TEXT_CHARS = 100_000
+"""Longest text value kept (characters). The longest in the real data of ../shared/data is 12,192
+(an IATI description); a longer one is an error in a fact and is left out, with a warning, of an
+imported record."""
+
+FIELD_VALUES = 1_000
+"""Most values of one field of one fact record (a list: sectors, sources, partners)."""
+
+# -- JSON (360Giving packages) ---------------------------------------------------------------------
+
+JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects in a JSON file (a 360Giving package is 6 deep)."""
+
+JSON_ITEMS = 10_000
+"""Most members of one array or object inside one record (a grant lists a few organisations)."""
+
+NUMBER_DIGITS = 30
+"""Most significant digits of a number read from JSON or a spreadsheet."""
+
+NUMBER_MAGNITUDE = 30
+"""Largest decimal exponent of a number's leading digit, either way (1E+30 and 1E-30 are the bounds):
+no amount of money is near 10^30, and a larger exponent would be written out digit by digit."""
+
+# The JSON reader is ijson's pure-Python backend: its C backend (yajl2_c) crashes the process on a
+# number of a million digits, and neither bounds nesting. Both bounds above are checked on ijson's
+# event stream, so no record is built beyond them.
+
+# -- spreadsheets (CSV, XLSX) ----------------------------------------------------------------------
+
+CELL_CHARS = TEXT_CHARS
+"""Longest CSV cell read; a longer one stops the file with the rows before it kept."""
+
+# -- XML (IATI) ------------------------------------------------------------------------------------
+# lxml's own limits, kept on (huge_tree=False): 10,000,000 bytes of one text node, 256 levels of
+# nesting; entities are not resolved, no DTD is loaded and nothing is fetched.
