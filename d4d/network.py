@@ -18,6 +18,7 @@ from typing import Any
 import networkx as nx
 import pyoxigraph as ox
 
+from d4d.field import annotate
 from d4d.ontology import EdgeType, Ontology
 from d4d.store import query_options
 from d4d.vocab import D4D
@@ -48,8 +49,41 @@ def _query(store: ox.Store, text: str) -> Iterable[Any]:
     return store.query(_PREFIX + text, **query_options(store))  # type: ignore[return-value]
 
 
+def same_as(store: ox.Store) -> dict[str, str]:
+    """Each actor stated the same as another (``owl:sameAs``, either way, transitively) -> the one
+    IRI its cluster is counted under: the smallest IRI of the cluster (a name only: the merged node
+    gets the attributes and relationships of every member, so no measure depends on the choice).
+    Actors in no such statement are not in the dict.
+
+    The curated facts and imports give one IRI to one identity already (the crosswalk and the
+    identifiers, see :mod:`d4d.imports.identity`); an ``owl:sameAs`` between two actor IRIs states
+    that two records that stayed apart are one actor, and the network counts it once."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row in _query(store, """
+        SELECT ?a ?b WHERE {
+          ?a <http://www.w3.org/2002/07/owl#sameAs> ?b .
+          { ?a a d4d:Person } UNION { ?a a d4d:Organization }
+          { ?b a d4d:Person } UNION { ?b a d4d:Organization }
+        }"""):
+        a, b = find(_value(row["a"])), find(_value(row["b"]))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {x: find(x) for x in sorted(parent) if find(x) != x}
+
+
 def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str, Any]]:
-    """Node attributes of every actor (d4d:Agent): label, kind, sectors, founding year, description, url."""
+    """Node attributes of every actor (d4d:Agent): label, kind, sectors (all of them, sorted), founding
+    and dissolution year, description, url, ``merged`` (the IRIs counted as this actor by
+    :func:`same_as`, itself included, or ``[]``)."""
+    alias = same_as(store)
     kinds = {str(k.iri): k for k in ontology.kinds.values()}
     slugs = {str(s.iri): slug for slug, s in ontology.sectors.items()}
     nodes: dict[str, dict[str, Any]] = {}
@@ -59,17 +93,19 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
           OPTIONAL { ?a rdfs:label ?label }
           OPTIONAL { ?a a ?type }
         }"""):
-        iri = _value(row["a"])
+        iri = alias.get(_value(row["a"]), _value(row["a"]))
         node = nodes.setdefault(iri, {"label": None, "types": set(), "sectors": [], "founded": None,
-                                      "description": None, "url": None, "identifiers": []})
+                                      "dissolved": None, "description": None, "url": None,
+                                      "identifiers": []})
         if row["label"] is not None and node["label"] is None:
             node["label"] = _value(row["label"])
         if row["type"] is not None and _value(row["type"]) in kinds:
             node["types"].add(_value(row["type"]))
-    for prop, key in ((D4D.sector, "sectors"), (D4D.foundingDate, "founded"), (D4D.description, "description"),
+    for prop, key in ((D4D.sector, "sectors"), (D4D.foundingDate, "founded"),
+                      (D4D.dissolutionDate, "dissolved"), (D4D.description, "description"),
                       (D4D.url, "url"), (D4D.identifier, "identifiers")):
         for row in _query(store, f"SELECT ?a ?v WHERE {{ ?a <{prop}> ?v }}"):
-            found = nodes.get(_value(row["a"]))
+            found = nodes.get(alias.get(_value(row["a"]), _value(row["a"])))
             if found is None:
                 continue
             node = found
@@ -78,28 +114,35 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
                 node[key].append(slugs.get(value, value.rsplit("/", 1)[-1]))
             elif key == "identifiers":
                 node[key].append(value)
-            elif key == "founded":
+            elif key == "founded":  # the earliest founding year stated
                 year = _year(value)
                 node[key] = year if node[key] is None or (year is not None and year < node[key]) else node[key]
+            elif key == "dissolved":  # the latest dissolution year stated
+                year = _year(value)
+                node[key] = year if node[key] is None or (year is not None and year > node[key]) else node[key]
             elif node[key] is None:
                 node[key] = value
+    merged: dict[str, list[str]] = defaultdict(list)
+    for member, canonical in alias.items():
+        merged[canonical].append(member)
+    merged = {c: sorted([c, *members]) for c, members in merged.items()}
     out: dict[str, dict[str, Any]] = {}
     for iri, node in sorted(nodes.items()):
         # The most specific kind: the one whose superclasses include all the others.
         types = node.pop("types")
         kind = max(types, key=lambda t: len(ontology.superclasses(kinds[t].iri)), default=str(D4D.Organization))
         kind_name = kinds[kind].name if kind in kinds else "Organization"
-        sectors = sorted(set(node["sectors"]))
         out[iri] = {
             "label": node["label"] or iri.rsplit("/", 1)[-1],
             "kind": kind_name,
             "actor_type": "Person" if ontology.is_subclass(kinds[kind].iri, D4D.Person) else "Organization",
-            "sectors": sectors,
-            "sector": sectors[0] if sectors else "none",
+            "sectors": sorted(set(node["sectors"])),
             "founded": node["founded"],
+            "dissolved": node["dissolved"],
             "description": node["description"],
             "url": node["url"],
-            "identifiers": sorted(node["identifiers"]),
+            "identifiers": sorted(set(node["identifiers"])),
+            "merged": merged.get(iri, []),
         }
     return out
 
@@ -158,28 +201,36 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
     Returns
     -------
     networkx.MultiDiGraph
-        Nodes keyed by actor IRI with ``label``, ``kind``, ``actor_type``, ``sectors``, ``sector``,
-        ``founded``, ``description``, ``url``, ``identifiers`` and (if ``facts``) ``facts``.
+        Nodes keyed by actor IRI with ``label``, ``kind``, ``actor_type``, ``sectors`` (all),
+        ``founded``, ``dissolved``, ``description``, ``url``, ``identifiers``, ``merged`` (see
+        :func:`same_as`) and (if ``facts``) ``facts``; and, by the shared rules of
+        :mod:`d4d.field`, ``sector_weights`` (``{sector: share}``) and ``from``/``to`` (the
+        first and last year it stands, ``None`` open).
         One edge per relationship fact (key: the fact IRI) with ``type``, ``label``, ``fact``,
-        ``directed``, ``amount``, ``currency``, ``year``, ``end_year``, ``weight``, ``sources``,
-        ``quote``. An undirected relationship (a partnership) with n partners gives one edge per pair,
+        ``directed``, ``amount``, ``currency``, ``year``, ``end_year``, ``from``, ``to``,
+        ``weight``, ``sources``, ``quote``. An undirected relationship (a partnership) with n partners gives one edge per pair,
         ``directed=False``. Graph attributes ``edge_types``, ``sectors`` and ``kinds`` carry labels,
         colours and shapes from the ontology.
     """
     graph = nx.MultiDiGraph()
     graph.graph["edge_types"] = {
-        name: {"label": e.label, "color": e.color, "dashes": e.dashes, "directed": e.directed}
+        name: {"label": e.label, "color": e.color, "dashes": e.dashes, "directed": e.directed,
+               "source_kinds": sorted(e.source_kinds), "target_kinds": sorted(e.target_kinds),
+               "recommended": e.recommended}
         for name, e in ontology.edge_types.items()
     }
     graph.graph["sectors"] = {slug: {"label": s.label, "color": s.color} for slug, s in ontology.sectors.items()}
     graph.graph["kinds"] = {name: {"label": k.label, "shape": k.shape} for name, k in ontology.kinds.items()}
-    for iri, attrs in actor_attributes(store, ontology).items():
+    actors = actor_attributes(store, ontology)
+    for iri, attrs in actors.items():
         graph.add_node(iri, **attrs)
+    alias = {member: iri for iri, attrs in actors.items() for member in attrs["merged"]}
 
     cited = citations(store) if facts else {}
     node_facts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for name, edge in ontology.edge_types.items():
         for row in edge_rows(store, edge):
+            row["s"], row["t"] = alias.get(row["s"], row["s"]), alias.get(row["t"], row["t"])
             if row["s"] not in graph or row["t"] not in graph:
                 continue
             quotes = cited.get(row["fact"], [])
@@ -200,7 +251,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
     if facts:
         for row in _query(store, "SELECT ?f ?a ?label WHERE { ?f a d4d:Activity ; d4d:performer ?a . "
                                  "OPTIONAL { ?f d4d:description ?label } } ORDER BY ?f"):
-            node_facts[_value(row["a"])].append({"fact": _value(row["f"]), "type": "Activity",
+            node_facts[alias.get(_value(row["a"]), _value(row["a"]))].append({"fact": _value(row["f"]), "type": "Activity",
                                                  "text": _value(row["label"]) or "Activity"})
         for iri in graph.nodes:
             entries = [{"fact": iri, "type": graph.nodes[iri]["kind"], "text": graph.nodes[iri]["label"]}]
@@ -217,6 +268,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
                                      "source_url": quote.get("source_url"),
                                      "from_seeds": quote.get("from_seeds", False)})
             graph.nodes[iri]["facts"] = expanded
+    annotate(graph, order=list(ontology.sectors))
     return graph
 
 

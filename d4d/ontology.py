@@ -52,6 +52,11 @@ class EdgeType:
     weight: URIRef | None
     color: str
     dashes: bool
+    #: the kinds (actor class local names) that can hold the relationship at each end (empty: not declared)
+    source_kinds: frozenset[str] = frozenset()
+    target_kinds: frozenset[str] = frozenset()
+    #: the analysis proposes new relationships of this class
+    recommended: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,12 @@ class Ontology:
             directed = one(D4D.edgeDirected)
             shortcut, weight = one(D4D.shortcut), one(D4D.edgeWeight)
             dashes = one(D4D.dashes)
+            recommended = one(D4D.recommendedTie)
+
+            def kinds(prop: URIRef) -> frozenset[str]:
+                return frozenset(str(k)[len(str(D4D)):] for k in self.graph.objects(cls, prop)
+                                 if isinstance(k, URIRef) and str(k).startswith(str(D4D)))
+
             out[name] = EdgeType(
                 iri=cls, name=name, label=self.label(cls), source=source, target=target,
                 directed=bool(directed.toPython()) if isinstance(directed, Literal) else True,
@@ -197,6 +208,8 @@ class Ontology:
                 weight=weight if isinstance(weight, URIRef) else None,
                 color=str(one(D4D.color) or "#888888"),
                 dashes=bool(dashes.toPython()) if isinstance(dashes, Literal) else False,
+                source_kinds=kinds(D4D.edgeSourceKind), target_kinds=kinds(D4D.edgeTargetKind),
+                recommended=bool(recommended.toPython()) if isinstance(recommended, Literal) else False,
             )
         return out
 

@@ -79,6 +79,22 @@ def _sector_label(metrics: dict[str, Any], slug: str | None) -> str:
     return str(info.get("label") or slug)
 
 
+def _shares_text(metrics: dict[str, Any], shares: dict[str, float] | None) -> str:
+    if not shares:
+        return "no sector"
+    if len(shares) == 1:
+        return _sector_label(metrics, next(iter(shares)))
+    return ", ".join(f"{_sector_label(metrics, g)} {w:.0%}" for g, w in shares.items())
+
+
+def _shares_cell(metrics: dict[str, Any], shares: dict[str, float] | None) -> str:
+    if not shares:
+        return "no sector"
+    return "<br>".join(f'<span class="swatch" style="background:{_color(metrics, g)}"></span>'
+                       f"{_e(_sector_label(metrics, g))}" + (f" {w:.0%}" if len(shares) > 1 else "")
+                       for g, w in shares.items())
+
+
 def _short(text: str, limit: int = 26) -> str:
     """``text`` cut to ``limit`` characters for a chart label (the full text goes in a tooltip)."""
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"
@@ -131,17 +147,17 @@ def heatmap_svg(metrics: dict[str, Any]) -> str:
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}">'
                 f'<title>{_e(_sector_label(metrics, slugs[i]))} - '
-                f'{_e(_sector_label(metrics, slugs[j]))}: {ties} ties, {density}</title></rect>'
+                f'{_e(_sector_label(metrics, slugs[j]))}: {ties:.3g} ties, {density}</title></rect>'
                 f'<text x="{x + cell / 2 - 1:.0f}" y="{y + cell / 2 + 4:.0f}" text-anchor="middle" '
-                f'font-size="12" fill="{ink}">{ties}</text>')
+                f'font-size="12" fill="{ink}">{ties:.3g}</text>')
     return _svg(left + k * cell + 20, top + k * cell + 20, "Sector mixing matrix", "".join(parts))
 
 
 def ei_bars_svg(metrics: dict[str, Any]) -> str:
     """E-I index of each sector as a bar from 0 towards -1 (inward) or +1 (outward), with a
     tick at the value expected from the sector's size."""
-    rows = [(slug, e) for slug, e in metrics["sectors"]["ei"]["by_sector"].items()
-            if e["value"] is not None]
+    rows = sorted(((slug, e) for slug, e in metrics["sectors"]["ei"]["by_sector"].items()
+                   if e["value"] is not None), key=lambda kv: (kv[1]["value"], kv[0]))
     if not rows:
         return "<p>No sector has ties to count.</p>"
     width, left, bar, gap = 780, 200, 20, 10
@@ -162,8 +178,8 @@ def ei_bars_svg(metrics: dict[str, Any]) -> str:
         parts.append(f'<text x="{left - 8}" y="{y + bar - 5}" text-anchor="end" font-size="12">'
                      f'{_e(_short(_sector_label(metrics, slug)))}<title>{name}</title></text>')
         parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar}" '
-                     f'fill="{color}"><title>{name}: E-I {v:.3f} ({entry["external"]} ties out, '
-                     f'{entry["internal"]} in)</title></rect>')
+                     f'fill="{color}"><title>{name}: E-I {v:.3f} ({entry["external"]:.3g} ties out, '
+                     f'{entry["internal"]:.3g} in)</title></rect>')
         if entry.get("expected") is not None:
             xe = zero + float(entry["expected"]) * plot / 2
             parts.append(f'<line x1="{xe:.1f}" y1="{y - 2}" x2="{xe:.1f}" y2="{y + bar + 2}" '
@@ -175,25 +191,30 @@ def ei_bars_svg(metrics: dict[str, Any]) -> str:
     return _svg(width, height, "E-I index by sector", "".join(parts))
 
 
-def bars_svg(labels: Sequence[str], values: Sequence[float], colors: Sequence[str], *,
-             title: str, digits: int = 3) -> str:
-    """A horizontal bar chart (labels escaped here)."""
+def bars_svg(labels: Sequence[str], values: Sequence[float], shares: Sequence[dict[str, float]],
+             metrics: dict[str, Any], *, title: str, digits: int = 3) -> str:
+    """A horizontal bar chart (labels escaped here), each bar split into its actor's sector
+    shares, in the sectors' colours."""
     if not values:
         return "<p>Nothing to show.</p>"
     width, left, bar, gap = 760, 260, 16, 6
-    plot = width - left - 70
+    plot = width - left - 80
     peak = max(max(values), 1e-12)
     height = 10 + len(values) * (bar + gap)
     parts = []
-    for i, (label, value, color) in enumerate(zip(labels, values, colors)):
+    for i, (label, value, share) in enumerate(zip(labels, values, shares)):
         y = 5 + i * (bar + gap)
         w = max(plot * value / peak, 1)
+        text = f"{value:.{digits}g}"
         parts.append(f'<text x="{left - 8}" y="{y + bar - 3}" text-anchor="end" font-size="12">'
-                     f'{_e(_short(label, 34))}<title>{_e(label)}</title></text>'
-                     f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" fill="{color}">'
-                     f'<title>{_e(label)}: {value:.{digits}f}</title></rect>'
-                     f'<text x="{left + w + 4:.1f}" y="{y + bar - 3}" font-size="11">'
-                     f'{value:.{digits}f}</text>')
+                     f'{_e(_short(label, 34))}<title>{_e(label)}</title></text>')
+        x = float(left)
+        for g, part in (share or {"": 1.0}).items():
+            color = _color(metrics, g) if g else "#999999"
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w * part:.1f}" height="{bar}" fill="{color}">'
+                         f'<title>{_e(label)}: {text} ({_e(_shares_text(metrics, share))})</title></rect>')
+            x += w * part
+        parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar - 3}" font-size="11">{text}</text>')
     return _svg(width, height, title, "".join(parts))
 
 
@@ -261,15 +282,97 @@ def _cards(metrics: dict[str, Any]) -> str:
         f'<div class="small">{_e(note)}</div></div>' for k, v, note in cards) + "</div>"
 
 
+MEASURES = (
+    ("tie", "two actors joined by at least one relationship of any kind, in either direction."),
+    ("sector share", "an actor with several sectors belongs to each with an equal share, and a "
+                     "person takes the mean share of the actors its relationships lead to; a tie "
+                     "counts between two sectors by the product of its ends' shares, so counts "
+                     "of ties between sectors can be fractional."),
+    ("density", "the ties between two sectors divided by the pairs of their actors that could be "
+                "tied."),
+    ("E-I index", "(ties across sectors - ties within) / all ties, from -1 (all inward) to +1 (all "
+                  "outward), shown beside the value random ties would give for the same sectors."),
+    ("sector modularity", "how much more the ties keep within sectors than random ties with the "
+                          "same degrees would (0: as random; negative: fewer than random)."),
+    ("assortativity", "Newman's coefficient: 1 when ties stay within sectors, 0 as random."),
+    ("global efficiency", "the mean of 1 / (steps between two actors) over all pairs (0 for "
+                          "pairs with no path): 1 means everyone is tied to everyone."),
+    ("betweenness", "the share of shortest paths between other actors that run through an actor."),
+    ("broker", "an actor in the top decile of betweenness that passes something on between two "
+               "actors not tied to each other (a Gould-Fernandez two-path a -> broker -> b)."),
+    ("Gould-Fernandez role", "for the directed two-paths an actor brokers, whether it coordinates "
+                             "within its sector, represents it, guards its door, consults for "
+                             "another sector or links three."),
+    ("constraint, effective size", "Burt's measures of how far an actor's contacts are tied to "
+                                   "each other (low constraint, high effective size: it spans "
+                                   "structural holes)."),
+)
+
+
 def _headline_sentence(metrics: dict[str, Any]) -> str:
     s = metrics["summary"]
     if s["ei_index"] is None:
         return "There are no ties between actors with a sector, so the sector measures are undefined."
-    direction = "inward, within sectors" if s["ei_index"] < (s["ei_expected"] or 0) else "outward, across sectors"
+    direction = ("more inward, within sectors," if s["ei_index"] < (s["ei_expected"] or 0)
+                 else "more outward, across sectors,")
     return (f"Of the {_num(s['ties'])} ties, the E-I index of {s['ei_index']:+.2f} against "
-            f"{(s['ei_expected'] or 0):+.2f} for random ties with the same sector sizes says the "
-            f"field leans {direction}; the largest connected part holds "
-            f"{_pct(s['largest_component_share'])} of the {_num(s['actors'])} actors.")
+            f"{(s['ei_expected'] or 0):+.2f} for random ties between the same actors says the "
+            f"field leans {direction} than chance; the largest connected part holds "
+            f"{_pct(s['largest_component_share'])} of the {_num(s['actors'])} actors, in "
+            f"{_num(s['weak_components'])} parts.")
+
+
+def cut_off_pairs(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every pair of sectors with its ties, possible pairs and density, the most cut off first:
+    lowest density first, and among equal densities the most possible pairs first."""
+    mixing = metrics["sectors"]["mixing"]
+    slugs = mixing["sectors"]
+    out = []
+    for g in range(len(slugs)):
+        for h in range(g + 1, len(slugs)):
+            d = mixing["density"][g][h]
+            if d is None:
+                continue
+            ties = mixing["ties"][g][h]
+            out.append({"sectors": (slugs[g], slugs[h]), "ties": ties, "density": d,
+                        "possible": ties / d if d else mixing["actors"][g] * mixing["actors"][h]})
+    out.sort(key=lambda p: (p["density"], -p["possible"], p["sectors"]))
+    return out
+
+
+def _findings(metrics: dict[str, Any]) -> list[str]:
+    s = metrics["summary"]
+    out = ['<h2 id="findings">Findings</h2>', f'<p class="explain">{_e(_headline_sentence(metrics))}</p>']
+    pairs = cut_off_pairs(metrics)
+    density = s["density"]
+    if pairs:
+        none = [p for p in pairs if p["ties"] < 1e-9]
+        items = []
+        for p in pairs[:5]:
+            a, b = (_sector_label(metrics, x) for x in p["sectors"])
+            items.append(f"<li><strong>{_e(a)} and {_e(b)}</strong>: {p['ties']:.3g} ties of "
+                         f"{p['possible']:.3g} possible pairs (density {p['density']:.3g}, against "
+                         f"{density:.3g} for the whole field)</li>")
+        out.append('<p class="explain">The sectors most cut off from each other (fewest ties for the '
+                   f'pairs their actors could form; {len(none)} of {len(pairs)} pairs of sectors '
+                   'have no tie at all):</p><ul>' + "".join(items) + "</ul>")
+    by_sector = metrics["sectors"]["ei"]["by_sector"]
+    closed = sorted(((slug, e) for slug, e in by_sector.items()
+                     if e["value"] is not None and e["expected"] is not None),
+                    key=lambda kv: kv[1]["value"] - kv[1]["expected"])
+    if closed:
+        slug, e = closed[0]
+        out.append(f'<p class="explain">The sector most turned in on itself, against what its size '
+                   f'would give, is <strong>{_e(_sector_label(metrics, slug))}</strong>: E-I '
+                   f'{e["value"]:+.2f} against {e["expected"]:+.2f} expected '
+                   f'({e["internal"]:.3g} ties within, {e["external"]:.3g} out).</p>')
+    claims = metrics.get("claims") or []
+    if claims:
+        rows = [[f"“{_e(c['quote'])}”<br><span class=\"small\">{_e(c['source'] or '')}</span>",
+                 _e(c["measure"]), _e(c["value"])] for c in claims]
+        out += ['<h3>The seed documents\' claims against the data</h3>',
+                _table([("claim in the seed documents", False), ("measure", False), ("value", False)], rows)]
+    return out
 
 
 def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
@@ -313,82 +416,117 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
         f"<h1>{_e(title)}</h1>",
         f'<p class="meta">Analysis of {_e(scope)}: {_num(s["actors"])} actors, '
         f'{_num(s["relationships"])} relationships; {_e(how)}; computed with {_e(meta["backend"])}.</p>',
-        '<h2 id="headline">Headline figures</h2>', _cards(metrics),
-        f'<p class="explain">{_e(_headline_sentence(metrics))}</p>',
     ]
+    out += _findings(metrics)
+    out += ['<h2 id="headline">Headline figures</h2>', _cards(metrics)]
+    out += ['<details><summary>What each measure means</summary><dl>'
+            + "".join(f"<dt><strong>{_e(k)}</strong></dt><dd>{_e(v)}</dd>" for k, v in MEASURES)
+            + "</dl></details>"]
 
     mixing = metrics["sectors"]["mixing"]
     out += ['<h2 id="mixing">Who is tied to whom: the sector mixing matrix</h2>',
             _figure(heatmap_svg(metrics),
                     "Each cell counts the ties between two sectors (the diagonal: ties inside a "
-                    "sector); the darker the cell, the larger the share of possible pairs that "
-                    "are tied, so pale off-diagonal cells are the gaps between sectors.")]
+                    "sector), a tie of a multi-sector actor shared out by its sector shares; the "
+                    "darker the cell, the larger the share of possible pairs that are tied, so "
+                    "pale off-diagonal cells are the gaps between sectors.")]
     if mixing["excluded_actors"]:
         out.append(f'<p class="small">{_num(mixing["excluded_actors"])} actors without a sector '
-                   f"are left out of the sector measures.</p>")
+                   f"(people tied to no actor with one) are left out of the sector measures.</p>")
 
     out += ['<h2 id="ei">Inward or outward: the E-I index by sector</h2>',
             _figure(ei_bars_svg(metrics),
-                    "Each bar is a sector's E-I index, (ties out - ties in) / all its ties: bars "
-                    "to the left mean a sector talks mostly to itself; the dashed tick is the "
-                    "value its size alone would give if ties fell at random.")]
+                    "Each bar is a sector's E-I index, (ties out - ties in) / all its ties, sorted "
+                    "from the most inward: bars to the left mean a sector talks mostly to itself; "
+                    "the dashed tick is the value its size alone would give if ties fell at "
+                    "random.")]
     cond = metrics["sectors"]["conductance"]
-    rows = [[_sector_cell(metrics, slug), _num(e["external"]), _num(e["internal"]),
+    sizes = metrics["network"]["sectors"]
+    rows = [[_sector_cell(metrics, slug), f'{sizes.get(slug, {}).get("members", 0)}',
+             f'{sizes.get(slug, {}).get("actors", 0):.3g}', f'{e["external"]:.3g}', f'{e["internal"]:.3g}',
              _num(e["value"], 2), _num(e["expected"], 2), _num(cond.get(slug), 2)]
-            for slug, e in metrics["sectors"]["ei"]["by_sector"].items()]
-    out.append(_table([("sector", False), ("ties out", True), ("ties in", True), ("E-I", True),
+            for slug, e in sorted(metrics["sectors"]["ei"]["by_sector"].items(),
+                                  key=lambda kv: (kv[1]["value"] is None, kv[1]["value"] or 0.0))]
+    out.append(_table([("sector", False), ("actors in it", True), ("counting shares", True),
+                       ("ties out", True), ("ties in", True), ("E-I", True),
                        ("expected", True), ("conductance", True)], rows))
 
-    brokers = metrics["brokerage"]["top_brokers"]
+    brokers = [b for b in metrics["brokerage"]["top_brokers"] if b["betweenness"] > 0]
+    zero = sum(1 for a in metrics["actors"].values() if not a["betweenness"])
     btw = metrics["brokerage"]["betweenness"]
     bound = ("exact" if btw["exact"] else
              f"estimated from {btw['samples']} sampled actors, each value within "
              f"±{btw['error_bound']:.3f} with {btw['confidence']:.0%} confidence")
+    threshold = metrics["brokerage"].get("broker_threshold")
     out += ['<h2 id="brokers">Brokers: who holds the field together</h2>',
             _figure(bars_svg([b["label"] for b in brokers], [b["betweenness"] for b in brokers],
-                             [_color(metrics, b["sector"], i) for i, b in enumerate(brokers)],
-                             title="Top brokers by betweenness"),
+                             [b["sectors"] for b in brokers], metrics,
+                             title="Top actors by betweenness"),
                     f"Betweenness is the share of shortest paths between other actors that run "
-                    f"through an actor ({bound}); the longest bars are the actors most of the "
-                    f"field's indirect connections depend on.")]
-    rows = [[_e(b["label"]), _sector_cell(metrics, b["sector"]), _num(b["betweenness"]),
-             _num(b["constraint"]), _num(b["effective_size"], 1), _e(b["role"] or "-"),
-             _num((b["brokerage"] or {}).get("total"))] for b in brokers]
-    out.append(_table([("actor", False), ("sector", False), ("betweenness", True),
+                    f"through an actor ({bound}); bars are split by the actor's sector shares. "
+                    f"{zero} actors lie on no such path (betweenness 0) and are not shown.")]
+
+    def role_text(b: dict[str, Any]) -> str:
+        if b["role"]:
+            return _e(b["role"])
+        if not b.get("two_paths"):
+            if not b.get("out_arcs"):
+                return (f"none: all {b.get('in_arcs', 0)} of its directed relationships point to it, "
+                        "so it passes nothing on")
+            if not b.get("in_arcs"):
+                return (f"none: all {b.get('out_arcs', 0)} of its directed relationships start "
+                        "from it, so it passes nothing on")
+            return "none: everyone who sends to it is tied directly to everyone it sends to"
+        return "none: the actors of its two-paths have no sector"
+
+    rows = [[_e(b["label"]) + (" <strong>(broker)</strong>" if b.get("broker") else ""),
+             _shares_cell(metrics, b["sectors"]), f'{b["betweenness"]:.3g}',
+             _num(b["constraint"]), _num(b["effective_size"], 1), role_text(b),
+             _num(b.get("two_paths"))] for b in brokers]
+    out.append(_table([("actor", False), ("sectors", False), ("betweenness", True),
                        ("constraint", True), ("effective size", True), ("main G-F role", False),
                        ("two-paths brokered", True)], rows))
-    out.append('<p class="small">Low constraint and high effective size mark actors spanning '
-               "structural holes (Burt); the Gould-Fernandez role says between which sectors an "
-               "actor brokers most.</p>")
+    out.append('<p class="small">An actor is labelled <strong>broker</strong> when its betweenness '
+               f'is in the top decile (at least {_num(threshold)} here) and it brokers at least one '
+               "two-path a -> it -> b between actors not tied to each other. Low constraint and "
+               "high effective size mark actors spanning structural holes (Burt); the "
+               "Gould-Fernandez role says between which sectors an actor brokers most, counting "
+               "directed relationships only (funding, founding, membership, coverage...).</p>")
     roles = metrics["brokerage"]["roles"]
-    rows = [[_sector_cell(metrics, slug)] + [_num(counts[r]) for r in roles]
-            for slug, counts in metrics["brokerage"]["roles_by_sector"].items()]
+    rows = [[_sector_cell(metrics, slug)] + [f"{counts[r]:.3g}" for r in roles]
+            for slug, counts in metrics["brokerage"]["roles_by_sector"].items()
+            if any(counts[r] for r in roles)]
+    silent = sum(1 for counts in metrics["brokerage"]["roles_by_sector"].values()
+                 if not any(counts[r] for r in roles))
     out.append(_table([("sector", False)] + [(r, True) for r in roles], rows))
+    if silent:
+        out.append(f'<p class="small">{silent} sectors broker no two-path and are not listed.</p>')
 
-    critical = metrics["resilience"]
+    critical = sorted(metrics["resilience"], key=lambda c: (c["efficiency_change"], c["actor"]))
     out += ['<h2 id="critical">Critical actors: what if one disappeared?</h2>',
             _figure(bars_svg([c["label"] for c in critical],
                              [max(-c["efficiency_change"], 0.0) for c in critical],
-                             [_color(metrics, c["sector"], i) for i, c in enumerate(critical)],
-                             title="Loss of global efficiency if the actor disappeared", digits=4),
+                             [c["sectors"] for c in critical], metrics,
+                             title="Loss of global efficiency if the actor disappeared"),
                     "Each bar is how much global efficiency the field would lose without the "
-                    "actor; the table adds how many actors would be cut off from the rest.")]
-    rows = [[_e(c["label"]), _sector_cell(metrics, c["sector"]), _num(c["cut_off"]),
-             _num(c["pairs_disconnected"]), f'{c["efficiency_change"]:+.4f}',
-             "n/a" if c["ei_change"] is None else f'{c["ei_change"]:+.3f}'] for c in critical]
-    out.append(_table([("actor", False), ("sector", False), ("actors cut off", True),
+                    "actor, the largest loss first; the table adds how many actors would be cut "
+                    "off from the rest.")]
+    rows = [[_e(c["label"]), _shares_cell(metrics, c["sectors"]), _num(c["cut_off"]),
+             _num(c["pairs_disconnected"]), f'{c["efficiency_change"]:+.3g}',
+             "n/a" if c["ei_change"] is None else f'{c["ei_change"]:+.3g}'] for c in critical]
+    out.append(_table([("actor", False), ("sectors", False), ("actors cut off", True),
                        ("pairs disconnected", True), ("efficiency change", True),
                        ("E-I change", True)], rows))
 
     recs = metrics["recommendations"]
     out.append('<h2 id="recommendations">Recommended ties across sectors</h2>')
-    out.append('<p class="explain">New ties between well-connected organisations of different '
-               "sectors, ranked by how much they would raise global efficiency, the inverse of "
-               "how many steps separate actors on average.</p>")
+    out.append('<p class="explain">New partnerships between organisations that can hold one (the '
+               "ontology says which kinds can: no media outlet, no person), ranked by how much "
+               "they would raise global efficiency; each says why in plain words.</p>")
     if recs:
         out.append('<ol class="recs">' + "".join(
             f"<li><strong>{_e(r['source_label'])} — {_e(r['target_label'])}</strong> "
-            f"(+{r['efficiency_gain']:.4f} efficiency). {_e(r['reason'])}</li>" for r in recs)
+            f"(efficiency +{r['efficiency_gain']:.3g}). {_e(r['reason'])}</li>" for r in recs)
             + "</ol>")
     else:
         out.append("<p>No candidate tie between sectors.</p>")
@@ -396,13 +534,15 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
     comm = metrics["communities"]
     out += ['<h2 id="communities">Communities and sectors</h2>',
             f'<p class="explain">{_e(comm["method"].capitalize())} (seed {comm["seed"]}) finds '
-            f'{_num(comm["count"])} communities with modularity {_num(comm["modularity"], 3)}; their '
-            f'agreement with the sectors is {_num(comm["alignment"]["nmi"], 2)} (normalised mutual '
-            f'information, 1 = communities are the sectors).</p>']
-    rows = [[_num(c["community"]), _num(c["size"]), _sector_cell(metrics, c["sector"]),
-             _pct(c["share"])] for c in comm["composition"]]
-    out.append(_table([("community", True), ("actors", True), ("main sector", False),
-                       ("its share", True)], rows))
+            f'{_num(comm["count"])} communities (groups of actors tied more among themselves than '
+            f'to others) with modularity {_num(comm["modularity"], 3)}; their agreement with the '
+            f'sectors is {_num(comm["alignment"]["nmi"], 2)} (normalised mutual information, '
+            f'1 = communities are the sectors).</p>']
+    rows = [[_num(c["community"]), _num(c["size"]),
+             _shares_cell(metrics, {g: x / max(sum(c["sectors"].values()), 1e-12)
+                                    for g, x in list(c["sectors"].items())[:3]})]
+            for c in comm["composition"]]
+    out.append(_table([("community", True), ("actors", True), ("main sectors (share of members)", False)], rows))
 
     series = metrics.get("series")
     out.append('<h2 id="time">Over time</h2>')
@@ -418,15 +558,21 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
             line_svg(years, series["sector_modularity"], title="sector modularity",
                      color="#d94801"),
         ]
-        undated = series.get("undated_relationships", 0)
-        rule = ("counted in every year" if series.get("undated") == "keep" else "left out")
+        undated = series.get("undated") or {}
         out.append(_figure('<div style="display:flex;flex-wrap:wrap;gap:8px">' + "".join(charts)
                            + "</div>",
-                           f"The network as it stood each year from {years[0]} to {years[-1]}: "
-                           f"a rising E-I index or efficiency means sectors growing closer "
-                           f"({undated} relationships without a date are {rule})."))
+                           f"The network as it stood each year from {years[0]} to {years[-1]}, "
+                           f"every year from the earliest dated fact to the latest. An actor "
+                           f"counts from its founding (or its first dated relationship) to its "
+                           f"dissolution; a relationship from its start to its end, while both "
+                           f"its ends stand. {undated.get('relationships', 0)} of "
+                           f"{s['relationships']} relationships have no date of their own and "
+                           f"count from when both their ends exist; "
+                           f"{undated.get('relationships_always', 0)} relationships and "
+                           f"{undated.get('actors_always', 0)} actors have no date at all, even "
+                           f"through their ends, and count in every year."))
     else:
-        out.append("<p>No relationship has a date, so there is no series over time.</p>")
+        out.append("<p>No fact has a date, so there is no series over time.</p>")
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"
 

@@ -80,9 +80,12 @@ class D4D(DefinedNamespace):
     dashes: URIRef
     date: URIRef
     description: URIRef
+    dissolutionDate: URIRef
     edgeDirected: URIRef
     edgeSource: URIRef
+    edgeSourceKind: URIRef
     edgeTarget: URIRef
+    edgeTargetKind: URIRef
     edgeWeight: URIRef
     endDate: URIRef
     factKey: URIRef
@@ -133,6 +136,7 @@ class D4D(DefinedNamespace):
     receiver: URIRef
     receiverProject: URIRef
     recipient: URIRef
+    recommendedTie: URIRef
     reportingOrganization: URIRef
     role: URIRef
     roleTitle: URIRef

@@ -36,7 +36,8 @@ def test_summary_agrees_with_the_measures() -> None:
     assert m["summary"]["ties"] == 7 and m["summary"]["relationships"] == 8
     assert m["sectors"]["ei"]["by_sector"] == ei_index(G)["by_sector"]
     assert m["actors"]["a1"]["ei"] == pytest.approx(-1 / 3)
-    assert m["network"]["sectors"]["A"] == {"label": "Sector A", "color": "#aa0000", "actors": 3}
+    assert m["network"]["sectors"]["A"] == {"label": "Sector A", "color": "#aa0000", "actors": 3,
+                                               "members": 3}
     assert m["meta"]["exact"] and m["meta"]["samples"] is None
     assert m["series"] is None  # no dated relationship
 
@@ -68,8 +69,41 @@ def test_sampled_mode_in_a_worker_process_gives_the_same_result() -> None:
 def test_year_analyses_the_graph_as_it_stood() -> None:
     G = random_ecosystem(60, 150, seed=6)
     m2001 = analyse(G, year=2001)
-    undated_or_early = sum(1 for _, _, d in G.edges(data=True)
-                           if d["year"] is None or d["year"] <= 2001)
-    assert m2001["summary"]["relationships"] == undated_or_early
+    # no actor has a founding date: a relationship stands from its start, an undated one from
+    # the first dated relationship of its ends (from always when neither has one)
+    first: dict[str, int] = {}
+    for u, v, d in G.edges(data=True):
+        for x in (u, v):
+            if d["year"] is not None:
+                first[x] = min(first.get(x, d["year"]), d["year"])
+    standing = 0
+    for u, v, d in G.edges(data=True):
+        start = d["year"] if d["year"] is not None else max([first[x] for x in (u, v) if x in first],
+                                                            default=None)
+        standing += start is None or start <= 2001
+    assert m2001["summary"]["relationships"] == standing
     assert m2001["meta"]["year"] == 2001
     assert m2001["series"]["years"][-1] <= 2001
+
+
+def test_every_seed_claim_quotes_a_seed_document_word_for_word(shared) -> None:  # type: ignore[no-untyped-def]
+    from d4d.analyse.claims import load_claims
+
+    seeds = " ".join(" ".join(p.read_text(encoding="utf-8").split())
+                     for p in sorted((shared / "seeds").glob("*.txt")))
+    for claim in load_claims():
+        assert " ".join(claim["quote"].split()) in seeds, claim["id"]
+
+
+def test_claims_give_the_measured_values() -> None:
+    from d4d.analyse.claims import evaluate_claims
+
+    m = analyse(three_sectors(), by_year=False)
+    claims = [{"id": "x", "quote": "q", "test": "sectors-apart", "sectors": ["A", "B", "C"]},
+              {"id": "y", "quote": "q", "test": "fragmented"}]
+    apart, fragmented = evaluate_claims(m, claims)
+    # A-B 2 ties of 6 pairs, A-C 0 of 3, B-C 1 of 2; field: 7 ties of 15 pairs
+    assert [p["ties"] for p in apart["numbers"]["pairs"]] == [2, 0, 1]
+    assert apart["numbers"]["field_density"] == pytest.approx(7 / 15)
+    assert apart["numbers"]["below"] == 2
+    assert fragmented["numbers"]["weak_components"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import networkx as nx
 import pytest
@@ -70,39 +71,49 @@ def test_gould_fernandez_each_role_exactly_once(backend: str) -> None:
     assert dominant_role(roles)["w"] is None
 
 
-def _brute_force_roles(G: nx.MultiDiGraph) -> dict[str, dict[str, int]]:
+def _brute_force_roles(G: nx.MultiDiGraph) -> dict[str, dict[str, float]]:
+    """Every two-path enumerated, and every draw of the three actors' sectors from their shares
+    weighed by its chance: the role of each draw by the discrete rule of Gould and Fernandez."""
     net = Network(G)
     arcs = set(zip(net.arc_src.tolist(), net.arc_dst.tolist()))
-    code = net.group_code.tolist()
+    shares = [net.shares(i) for i in range(net.n)]
     counts = {v: dict.fromkeys(["coordinator", "gatekeeper", "representative", "consultant",
-                                "liaison"], 0) for v in range(net.n)}
+                                "liaison"], 0.0) for v in range(net.n)}
     for a, v, b in itertools.permutations(range(net.n), 3):
-        if (a, v) in arcs and (v, b) in arcs and (a, b) not in arcs and min(code[a], code[v], code[b]) >= 0:
-            ga, gv, gb = code[a], code[v], code[b]
-            if ga == gv == gb:
-                role = "coordinator"
-            elif ga == gb:
-                role = "consultant"
-            elif ga == gv:
-                role = "representative"
-            elif gb == gv:
-                role = "gatekeeper"
-            else:
-                role = "liaison"
-            counts[v][role] += 1
-    return {net.nodes[v]: c for v, c in counts.items() if code[v] >= 0}
+        if (a, v) in arcs and (v, b) in arcs and (a, b) not in arcs and shares[a] and shares[v] and shares[b]:
+            for (ga, wa), (gv, wv), (gb, wb) in itertools.product(shares[a].items(), shares[v].items(),
+                                                                  shares[b].items()):
+                if ga == gv == gb:
+                    role = "coordinator"
+                elif ga == gb:
+                    role = "consultant"
+                elif ga == gv:
+                    role = "representative"
+                elif gb == gv:
+                    role = "gatekeeper"
+                else:
+                    role = "liaison"
+                counts[v][role] += wa * wv * wb
+    return {net.nodes[v]: c for v, c in counts.items() if shares[v]}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_brokerage_counts_match_brute_force_enumeration(seed: int, backend: str) -> None:
     G = random_ecosystem(30, 110, seed=seed, sectors="ABCD")
+    # a third of the organisations hold two or three sectors
+    rng = random.Random(seed)
+    for v in sorted(G):
+        if G.nodes[v]["sectors"] and rng.random() < 1 / 3:
+            G.nodes[v]["sectors"] = sorted(set(G.nodes[v]["sectors"]) | set(rng.sample("ABCD", 2)))
     fast = brokerage_roles(G, backend=backend)  # type: ignore[arg-type]
     slow = _brute_force_roles(G)
+    assert any(len(G.nodes[v]["sectors"]) > 1 for v in G)
     for v, counts in slow.items():
         entry = fast[v]
         assert entry is not None
-        assert {r: entry[r] for r in counts} == counts, v
+        assert {r: entry[r] for r in counts} == pytest.approx(counts), v
+        assert entry["total"] == pytest.approx(sum(counts.values()))
     assert sum(1 for e in fast.values() if e is None) == len(fast) - len(slow)
 
 

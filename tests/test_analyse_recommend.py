@@ -13,7 +13,12 @@ def _islands() -> nx.MultiDiGraph:
     # sector A: star around hub a0 (a1..a4); sector B: path b0-b1-b2; person p in B's star
     edges = [("a0", f"a{i}") for i in range(1, 5)] + [("b0", "b1"), ("b1", "b2"), ("p", "b1")]
     nodes = {**{f"a{i}": "A" for i in range(5)}, "b0": "B", "b1": "B", "b2": "B", "p": "none"}
-    return ecosystem(nodes, [(u, v, {}) for u, v in edges])
+    G = ecosystem(nodes, [(u, v, {}) for u, v in edges])
+    # as the ontology declares it: partnerships are held by organisations (here NGOs), not people
+    G.graph["edge_types"] = {"Partnership": {"recommended": True, "source_kinds": ["NGO"],
+                                             "target_kinds": ["NGO"]},
+                             "Funding": {"recommended": False}}
+    return G
 
 
 def _efficiency(G: nx.MultiDiGraph, extra: tuple[str, str] | None = None) -> float:
@@ -38,7 +43,7 @@ def test_best_tie_joins_the_hubs_of_the_two_islands(backend: str) -> None:
         assert rec["efficiency_after"] == pytest.approx(
             _efficiency(G, (rec["source"], rec["target"])))
         assert "p" not in (rec["source"], rec["target"])  # people are not proposed
-        assert {rec["source_sector"], rec["target_sector"]} == {"A", "B"}
+        assert rec["source_sectors"].keys() | rec["target_sectors"].keys() == {"A", "B"}
     gains = [r["efficiency_gain"] for r in recs]
     assert gains == sorted(gains, reverse=True)
 
@@ -52,9 +57,10 @@ def test_modularity_change_and_reason_are_computed() -> None:
     reason = best["reason"]
     assert "Sector A" in reason and "Sector B" in reason
     assert "A0" in reason and "B1" in reason
-    assert "not connected at all" in reason
+    assert "no path between them" in reason
     assert "give 20 pairs of actors a path for the first time" in reason
-    assert f"{best['efficiency_before']:.4f}" in reason and f"{best['efficiency_after']:.4f}" in reason
+    assert f"{best['efficiency_before']:.3f}" in reason and f"{best['efficiency_after']:.3f}" in reason
+    assert f"by {best['efficiency_gain']:.3g}" in reason
 
 
 def test_no_recommendation_within_a_sector_or_for_tied_pairs() -> None:
@@ -84,3 +90,28 @@ def test_sampled_recommendations_estimate_the_gain() -> None:
         key = (rec["source"], rec["target"])
         if key in exact:
             assert rec["efficiency_gain"] == pytest.approx(exact[key]["efficiency_gain"], rel=0.3)
+
+
+def test_only_kinds_that_can_hold_the_tie_are_proposed() -> None:
+    G = _islands()
+    # a0, the hub of A, becomes a media outlet: it cannot hold a partnership
+    G.nodes["a0"]["kind"] = "MediaOutlet"
+    recs = recommend_ties(G, count=10)
+    assert recs and all("a0" not in (r["source"], r["target"]) for r in recs)
+    assert all("p" not in (r["source"], r["target"]) for r in recs)
+    assert {r["relationship"] for r in recs} == {"Partnership"}
+    # the best is now a1 (or another leaf of a0) with b1: a path for 20 pairs as before
+    assert recs[0]["pairs_connected"] == 20
+
+
+def test_multi_sector_pairs_sharing_their_only_sector_are_not_proposed() -> None:
+    G = _islands()
+    G.nodes["b1"]["sectors"] = ["A", "B"]
+    recs = recommend_ties(G, count=50)
+    for r in recs:
+        shares = [r["source_sectors"], r["target_sectors"]]
+        assert r["cross_share"] > 0
+        assert not (shares[0] == shares[1] == {"A": 1.0})
+    # a0 (A) and b1 (A, B): half the tie would cross sectors
+    best = [r for r in recs if {r["source"], r["target"]} == {"a0", "b1"}]
+    assert best and best[0]["cross_share"] == pytest.approx(0.5)

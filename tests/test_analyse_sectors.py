@@ -76,31 +76,86 @@ def _with_person() -> nx.MultiDiGraph:
     return G
 
 
-def test_people_inherit_the_sector_most_of_their_relationships_lead_to() -> None:
+def test_people_take_the_mean_share_of_the_actors_their_relationships_lead_to() -> None:
     G = _with_person()
-    # p is a member of a2 and a3 (A) and of b1 (B): A wins two to one
-    assert sector_partition(G)["p"] == "A"
+    # p is a member of a2 and a3 (A) and of b1 (B): 2/3 A, 1/3 B
+    assert sector_partition(G)["p"] == pytest.approx({"A": 2 / 3, "B": 1 / 3})
     ei = ei_index(G)
-    # p adds two internal ties (p-a2, p-a3) and one external (p-b1): (4 - 6) / 10
-    assert (ei["external"], ei["internal"]) == (4, 6)
-    assert ei["value"] == pytest.approx(-0.2)
+    # p-a2 and p-a3 are each 2/3 within A, p-b1 1/3 within B: I = 4 + 5/3, E = 3 + 4/3
+    assert (ei["external"], ei["internal"]) == pytest.approx((13 / 3, 17 / 3))
+    assert ei["value"] == pytest.approx(-2 / 15)
+    # p's own E-I: within 2/3 + 2/3 + 1/3 = 5/3, across 4/3
+    assert ei["by_actor"]["p"] == pytest.approx((4 / 3 - 5 / 3) / 3)
 
 
 def test_people_can_be_excluded() -> None:
     G = _with_person()
-    assert sector_partition(G, unassigned="exclude")["p"] is None
+    assert sector_partition(G, unassigned="exclude")["p"] == {}
     ei = ei_index(G, unassigned="exclude")
     assert ei["value"] == pytest.approx(-1 / 7)
     assert ei["by_actor"]["p"] is None
     assert mixing_matrix(G, unassigned="exclude")["excluded_actors"] == 1
 
 
-def test_inheritance_tie_goes_to_the_alphabetically_first_sector_and_loners_stay_out() -> None:
+def test_inheritance_has_no_tie_break_and_loners_stay_out() -> None:
     G = ecosystem({"p": "none", "q": "none", "x": "B", "y": "A"},
                   [("p", "x", {}), ("p", "y", {})])
     groups = sector_partition(G)
-    assert groups["p"] == "A"  # one relationship each: A before B
-    assert groups["q"] is None  # no related actor with a sector
+    assert groups["p"] == {"A": 0.5, "B": 0.5}  # one relationship each: half each
+    assert groups["q"] == {}  # no related actor with a sector
+
+
+def _multi_sector() -> nx.MultiDiGraph:
+    """h [hum, acad] tied to u [acad], to d [dev] and to m [hum, acad]; u-d tied.
+
+    Shares: h = m = (acad 1/2, hum 1/2), u = acad, d = dev.
+    Tie h-u: 1/2 within acad, 1/2 acad-hum.  Tie h-d: 1/2 acad-dev, 1/2 dev-hum.
+    Tie h-m: 1/4 within acad, 1/4 within hum, 1/2 acad-hum.  Tie u-d: acad-dev.
+    """
+    G = ecosystem({"h": "none", "u": "A", "d": "D", "m": "none"},
+                  [("h", "u", {}), ("h", "d", {}), ("h", "m", {}), ("u", "d", {})])
+    G.graph["sectors"] = {"A": {"label": "Academia"}, "D": {"label": "Development"},
+                          "H": {"label": "Humanitarian"}}
+    for v in ("h", "m"):
+        G.nodes[v].update(sectors=["H", "A"], kind="ResearchCentre", actor_type="Organization")
+    return G
+
+
+def test_multi_sector_mixing_worked_by_hand() -> None:
+    m = mixing_matrix(_multi_sector())
+    assert m["sectors"] == ["A", "D", "H"]
+    assert m["actors"] == pytest.approx([2.0, 1.0, 1.0])  # u 1 + h 1/2 + m 1/2; d; h 1/2 + m 1/2
+    assert m["members"] == [3, 1, 2]
+    # within A: h-u 1/2 + h-m 1/4; A-D: h-d 1/2 + u-d 1; A-H: h-u 1/2 + h-m 1/2;
+    # D-H: h-d 1/2; within H: h-m 1/4
+    expected = [[0.75, 1.5, 1.0], [1.5, 0.0, 0.5], [1.0, 0.5, 0.25]]
+    for row, want in zip(m["ties"], expected):
+        assert row == pytest.approx(want)
+
+
+def test_multi_sector_ei_modularity_worked_by_hand() -> None:
+    G = _multi_sector()
+    ei = ei_index(G)
+    # I = 0.75 + 0.25 = 1, E = 1.5 + 1 + 0.5 = 3: (3 - 1) / 4
+    assert ei["value"] == pytest.approx(0.5)
+    assert ei["by_sector"]["H"]["external"] == pytest.approx(1.5)
+    assert ei["by_sector"]["H"]["internal"] == pytest.approx(0.25)
+    # h: within 1/2 (u) + 0 (d) + 1/2 (m), across 1/2 + 1 + 1/2: (2 - 1) / 3
+    assert ei["by_actor"]["h"] == pytest.approx(1 / 3)
+    # modularity: m = 4 ties; L = (0.75, 0, 0.25); degree sums D_g = row sum + diagonal:
+    # A 3.25 + 0.75 = 4, D 2, H 1.75 + 0.25 = 2 -> 1/4 - (4/8)^2 - (2/8)^2 - (2/8)^2 = -1/8
+    assert sector_modularity(G) == pytest.approx(0.25 - 0.25 - 0.0625 - 0.0625)
+    # the degree sums are the actors' degrees shared out: A = h 3 * 1/2 + m 1 * 1/2 + u 2 = 4
+    # possible pairs: 6; within A: (2^2 - (1/4 + 1/4 + 1)) / 2 = 1.25, within H: (1 - 1/2) / 2
+    # = 0.25: expected E-I = (4.5 - 1.5) / 6
+    assert ei["expected"] == pytest.approx(0.5)
+
+
+def test_multi_sector_actors_are_measured_in_each_of_their_sectors() -> None:
+    # the humanitarian sector has no actor of its own here, yet it is measured
+    ei = ei_index(_multi_sector())
+    assert ei["by_sector"]["H"]["actors"] == pytest.approx(1.0)
+    assert ei["by_sector"]["H"]["value"] == pytest.approx((1.5 - 0.25) / 1.75)
 
 
 def test_assortativity_by_hand_and_against_igraph() -> None:
@@ -110,7 +165,8 @@ def test_assortativity_by_hand_and_against_igraph() -> None:
     G = random_ecosystem(60, 150, seed=4, people=0.0)
     net = Network(G)
     g = net.igraph
-    expected = g.assortativity_nominal(net.group_code.tolist(), directed=False)
+    code = net.member.argmax(axis=1)  # one sector each here
+    expected = g.assortativity_nominal(code.tolist(), directed=False)
     assert sector_assortativity(G) == pytest.approx(expected)
 
 

@@ -25,10 +25,15 @@ def test_nodes_are_the_actors(seed_network) -> None:  # type: ignore[no-untyped-
     kinds = Counter(d["actor_type"] for _, d in seed_network.nodes(data=True))
     assert kinds == {"Organization": 19, "Person": 7}
     hhi = seed_network.nodes[str(ID["harvard-humanitarian-initiative"])]
-    assert (hhi["kind"], hhi["sectors"], hhi["sector"], hhi["founded"]) == (
-        "ResearchCentre", ["academia", "humanitarian"], "academia", 2005)
+    assert (hhi["kind"], hhi["sectors"], hhi["founded"]) == ("ResearchCentre", ["academia", "humanitarian"], 2005)
+    # both of its sectors, half each; it stands from its founding
+    assert hhi["sector_weights"] == {"academia": 0.5, "humanitarian": 0.5}
+    assert (hhi["from"], hhi["to"]) == (2005, None)
+    assert "sector" not in hhi  # no one sector picked out of several
     assert seed_network.nodes[str(ID["overseas-development-institute"])]["kind"] == "ThinkTank"
-    assert seed_network.nodes[LETOUZE]["sector"] == "none"
+    assert seed_network.nodes[LETOUZE]["sectors"] == []
+    # a person's shares are the mean of the actors its relationships lead to
+    assert sum(seed_network.nodes[LETOUZE]["sector_weights"].values()) == pytest.approx(1.0)
 
 
 def test_every_relationship_is_an_edge(seed_network) -> None:  # type: ignore[no-untyped-def]
@@ -59,8 +64,12 @@ def test_edge_attributes(seed_network) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_graph_attributes_come_from_the_ontology(seed_network) -> None:  # type: ignore[no-untyped-def]
-    assert seed_network.graph["edge_types"]["Funding"] == {"label": "Funding", "color": "#2e7d32", "dashes": False,
-                                                           "directed": True}
+    assert seed_network.graph["edge_types"]["Funding"] == {
+        "label": "Funding", "color": "#2e7d32", "dashes": False, "directed": True,
+        "source_kinds": [], "target_kinds": [], "recommended": False}
+    partnership = seed_network.graph["edge_types"]["Partnership"]
+    assert partnership["recommended"] and "MediaOutlet" not in partnership["source_kinds"]
+    assert "Person" not in partnership["target_kinds"] and "NGO" in partnership["target_kinds"]
     assert seed_network.graph["sectors"]["humanitarian"]["color"] == "#d32f2f"
     assert seed_network.graph["kinds"]["Person"]["shape"] == "diamond"
 

@@ -78,7 +78,7 @@ def test_report_is_deterministic_and_written_atomically(tmp_path: Path) -> None:
 
 def test_no_series_without_dates() -> None:
     page = render_report(analyse(three_sectors()))
-    assert "No relationship has a date" in page
+    assert "No fact has a date" in page
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,9 @@ from d4d.analyse.brokerage import (
     dominant_role,
     effective_size,
     roles_by_sector,
+    two_paths,
 )
+from d4d.analyse.claims import evaluate_claims
 from d4d.analyse.communities import communities, partition_agreement
 from d4d.analyse.connectivity import (
     articulation_points,
@@ -67,7 +69,7 @@ from d4d.analyse.sectors import (
     sector_modularity,
     sector_partition,
 )
-from d4d.analyse.temporal import Undated, graph_at, network_at, relationship_years, series
+from d4d.analyse.temporal import graph_at, network_at, relationship_years, series, undated_counts
 
 __all__ = [
     "LOUVAIN_MAX_NODES", "ROLES", "Network", "analyse", "articulation_points", "as_network",
@@ -76,16 +78,44 @@ __all__ = [
     "dominant_role", "effective_size", "ei_change", "ei_index", "global_efficiency", "graph_at",
     "mixing_matrix", "network_at", "pairs_disconnected", "partition_agreement",
     "recommend_ties", "relationship_years", "removal_impact", "roles_by_sector",
-    "sector_assortativity", "sector_modularity", "sector_partition", "series",
+    "sector_assortativity", "sector_modularity", "sector_partition", "series", "undated_counts",
 ]
 
 #: Version of the layout of the dict :func:`analyse` returns.
-METRICS_VERSION = 1
+METRICS_VERSION = 2
+
+#: A broker is in this top share of actors by betweenness (the top decile) ...
+BROKER_TOP_SHARE = 0.1
+
+
+def broker_labels(net: Network, btw: dict[str, float], paths: dict[str, int]
+                  ) -> tuple[set[str], float | None]:
+    """The actors labelled brokers, and the betweenness a broker needs.
+
+    A broker is in the top decile of betweenness (at or above the value that ``ceil(n / 10)``
+    actors reach, and above 0) *and* brokers at least one Gould--Fernandez two-path (a -> v -> b
+    with no a -> b): it lies on others' shortest paths and passes something on between actors not
+    tied to each other.
+
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([(f"a{i}", "hub") for i in range(6)] + [("hub", f"b{i}") for i in range(6)])
+    >>> net = Network(G)
+    >>> from d4d.analyse.brokerage import betweenness, two_paths
+    >>> sorted(broker_labels(net, betweenness(net), two_paths(net))[0])
+    ['hub']
+    """
+    values = sorted((btw[iri] for iri in net.nodes), reverse=True)
+    if not values:
+        return set(), None
+    threshold = values[max(int(np.ceil(len(values) * BROKER_TOP_SHARE)), 1) - 1]
+    chosen = {iri for iri in net.nodes
+              if btw[iri] > 0 and btw[iri] >= threshold and paths[iri] > 0}
+    return chosen, threshold
 
 
 def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
             backend: Backend = "auto", samples: int = 256, exact_max_nodes: int = 1000,
-            unassigned: Unassigned = "inherit", undated: Undated = "keep", top: int = 20,
+            unassigned: Unassigned = "inherit", top: int = 20,
             recommendations: int = 10, resilience_top: int = 10, resilience_samples: int = 16,
             recommendation_samples: int = 64, by_year: bool = True, series_samples: int = 16,
             confidence: float = 0.95, workers: int = 2) -> dict[str, Any]:
@@ -109,9 +139,6 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     unassigned:
         ``"inherit"`` (people take the sector most of their relationships lead to) or
         ``"exclude"`` (people are left out of sector measures).
-    undated:
-        Whether undated relationships stand in every year (``"keep"``) or in none (``"drop"``)
-        for ``year`` and the series.
     top:
         Length of the lists of top actors, communities and component sizes.
     recommendations, resilience_top:
@@ -135,7 +162,8 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
 
         ``meta``
             ``metrics_version``, ``d4d_version``, ``year``, ``seed``, ``backend`` (the one used),
-            ``exact`` (bool), ``samples`` (``None`` when exact), ``unassigned``, ``undated``.
+            ``exact`` (bool), ``samples`` (``None`` when exact), ``unassigned``, ``undated``
+            (:func:`undated_counts`).
         ``summary``
             Headline figures: ``actors``, ``organizations``, ``people``, ``relationships``,
             ``ties``, ``density``, ``weak_components``, ``largest_component_share``,
@@ -144,7 +172,8 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
             ``communities``, ``community_sector_nmi``, ``community_sector_ari``.
         ``network``
             ``relationship_types`` (``{type: count}``), ``sectors`` (``{slug: {"label",
-            "color", "actors"}}`` in report order), ``kinds`` (``{kind: count}``).
+            "color", "actors" (counting shares), "members" (actors with a share)}}`` in report
+            order), ``kinds`` (``{kind: count}``).
         ``connectivity``
             :func:`component_summary` keys plus ``articulation_points`` (IRIs), ``bridges``
             (IRI pairs) and ``efficiency`` (:func:`global_efficiency` dict).
@@ -155,21 +184,28 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
             :func:`communities` without ``membership``.
         ``brokerage``
             ``betweenness`` (:func:`betweenness_error` dict), ``roles`` (the role names),
-            ``roles_by_sector`` (``{sector: {role: count}}``), ``top_brokers``: the ``top``
-            actors by betweenness, each ``{"actor", "label", "sector", "betweenness",
-            "constraint", "effective_size", "role", "brokerage"}``.
+            ``roles_by_sector`` (``{sector: {role: count}}``), ``broker_threshold`` (the
+            betweenness of the top decile), ``top_brokers``: the ``top`` actors by betweenness,
+            each ``{"actor", "label", "sectors", "betweenness", "constraint",
+            "effective_size", "role", "brokerage", "broker", "two_paths", "in_arcs",
+            "out_arcs"}``.
         ``resilience``
             :func:`removal_impact` list (critical actors, most critical first).
         ``recommendations``
             :func:`recommend_ties` list, best first, each with its ``reason``.
         ``actors``
-            ``{iri: {"label", "kind", "actor_type", "sector" (own), "group" (sector counted in
+            ``{iri: {"label", "kind", "actor_type", "own_sectors", "sectors" (shares counted in
             sector measures), "degree", "component", "community", "betweenness",
             "constraint", "effective_size", "ei", "brokerage" (role counts or ``None``),
-            "role", "cut_off", "pairs_disconnected", "ei_change"}}``.
+            "role", "cut_off", "pairs_disconnected", "ei_change", "broker" (bool, see
+            :func:`broker_labels`), "two_paths", "in_arcs", "out_arcs"}}``.
+        ``brokers``
+            The IRIs labelled brokers, by decreasing betweenness.
         ``series``
-            :func:`series` dict (``None`` when ``by_year`` is false or no relationship is
-            dated).
+            :func:`series` dict (``None`` when ``by_year`` is false or no fact is dated).
+        ``claims``
+            :func:`~d4d.analyse.claims.evaluate_claims` list: the seed documents' claims, each
+            with its measure and value.
 
     Examples
     --------
@@ -183,7 +219,7 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     """
     net = as_network(G, unassigned=unassigned)
     if year is not None:
-        net = network_at(net, year, undated=undated, unassigned=unassigned)
+        net = network_at(net, year, unassigned=unassigned)
     n = net.n
     exact = n <= exact_max_nodes
     k = None if exact else samples
@@ -223,7 +259,7 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
 
     recs = recommend_ties(net, count=recommendations, samples=None if exact else
                           recommendation_samples, seed=seed, backend=backend, **opts)
-    year_series = (series(net, undated=undated, samples=series_samples,
+    year_series = (series(net, samples=series_samples,
                           exact_max_nodes=exact_max_nodes, seed=seed, backend=backend, **opts)
                    if by_year and relationship_years(net) else None)
     cut_list, pairs_list = _pieces(net)
@@ -234,31 +270,40 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     critical = removal_impact(net, top=resilience_top, samples=None if exact else resilience_samples,
                               seed=seed, backend=backend, betweenness=btw, **opts)
 
+    paths = two_paths(net, backend=backend)
+    brokers, threshold = broker_labels(net, btw, paths)
+    in_arcs = np.bincount(net.arc_dst, minlength=n).tolist()
+    out_arcs = np.bincount(net.arc_src, minlength=n).tolist()
     degree = net.degree.tolist()
     actors: dict[str, dict[str, Any]] = {}
     for i, iri in enumerate(net.nodes):
         actors[iri] = {
             "label": net.label[i], "kind": net.kind[i], "actor_type": net.actor_type[i],
-            "sector": net.sector[i], "group": net.group[i], "degree": degree[i],
+            "own_sectors": list(net.sectors[i]), "sectors": net.shares(i), "degree": degree[i],
             "component": membership[iri], "community": comm_membership[iri],
             "betweenness": btw[iri], "constraint": cons[iri], "effective_size": eff[iri],
             "ei": ei["by_actor"][iri], "brokerage": roles[iri], "role": role[iri],
             "cut_off": cut[iri], "pairs_disconnected": pairs[iri], "ei_change": ei_delta[iri],
+            "broker": iri in brokers, "two_paths": paths[iri], "in_arcs": in_arcs[i],
+            "out_arcs": out_arcs[i],
         }
     ranked = sorted(net.nodes, key=lambda iri: (-btw[iri], iri))[:top]
     top_brokers = [{
-        "actor": iri, "label": actors[iri]["label"], "sector": actors[iri]["group"],
+        "actor": iri, "label": actors[iri]["label"], "sectors": actors[iri]["sectors"],
         "betweenness": btw[iri], "constraint": cons[iri], "effective_size": eff[iri],
-        "role": role[iri], "brokerage": roles[iri],
+        "role": role[iri], "brokerage": roles[iri], "broker": iri in brokers,
+        "two_paths": paths[iri], "in_arcs": actors[iri]["in_arcs"],
+        "out_arcs": actors[iri]["out_arcs"],
     } for iri in ranked]
 
     ei_summary = {key: value for key, value in ei.items() if key != "by_actor"}
     sector_info = net.graph_attrs.get("sectors") or {}
     sizes = dict(zip(mixing["sectors"], mixing["actors"]))
+    members = dict(zip(mixing["sectors"], mixing["members"]))
     sectors_meta = {
         slug: {"label": str((sector_info.get(slug) or {}).get("label") or slug),
                "color": (sector_info.get(slug) or {}).get("color"),
-               "actors": sizes.get(slug, 0)}
+               "actors": sizes.get(slug, 0.0), "members": members.get(slug, 0)}
         for slug in net.groups
     }
     type_counts = np.bincount(net.rel_type, minlength=len(net.type_names)).tolist()
@@ -268,11 +313,11 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
     people = sum(1 for t in net.actor_type if t == "Person")
     possible = n * (n - 1) / 2
 
-    return {
+    out: dict[str, Any] = {
         "meta": {
             "metrics_version": METRICS_VERSION, "d4d_version": __version__, "year": year,
             "seed": seed, "backend": used, "exact": exact, "samples": k,
-            "unassigned": unassigned, "undated": undated,
+            "unassigned": unassigned, "undated": undated_counts(net),
         },
         "summary": {
             "actors": n, "organizations": n - people, "people": people,
@@ -302,9 +347,13 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
             "roles": list(ROLES),
             "roles_by_sector": roles_by_sector(net, roles, **opts),
             "top_brokers": top_brokers,
+            "broker_threshold": threshold,
         },
         "resilience": critical,
         "recommendations": recs,
         "actors": actors,
+        "brokers": sorted(brokers, key=lambda iri: (-btw[iri], iri)),
         "series": year_series,
     }
+    out["claims"] = evaluate_claims(out)
+    return out

@@ -10,11 +10,13 @@ collapsed once, explicitly, into integer arrays:
 * **arcs** -- the directed simple graph used by Gould--Fernandez brokerage: ``a -> b`` when some
   directed relationship runs from ``a`` to ``b``; an undirected relationship (Partnership) gives
   both arcs.
-* **groups** -- the sector each actor counts in for the sector measures.  An actor's own sector is
-  the node attribute ``sector`` (the first of its ``sectors``).  Actors without one (people, whose
-  ``sector`` is ``"none"``) either *inherit* the sector most of their relationships lead to (ties
-  broken alphabetically; still ``None`` when no related actor has a sector) or are *excluded*
-  (group ``None``).  Actors whose group is ``None`` are left out of every sector measure.
+* **sector shares** -- ``member[i, g]``, actor i's share of sector ``groups[g]``, by the one rule
+  of :func:`d4d.field.sector_weights`: an equal share of each of the actor's own sectors; an actor
+  without one (a person) either *inherits* the mean share of the actors its relationships lead to
+  (computed once, on the whole network, so a person keeps its shares in every year) or is
+  *excluded* (all shares 0).  Sector measures count a tie between u and v as the product of their
+  shares: ``member[u, g] * member[v, h]`` of it joins sector g to sector h.
+* **years** -- when each actor and relationship stands, by :func:`d4d.field.lifespans`.
 
 Nodes are indexed in sorted IRI order, so results never depend on the order the graph was built in.
 This module is internal: the public functions accept either a networkx graph or a
@@ -32,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import networkx as nx
 import numpy as np
+
+from d4d.field import as_year, lifespans, own_sectors, sector_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     import igraph as ig
@@ -53,9 +57,9 @@ class Network:
     ----------
     G:
         A networkx graph following the network contract (any of Graph, DiGraph, MultiGraph,
-        MultiDiGraph).  Missing attributes take defaults: ``sector`` from ``sectors`` or
-        ``"none"``, ``label`` the IRI, ``year``/``end_year``/``founded`` unknown; an edge without a
-        ``directed`` attribute is directed when ``G`` is.
+        MultiDiGraph).  Missing attributes take defaults: the sectors from ``sectors``, else
+        ``sector``, else none; ``label`` the IRI; ``year``/``end_year``/``founded``/``dissolved``
+        unknown; an edge without a ``directed`` attribute is directed when ``G`` is.
     unassigned:
         How actors without a sector count in sector measures: ``"inherit"`` or ``"exclude"``.
     """
@@ -69,18 +73,14 @@ class Network:
         if len(set(nodes)) != len(nodes):
             raise ValueError("two nodes of the graph have the same name as text")
         index = {v: i for i, v in enumerate(nodes)}
-        label, kind, actor_type, sector, founded = [], [], [], [], []
+        label, kind, actor_type, sectors, founded, dissolved = [], [], [], [], [], []
         for iri, attrs in entries:
             label.append(str(attrs.get("label") or iri))
             kind.append(str(attrs.get("kind") or ""))
             actor_type.append(str(attrs.get("actor_type") or ""))
-            own = attrs.get("sector")
-            if not own:
-                secs = attrs.get("sectors") or []
-                own = sorted(secs)[0] if secs else NO_SECTOR
-            sector.append(str(own))
-            year = attrs.get("founded")
-            founded.append(float(year) if year is not None else math.nan)
+            sectors.append(own_sectors(attrs))
+            founded.append(as_year(attrs.get("founded")))
+            dissolved.append(as_year(attrs.get("dissolved")))
         default_directed = G.is_directed()
         src: list[int] = []
         dst: list[int] = []
@@ -92,10 +92,8 @@ class Network:
             src.append(index[str(u)])
             dst.append(index[str(v)])
             directed.append(bool(attrs.get("directed", default_directed)))
-            y = attrs.get("year")
-            e = attrs.get("end_year")
-            year_list.append(float(y) if y is not None else math.nan)
-            end_list.append(float(e) if e is not None else math.nan)
+            year_list.append(as_year(attrs.get("year")))
+            end_list.append(as_year(attrs.get("end_year")))
             types.append(str(attrs.get("type") or ""))
         type_names = sorted(set(types))
         type_code = {t: i for i, t in enumerate(type_names)}
@@ -104,8 +102,9 @@ class Network:
             label=label,
             kind=kind,
             actor_type=actor_type,
-            sector=sector,
+            sectors=sectors,
             founded=np.array(founded, dtype=np.float64),
+            dissolved=np.array(dissolved, dtype=np.float64),
             rel_src=np.array(src, dtype=np.int64),
             rel_dst=np.array(dst, dtype=np.int64),
             rel_directed=np.array(directed, dtype=bool),
@@ -119,19 +118,24 @@ class Network:
 
     # The real constructor: arrays in, derived structures out.  Used by __init__ and subset().
     def _init(self, *, nodes: list[str], label: list[str], kind: list[str], actor_type: list[str],
-              sector: list[str], founded: np.ndarray, rel_src: np.ndarray, rel_dst: np.ndarray,
+              sectors: list[tuple[str, ...]], founded: np.ndarray, dissolved: np.ndarray,
+              rel_src: np.ndarray, rel_dst: np.ndarray,
               rel_directed: np.ndarray, rel_year: np.ndarray, rel_end: np.ndarray,
               rel_type: np.ndarray, type_names: list[str], graph_attrs: dict[str, Any],
               unassigned: Unassigned,
-              ties: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+              ties: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+              shares: tuple[list[str], np.ndarray] | None = None,
+              spans: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         self.nodes = nodes
         self.index = {v: i for i, v in enumerate(nodes)}
         self.n = len(nodes)
         self.label = label
         self.kind = kind
         self.actor_type = actor_type
-        self.sector = sector
+        #: each actor's own sectors (sorted; empty for none)
+        self.sectors = sectors
         self.founded = founded
+        self.dissolved = dissolved
         self.rel_src = rel_src
         self.rel_dst = rel_dst
         self.rel_directed = rel_directed
@@ -161,38 +165,23 @@ class Network:
         self.ties = int(self.tie_u.size)
         self.degree: np.ndarray = (np.bincount(self.tie_u, minlength=self.n)
                                    + np.bincount(self.tie_v, minlength=self.n)).astype(np.int64)
-        self.group = self._groups()
-        order = list((graph_attrs.get("sectors") or {}).keys())
-        present = {g for g in self.group if g is not None}
-        self.groups: list[str] = [s for s in order if s in present] + sorted(present - set(order))
-        code = {g: i for i, g in enumerate(self.groups)}
-        self.group_code: np.ndarray = np.array(
-            [code[g] if g is not None else -1 for g in self.group], dtype=np.int64)
+        if shares is None:
+            shares = sector_weights(sectors, rel_src, rel_dst,
+                                    order=list((graph_attrs.get("sectors") or {}).keys()),
+                                    inherit=unassigned == "inherit")
+        #: the sectors in report order, and each actor's share of each (rows sum to 1, or 0)
+        self.groups: list[str] = shares[0]
+        self.member: np.ndarray = shares[1]
+        #: actors that count in sector measures (a share of some sector)
+        self.grouped: np.ndarray = self.member.sum(axis=1) > 0
+        if spans is None:
+            spans = lifespans(founded, dissolved, rel_src, rel_dst, rel_year, rel_end)
+        #: first and last year each actor and relationship stands (NaN: open), see d4d.field
+        self.first, self.last, self.rel_first, self.rel_last = spans
 
-    def _groups(self) -> list[str | None]:
-        group: list[str | None] = [s if s != NO_SECTOR else None for s in self.sector]
-        if self.unassigned == "exclude" or all(g is not None for g in group):
-            return group
-        # Each sectorless actor takes the sector that most of its relationships (not ties) lead
-        # to; equal counts go to the alphabetically first sector.
-        slugs = sorted({g for g in group if g is not None})
-        if not slugs:
-            return group
-        rank = {g: i for i, g in enumerate(slugs)}
-        own = np.array([rank[g] if g is not None else -1 for g in group], dtype=np.int64)
-        me = np.concatenate([self.rel_src, self.rel_dst])
-        other = np.concatenate([self.rel_dst, self.rel_src])
-        pick = (own[me] < 0) & (own[other] >= 0)
-        k = len(slugs)
-        keys, counts = np.unique(me[pick] * k + own[other[pick]], return_counts=True)
-        who, which = keys // k, keys % k
-        order = np.lexsort((which, -counts, who))  # by actor, then most votes, then slug
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = who[order][1:] != who[order][:-1]
-        inherited = list(group)
-        for i, c in zip(who[order][first].tolist(), which[order][first].tolist()):
-            inherited[i] = slugs[c]
-        return inherited
+    def shares(self, i: int) -> dict[str, float]:
+        """Actor i's sector shares, ``{sector: share}`` for its nonzero shares, in sector order."""
+        return {g: float(w) for g, w in zip(self.groups, self.member[i].tolist()) if w > 0}
 
     @classmethod
     def of(cls, G: nx.Graph | Network, *, unassigned: Unassigned = "inherit") -> Network:
@@ -207,7 +196,8 @@ class Network:
     def subset(self, keep_nodes: np.ndarray, keep_rels: np.ndarray, *,
                unassigned: Unassigned | None = None) -> Network:
         """A new network of the kept actors and relationships.  An actor in a kept relationship is
-        kept too; group inheritance is worked out again on what remains."""
+        kept too.  Sector shares and years are carried over (shares are worked out again only when
+        ``unassigned`` changes)."""
         keep_nodes = keep_nodes.copy()
         keep_nodes[self.rel_src[keep_rels]] = True
         keep_nodes[self.rel_dst[keep_rels]] = True
@@ -226,12 +216,15 @@ class Network:
         net._init(
             nodes=[self.nodes[i] for i in pick], label=[self.label[i] for i in pick],
             kind=[self.kind[i] for i in pick], actor_type=[self.actor_type[i] for i in pick],
-            sector=[self.sector[i] for i in pick], founded=self.founded[kept],
+            sectors=[self.sectors[i] for i in pick], founded=self.founded[kept],
+            dissolved=self.dissolved[kept],
             rel_src=new_index[self.rel_src[keep_rels]], rel_dst=new_index[self.rel_dst[keep_rels]],
             rel_directed=self.rel_directed[keep_rels], rel_year=self.rel_year[keep_rels],
             rel_end=self.rel_end[keep_rels], rel_type=self.rel_type[keep_rels],
             type_names=self.type_names, graph_attrs=self.graph_attrs,
             unassigned=unassigned or self.unassigned, ties=ties,
+            shares=None if unassigned not in (None, self.unassigned) else (self.groups, self.member[kept]),
+            spans=(self.first[kept], self.last[kept], self.rel_first[keep_rels], self.rel_last[keep_rels]),
         )
         return net
 

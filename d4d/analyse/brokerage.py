@@ -158,15 +158,26 @@ def effective_size(G: nx.Graph | Network, *, backend: Backend = "auto"
     return net.keyed([clean(scores[i]) if d else None for i, d in enumerate(degree)])
 
 
-def _roles_of(ga: np.ndarray, gv: np.ndarray, gb: np.ndarray) -> np.ndarray:
-    return np.where(ga == gv, np.where(gb == gv, _COORDINATOR, _REPRESENTATIVE),
-                    np.where(gb == gv, _GATEKEEPER,
-                             np.where(ga == gb, _CONSULTANT, _LIAISON)))
+def _roles_of(wa: np.ndarray, wv: np.ndarray, wb: np.ndarray) -> np.ndarray:
+    """Rows of five role shares, one per two-path a -> v -> b with the three actors' sector shares
+    (rows of ``member``): the chance of each role if each actor's sector were drawn from its
+    shares.  For actors of one sector each, a one in the role of the path."""
+    coord = (wa * wv * wb).sum(axis=1)
+    av, vb, ab = (wa * wv).sum(axis=1), (wv * wb).sum(axis=1), (wa * wb).sum(axis=1)
+    out = np.empty((wa.shape[0], 5), dtype=np.float64)
+    out[:, _COORDINATOR] = coord
+    out[:, _REPRESENTATIVE] = av - coord
+    out[:, _GATEKEEPER] = vb - coord
+    out[:, _CONSULTANT] = ab - coord
+    out[:, _LIAISON] = 1.0 - av - vb - ab + 2 * coord
+    return out
 
 
-def _closed_two_paths(net: Network, backend: Backend) -> tuple[np.ndarray, np.ndarray]:
-    """Every a -> v -> b with an arc a -> b (a, b grouped), as (v, role of v) arrays."""
-    code = net.group_code
+def _closed_two_paths(net: Network, backend: Backend, ends: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every a -> v -> b with an arc a -> b (a, b among ``ends``, by default the actors with a
+    sector share), as (a, v, b) arrays."""
+    ok_node = net.grouped if ends is None else ends
     if net.resolve(backend) == "igraph":
         # A closed two-path lies on a triangle of the tie graph: list the triangles (in C), then
         # test the six orientations of each against the sorted arc keys.
@@ -178,32 +189,52 @@ def _closed_two_paths(net: Network, backend: Backend) -> tuple[np.ndarray, np.nd
             pos = np.clip(np.searchsorted(keys, q), 0, max(keys.size - 1, 0))
             return keys[pos] == q if keys.size else np.zeros(q.size, dtype=bool)
 
-        mids, roles = [], []
+        hits_a, hits_v, hits_b = [], [], []
         for ia, iv, ib in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)):
             a, v, b = tri[:, ia], tri[:, iv], tri[:, ib]
-            ok = has(a, v) & has(v, b) & has(a, b) & (code[a] >= 0) & (code[b] >= 0)
-            mids.append(v[ok])
-            roles.append(_roles_of(code[a[ok]], code[v[ok]], code[b[ok]]))
-        return np.concatenate(mids), np.concatenate(roles)
+            ok = has(a, v) & has(v, b) & has(a, b) & ok_node[a] & ok_node[b]
+            hits_a.append(a[ok])
+            hits_v.append(v[ok])
+            hits_b.append(b[ok])
+        return np.concatenate(hits_a), np.concatenate(hits_v), np.concatenate(hits_b)
     out_sets, in_sets = net.out_sets, net.in_sets
     hit_v: list[int] = []
     hit_a: list[int] = []
     hit_b: list[int] = []
-    codes = code.tolist()
+    flags = ok_node.tolist()
     for x, y in zip(net.arc_src.tolist(), net.arc_dst.tolist()):
-        if codes[x] < 0 or codes[y] < 0:
+        if not flags[x] or not flags[y]:
             continue
         for mid in out_sets[x] & in_sets[y]:
             hit_v.append(mid)
             hit_a.append(x)
             hit_b.append(y)
-    v_arr = np.array(hit_v, dtype=np.int64)
-    return v_arr, _roles_of(code[np.array(hit_a, dtype=np.int64)], code[v_arr],
-                            code[np.array(hit_b, dtype=np.int64)])
+    return (np.array(hit_a, dtype=np.int64), np.array(hit_v, dtype=np.int64),
+            np.array(hit_b, dtype=np.int64))
+
+
+def two_paths(G: nx.Graph | Network, *, backend: Backend = "auto") -> dict[str, int]:
+    """How many two-paths a -> v -> b (a != b, no arc a -> b) each actor v brokers, whatever the
+    sectors.
+
+    >>> import networkx as nx
+    >>> two_paths(nx.DiGraph([("a", "v"), ("v", "b"), ("c", "v")]))["v"]
+    2
+    """
+    net = as_network(G)
+    n = net.n
+    src, dst = net.arc_src, net.arc_dst
+    paths = np.bincount(dst, minlength=n) * np.bincount(src, minlength=n)
+    keys = src * n + dst
+    mutual = np.isin(dst * n + src, keys)
+    paths -= np.bincount(dst[mutual], minlength=n)
+    _, cv, _ = _closed_two_paths(net, backend, np.ones(n, dtype=bool))
+    paths -= np.bincount(cv, minlength=n)
+    return net.keyed(paths.astype(np.int64).tolist())
 
 
 def brokerage_roles(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit",
-                    backend: Backend = "auto") -> dict[str, dict[str, int] | None]:
+                    backend: Backend = "auto") -> dict[str, dict[str, float] | None]:
     """Gould and Fernandez's (1989) brokerage roles of each actor, by sector.
 
     Actor v brokers every two-path a -> v -> b of the arc graph with a != b and no arc a -> b.
@@ -219,14 +250,18 @@ def brokerage_roles(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
     liaison         all three differ             b_O
     ==============  ===========================  =================================
 
-    Two-paths with an end outside every sector group are not counted.
+    An actor with several sectors takes part in each with its share (:mod:`d4d.field`), so a
+    two-path is shared out over the roles by the chance of each if every actor's sector were drawn
+    from its shares: a path through a [humanitarian, academia] broker between two academics is
+    half coordinator, half consultant.  Two-paths with an end without a sector share are not
+    counted.
 
     Returns
     -------
     dict
-        ``{iri: {"coordinator": int, "gatekeeper": int, "representative": int,
-        "consultant": int, "liaison": int, "total": int}}``; ``None`` for actors without a
-        group.
+        ``{iri: {"coordinator": float, "gatekeeper": float, "representative": float,
+        "consultant": float, "liaison": float, "total": int}}`` (``total``: the two-paths it
+        brokers); ``None`` for actors without a sector share.
 
     Examples
     --------
@@ -234,50 +269,63 @@ def brokerage_roles(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
     >>> G = nx.DiGraph([("a", "v"), ("v", "b")])
     >>> nx.set_node_attributes(G, {"a": "X", "v": "Y", "b": "X"}, "sector")
     >>> brokerage_roles(G)["v"]["consultant"]
-    1
+    1.0
+    >>> G.nodes["v"]["sectors"] = ["X", "Y"]
+    >>> r = brokerage_roles(G)["v"]
+    >>> r["coordinator"], r["consultant"], r["total"]
+    (0.5, 0.5, 1)
     """
     net = as_network(G, unassigned=unassigned)
     n, k = net.n, len(net.groups)
-    code = net.group_code
+    w = net.member
+    ok_node = net.grouped
     src, dst = net.arc_src, net.arc_dst
-    counts = np.zeros((n, 5), dtype=np.int64)
+    counts = np.zeros((n, 5), dtype=np.float64)
+    paths = np.zeros(n, dtype=np.int64)
     if k and src.size:
-        # Counts of grouped in-neighbours (I) and out-neighbours (O) of each actor, by group.
-        ok_in = code[src] >= 0
-        ok_out = code[dst] >= 0
-        inn = np.bincount(dst[ok_in] * k + code[src[ok_in]], minlength=n * k).reshape(n, k)
-        out = np.bincount(src[ok_out] * k + code[dst[ok_out]], minlength=n * k).reshape(n, k)
-        mine = np.clip(code, 0, None)
-        rows = np.arange(n)
-        in_own, out_own = inn[rows, mine], out[rows, mine]
-        in_all, out_all = inn.sum(axis=1), out.sum(axis=1)
-        same_other = (inn * out).sum(axis=1) - in_own * out_own
-        counts[:, _COORDINATOR] = in_own * out_own
-        counts[:, _REPRESENTATIVE] = in_own * (out_all - out_own)
-        counts[:, _GATEKEEPER] = (in_all - in_own) * out_own
-        counts[:, _CONSULTANT] = same_other
-        counts[:, _LIAISON] = (in_all - in_own) * (out_all - out_own) - same_other
+        # Sums of the shares of each actor's in-neighbours (inn) and out-neighbours (out), and
+        # their numbers (those with a share); every sum over pairs (a, b) then factorises.
+        ok_in, ok_out = ok_node[src], ok_node[dst]
+        inn = np.zeros((n, k))
+        out = np.zeros((n, k))
+        np.add.at(inn, dst[ok_in], w[src[ok_in]])
+        np.add.at(out, src[ok_out], w[dst[ok_out]])
+        in_all = np.bincount(dst[ok_in], minlength=n).astype(np.float64)
+        out_all = np.bincount(src[ok_out], minlength=n).astype(np.float64)
+        coord = (w * inn * out).sum(axis=1)
+        av = (w * inn).sum(axis=1) * out_all
+        vb = (w * out).sum(axis=1) * in_all
+        ab = (inn * out).sum(axis=1)
+        counts[:, _COORDINATOR] = coord
+        counts[:, _REPRESENTATIVE] = av - coord
+        counts[:, _GATEKEEPER] = vb - coord
+        counts[:, _CONSULTANT] = ab - coord
+        counts[:, _LIAISON] = in_all * out_all - av - vb - ab + 2 * coord
+        paths += (in_all * out_all).astype(np.int64)
         # Take out the pairs that are not two-paths: a == b (a <-> v) ...
         keys = src * n + dst
-        mutual = np.isin(dst * n + src, keys) & (code[src] >= 0)
+        mutual = np.isin(dst * n + src, keys) & ok_node[src]
         a, v = src[mutual], dst[mutual]
-        np.add.at(counts, (v, np.where(code[a] == code[v], _COORDINATOR, _CONSULTANT)), -1)
+        np.add.at(counts, v, -_roles_of(w[a], w[v], w[a]))
+        np.add.at(paths, v, -1)
         # ... and a -> v -> b closed by an arc a -> b.
-        mids, roles = _closed_two_paths(net, backend)
-        if mids.size:
-            np.add.at(counts, (mids, roles), -1)
-    result: list[dict[str, int] | None] = []
-    for row, c in zip(counts.tolist(), code.tolist()):
-        if c < 0:
+        ca, cv, cb = _closed_two_paths(net, backend)
+        if cv.size:
+            np.add.at(counts, cv, -_roles_of(w[ca], w[cv], w[cb]))
+            np.add.at(paths, cv, -1)
+    counts = np.round(counts, 9) + 0.0  # sums of shares: no float dust, no -0.0
+    result: list[dict[str, float] | None] = []
+    for row, total, grouped in zip(counts.tolist(), paths.tolist(), ok_node.tolist()):
+        if not grouped:
             result.append(None)
         else:
-            entry = dict(zip(ROLES, row))
-            entry["total"] = sum(row)
+            entry: dict[str, float] = dict(zip(ROLES, row))
+            entry["total"] = int(total)
             result.append(entry)
     return net.keyed(result)
 
 
-def dominant_role(roles: dict[str, dict[str, int] | None]) -> dict[str, str | None]:
+def dominant_role(roles: dict[str, dict[str, float] | None]) -> dict[str, str | None]:
     """Each actor's most frequent brokerage role (ties go to the earlier role in
     :data:`ROLES`), ``None`` when it brokers nothing.
 
@@ -296,16 +344,17 @@ def dominant_role(roles: dict[str, dict[str, int] | None]) -> dict[str, str | No
     return out
 
 
-def roles_by_sector(G: nx.Graph | Network, roles: dict[str, dict[str, int] | None], *,
-                    unassigned: Unassigned = "inherit") -> dict[str, dict[str, int]]:
-    """Brokerage counts summed over the actors of each sector: ``{sector: {role: int}}``."""
+def roles_by_sector(G: nx.Graph | Network, roles: dict[str, dict[str, float] | None], *,
+                    unassigned: Unassigned = "inherit") -> dict[str, dict[str, float]]:
+    """Brokerage counts summed over the actors of each sector, each actor counting its share:
+    ``{sector: {role: float}}``."""
     net = as_network(G, unassigned=unassigned)
-    out = {g: dict.fromkeys(ROLES, 0) for g in net.groups}
+    out = {g: dict.fromkeys(ROLES, 0.0) for g in net.groups}
     for iri, entry in roles.items():
-        group = net.group[net.index[iri]]
-        if entry is None or group is None:
+        i = net.index[iri]
+        if entry is None:
             continue
-        for r in ROLES:
-            out[group][r] += entry[r]
-    return out
-
+        for g, share in net.shares(i).items():
+            for r in ROLES:
+                out[g][r] += share * entry[r]
+    return {g: {r: round(c, 9) + 0.0 for r, c in counts.items()} for g, counts in out.items()}

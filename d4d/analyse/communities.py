@@ -65,7 +65,16 @@ def partition_agreement(a: Sequence[Hashable], b: Sequence[Hashable]) -> dict[st
     >>> partition_agreement([0, 0, 1, 1], ["x", "x", "y", "y"])
     {'nmi': 1.0, 'ari': 1.0}
     """
-    table = _contingency(a, b)
+    return table_agreement(_contingency(a, b))
+
+
+def table_agreement(table: np.ndarray) -> dict[str, float]:
+    """:func:`partition_agreement` from the contingency table of the two labellings (its cells
+    may be fractional: an actor spread over several sectors adds its share to each cell).
+
+    >>> table_agreement(np.array([[2.0, 0.0], [0.0, 2.0]]))
+    {'nmi': 1.0, 'ari': 1.0}
+    """
     n = table.sum()
     if n == 0:
         return {"nmi": 1.0, "ari": 1.0}
@@ -137,30 +146,32 @@ def communities(G: nx.Graph | Network, *, seed: int = 0, backend: Backend = "aut
         ``method`` ("louvain" or "leiden"), ``seed``, ``count``, ``modularity`` (of the found
         partition, ``None`` without ties), ``sizes`` (all, decreasing), ``membership``
         (``{iri: community number}``, 0 the largest), ``composition``: for the ``top`` largest,
-        ``{"community", "size", "sector" (most common group), "share" (its share of the grouped
-        members), "sectors" ({group: members})}``; ``alignment``: :func:`partition_agreement`
+        ``{"community", "size", "sector" (the sector with the largest share of its members, ``None``
+        when two are level), "share" (that share), "sectors" ({sector: members, counting shares})}``; ``alignment``: :func:`partition_agreement`
         of communities against sector groups over the actors that have a group.
     """
     net = as_network(G, unassigned=unassigned)
     membership, method = community_partition(net, seed=seed, backend=backend)
     sizes = Counter(membership)
     count = len(sizes)
-    members: dict[int, Counter[str]] = {}
-    for c, g in zip(membership, net.group):
-        if g is not None and c < top:
-            members.setdefault(c, Counter())[g] += 1
+    # communities x sectors, each actor adding its sector shares
+    table = np.zeros((count, len(net.groups)), dtype=np.float64)
+    if count:
+        np.add.at(table, np.asarray(membership, dtype=np.int64), net.member)
     composition = []
     for c in range(min(top, count)):
-        counter = members.get(c, Counter())
-        grouped = sum(counter.values())
-        dominant = min(counter, key=lambda s: (-counter[s], s)) if counter else None
+        row = table[c]
+        grouped = float(row.sum())
+        best = float(row.max()) if row.size else 0.0
+        leaders = [g for g, x in zip(net.groups, row.tolist()) if grouped and abs(x - best) < 1e-9]
+        dominant = leaders[0] if len(leaders) == 1 else None
         composition.append({
             "community": c, "size": sizes[c], "sector": dominant,
-            "share": counter[dominant] / grouped if dominant else None,
-            "sectors": dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "share": best / grouped if grouped else None,
+            "sectors": {g: round(x, 9) for g, x in sorted(zip(net.groups, row.tolist()),
+                                                          key=lambda kv: -kv[1]) if x > 0},
         })
-    pairs = [(c, g) for c, g in zip(membership, net.group) if g is not None]
-    alignment = partition_agreement([c for c, _ in pairs], [g for _, g in pairs])
+    alignment = table_agreement(table[table.sum(axis=1) > 0] if count else table)
     modularity = _modularity(net, membership) if membership else None
     return {
         "method": method, "seed": seed, "count": count,

@@ -2,12 +2,17 @@
 
 How the candidates are chosen (bounded, so this stays fast on large graphs):
 
-1. **Endpoints.**  In each sector, the ``per_sector`` organisations with the most ties (the hubs
-   a new tie would open the most paths to), plus the best-tied organisation of each of the
-   ``per_sector`` largest components other than the largest.  People are not proposed as
-   endpoints; when a graph has no organisation at all, every actor may be one.
-2. **Pairs.**  Every pair of endpoints in different sectors that is not tied already.  When there
-   are more than ``max_candidates``, a seeded random sample of that many is scored.
+0. **Who can hold the tie.**  The relationship proposed is the one the ontology marks
+   ``d4d:recommendedTie`` (a Partnership), and only actors whose kind the ontology lists for its
+   ends (``d4d:edgeSourceKind`` / ``d4d:edgeTargetKind``) are proposed: no media outlet, no
+   person.  (A graph that declares no recommended relationship lets every actor hold it.)
+1. **Endpoints.**  Among those, in each sector, the ``per_sector`` members (actors with a share of
+   it) with the most ties (the hubs a new tie would open the most paths to), plus the best-tied
+   one of each of the ``per_sector`` largest components other than the largest.
+2. **Pairs.**  Every pair of endpoints that is not tied already and whose tie would cross sectors
+   (their sector shares are not the same single sector: some of the tie would count between
+   sectors).  When there are more than ``max_candidates``, a seeded random sample of that many is
+   scored.
 3. **Score.**  The gain in global efficiency if the tie were added.  With breadth-first
    distances from the sources (every actor when exact, a seeded sample otherwise) and from both
    endpoints u and w, the new distance of a pair (s, t) is
@@ -32,28 +37,34 @@ from d4d.analyse._network import Backend, Network, Unassigned, as_network, sampl
 from d4d.analyse.connectivity import _weak_membership, distances_from
 
 
-def _endpoints(net: Network, per_sector: int, backend: Backend) -> list[int]:
-    people = [t == "Person" for t in net.actor_type]
-    allowed = [not p for p in people] if not all(people) else [True] * net.n
+def recommended_relationship(net: Network) -> tuple[str | None, set[str] | None, set[str] | None]:
+    """The relationship type recommendations propose, and the kinds that can hold its source and
+    target ends (``None``: not declared, any kind)."""
+    for name, spec in sorted((net.graph_attrs.get("edge_types") or {}).items()):
+        if spec.get("recommended"):
+            return (str(name), set(spec.get("source_kinds") or []) or None,
+                    set(spec.get("target_kinds") or []) or None)
+    return None, None, None
+
+
+def _endpoints(net: Network, per_sector: int, backend: Backend, allowed: list[bool]) -> list[int]:
     degree = net.degree.tolist()
     chosen: set[int] = set()
-    by_group: dict[int, list[int]] = {}
-    for i, code in enumerate(net.group_code.tolist()):
-        if code >= 0 and allowed[i]:
-            by_group.setdefault(code, []).append(i)
-    for members in by_group.values():
+    for g in range(len(net.groups)):
+        members = [i for i in np.flatnonzero(net.member[:, g] > 0).tolist() if allowed[i]]
         members.sort(key=lambda i: (-degree[i], net.nodes[i]))
         chosen.update(members[:per_sector])
     for comp in _weak_membership(net, backend)[1:per_sector + 1]:
-        best = [i for i in comp if allowed[i] and net.group_code[i] >= 0]
+        best = [i for i in comp if allowed[i] and net.grouped[i]]
         if best:
             chosen.add(min(best, key=lambda i: (-degree[i], net.nodes[i])))
     return sorted(chosen)
 
 
-def _sector_label(net: Network, slug: str | None) -> str:
-    info = (net.graph_attrs.get("sectors") or {}).get(slug) or {}
-    return str(info.get("label") or slug or "no")
+def _sectors_text(net: Network, i: int) -> str:
+    info = net.graph_attrs.get("sectors") or {}
+    names = [str((info.get(g) or {}).get("label") or g) for g in net.shares(i)]
+    return "; ".join(names) if names else "no sector"
 
 
 def _count(x: float, approx: bool, noun: str) -> str:
@@ -64,14 +75,14 @@ def _count(x: float, approx: bool, noun: str) -> str:
 
 def _reason(net: Network, rec: dict[str, Any], *, approx: bool, sources: int) -> str:
     u, w = net.index[rec["source"]], net.index[rec["target"]]
-    first = (f"Links the {_sector_label(net, rec['source_sector'])} sector "
-             f"({net.label[u]}, {_count(net.degree[u], False, 'tie')}) to the "
-             f"{_sector_label(net, rec['target_sector'])} sector "
-             f"({net.label[w]}, {_count(net.degree[w], False, 'tie')})")
+    what = (rec.get("relationship") or "tie").lower()
+    first = (f"A {what} between {net.label[u]} ({_sectors_text(net, u)}; "
+             f"{_count(net.degree[u], False, 'tie')}) and {net.label[w]} "
+             f"({_sectors_text(net, w)}; {_count(net.degree[w], False, 'tie')})")
     if rec["distance_before"] is None:
-        first += ", which are not connected at all today"
+        first += ", which today are in separate parts of the network with no path between them"
     else:
-        first += f", now {rec['distance_before']} steps apart"
+        first += f", today {rec['distance_before']} steps apart"
     effects = []
     if rec["pairs_connected"]:
         effects.append(f"give {_count(rec['pairs_connected'], approx, 'pair')} of actors a path "
@@ -79,10 +90,13 @@ def _reason(net: Network, rec: dict[str, Any], *, approx: bool, sources: int) ->
     if rec["paths_shortened"] or not effects:
         noun = "other path" if effects else "path"
         effects.append(f"shorten {_count(rec['paths_shortened'], approx, noun)}")
-    second = (f"It would {' and '.join(effects)}, raising global efficiency from "
-              f"{rec['efficiency_before']:.4f} to {rec['efficiency_after']:.4f}")
-    if rec["modularity_change"] is not None:
-        second += f"; the sector modularity would change by {rec['modularity_change']:+.4f}"
+    second = (f"It would {' and '.join(effects)}, raising global efficiency by "
+              f"{rec['efficiency_gain']:.3g} (from {rec['efficiency_before']:.3f} to "
+              f"{rec['efficiency_after']:.3f})")
+    if rec["cross_share"] < 1:
+        second += f"; {rec['cross_share']:.0%} of the tie would cross sectors"
+    if rec["ei_change"] is not None:
+        second += f", moving the E-I index by {rec['ei_change']:+.3g}"
     parts = [first + ".", second + "."]
     if approx:
         parts.append(f"(Estimated from {sources} sampled actors.)")
@@ -110,7 +124,9 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
     -------
     list of dict
         Best first: ``source``, ``target`` (IRIs), ``source_label``, ``target_label``,
-        ``source_sector``, ``target_sector``, ``distance_before`` (hops, ``None`` when not
+        ``relationship`` (the type proposed), ``source_sectors``, ``target_sectors`` (shares),
+        ``source_kind``, ``target_kind``, ``cross_share`` (the share of the tie that would
+        cross sectors), ``distance_before`` (hops, ``None`` when not
         connected), ``efficiency_before``, ``efficiency_after``, ``efficiency_gain``,
         ``pairs_connected`` (unordered pairs of actors that would get a path for the first time)
         and ``paths_shortened`` (pairs already connected whose distance would shrink), both
@@ -121,11 +137,15 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
     n = net.n
     if n < 2 or count <= 0:
         return []
-    ends = _endpoints(net, per_sector, backend)
+    relationship, source_kinds, target_kinds = recommended_relationship(net)
+    can_source = [source_kinds is None or k in source_kinds for k in net.kind]
+    can_target = [target_kinds is None or k in target_kinds for k in net.kind]
+    ends = _endpoints(net, per_sector, backend, [s or t for s, t in zip(can_source, can_target)])
     tied = set((net.tie_u * n + net.tie_v).tolist())
-    code = net.group_code
+    w = net.member
     pairs = [(a, b) for i, a in enumerate(ends) for b in ends[i + 1:]
-             if code[a] != code[b] and (min(a, b) * n + max(a, b)) not in tied]
+             if float(w[a] @ w[b]) < 1 - 1e-9 and (min(a, b) * n + max(a, b)) not in tied
+             and ((can_source[a] and can_target[b]) or (can_source[b] and can_target[a]))]
     if len(pairs) > max_candidates:
         pairs = sorted(random.Random(seed).sample(pairs, max_candidates))
     if not pairs:
@@ -142,19 +162,11 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
     scale = 1.0 if exact else n / k
 
     # sector-level quantities for the modularity and E-I changes
-    from d4d.analyse.sectors import _tie_matrix
+    from d4d.analyse.sectors import _tie_matrix, ei_of, modularity_of, tie_shares
 
-    ties = _tie_matrix(net).astype(np.float64)
-    internal = np.diag(ties)
-    m = (ties.sum() + internal.sum()) / 2.0
-    volume = ties.sum(axis=1) + internal
-    E, I = float((ties.sum() - internal.sum()) / 2), float(internal.sum())
-
-    def modularity(vol: np.ndarray, mm: float) -> float:
-        return float((internal / mm - (vol / (2 * mm)) ** 2).sum()) if mm else 0.0
-
-    q_before = modularity(volume, m)
-    ei_before = (E - I) / (E + I) if E + I else None
+    ties = _tie_matrix(net)
+    q_before = modularity_of(ties)
+    ei_before = ei_of(ties)
 
     scored: list[dict[str, Any]] = []
     for a, b in pairs:
@@ -165,23 +177,24 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
         newly = better & ~np.isfinite(dist)
         connected = float(newly.sum()) * scale / 2
         shortened = float(better.sum()) * scale / 2 - connected
-        vol = volume.copy()
-        vol[code[a]] += 1
-        vol[code[b]] += 1
-        q_change = modularity(vol, m + 1) - q_before if m else None
-        ei_after = (E + 1 - I) / (E + 1 + I)
+        after = ties + tie_shares(net, a, b)
+        q_after, ei_after = modularity_of(after), ei_of(after)
         before_ab = float(da[b])
         scored.append({
             "source": net.nodes[a], "target": net.nodes[b],
             "source_label": net.label[a], "target_label": net.label[b],
-            "source_sector": net.group[a], "target_sector": net.group[b],
+            "relationship": relationship,
+            "source_sectors": net.shares(a), "target_sectors": net.shares(b),
+            "source_kind": net.kind[a], "target_kind": net.kind[b],
+            "cross_share": 1.0 - float(w[a] @ w[b]),
             "distance_before": int(before_ab) if math.isfinite(before_ab) else None,
             "efficiency_before": base,
             "efficiency_after": base + gain / (k * (n - 1)),
             "efficiency_gain": gain / (k * (n - 1)),
             "paths_shortened": round(shortened), "pairs_connected": round(connected),
-            "modularity_change": q_change,
-            "ei_change": ei_after - ei_before if ei_before is not None else None,
+            "modularity_change": (q_after - q_before if q_after is not None and q_before is not None
+                                  else None),
+            "ei_change": ei_after - ei_before if ei_after is not None and ei_before is not None else None,
             "exact": exact,
         })
     scored.sort(key=lambda r: (-r["efficiency_gain"], -r["paths_shortened"],

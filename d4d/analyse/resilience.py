@@ -135,21 +135,21 @@ def ei_change(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
     1.0
     """
     net = as_network(G, unassigned=unassigned)
-    code = net.group_code
-    gu, gv = code[net.tie_u], code[net.tie_v]
-    both = (gu >= 0) & (gv >= 0)
-    same, cross = both & (gu == gv), both & (gu != gv)
-    inn = np.bincount(net.tie_u[same], minlength=net.n) + np.bincount(net.tie_v[same], minlength=net.n)
-    ext = np.bincount(net.tie_u[cross], minlength=net.n) + np.bincount(net.tie_v[cross],
-                                                                        minlength=net.n)
-    E, I = int(cross.sum()), int(same.sum())
-    if E + I == 0:
+    w = net.member
+    ok = net.grouped[net.tie_u] & net.grouped[net.tie_v]
+    u, v = net.tie_u[ok], net.tie_v[ok]
+    same = (w[u] * w[v]).sum(axis=1)  # the share of each tie that lies within a sector
+    inn = np.bincount(u, weights=same, minlength=net.n) + np.bincount(v, weights=same, minlength=net.n)
+    ext = (np.bincount(u, weights=1 - same, minlength=net.n)
+           + np.bincount(v, weights=1 - same, minlength=net.n))
+    E, I = float((1 - same).sum()), float(same.sum())
+    if E + I <= 1e-12:
         return net.keyed([None] * net.n)
     before = (E - I) / (E + I)
     out: list[float | None] = []
     for e, i in zip(ext.tolist(), inn.tolist()):
         e2, i2 = E - e, I - i
-        out.append((e2 - i2) / (e2 + i2) - before if e2 + i2 else None)
+        out.append((e2 - i2) / (e2 + i2) - before if e2 + i2 > 1e-9 else None)
     return net.keyed(out)
 
 
@@ -219,7 +219,7 @@ def removal_impact(G: nx.Graph | Network, *, top: int = 10, samples: int | None 
     for i in chosen:
         after = _efficiency_without(net, i, sources, backend)
         out.append({
-            "actor": net.nodes[i], "label": net.label[i], "sector": net.group[i],
+            "actor": net.nodes[i], "label": net.label[i], "sectors": net.shares(i),
             "cut_off": cut[i], "pairs_disconnected": pairs[i], "betweenness": btw[i],
             "efficiency_after": after, "efficiency_change": after - efficiency,
             "ei_change": ei[net.nodes[i]],

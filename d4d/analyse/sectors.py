@@ -1,11 +1,15 @@
 """Sector structure: mixing matrix, Krackhardt--Stern E-I index, assortativity, modularity and
-conductance of the sector partition.
+conductance of the sectors.
 
 Every measure here counts **ties** (pairs of actors joined by at least one relationship; see
-:mod:`d4d.analyse._network`) between actors that have a sector group.  An actor's group is its own
-``sector``; actors without one (people) inherit the sector most of their relationships lead to
-(``unassigned="inherit"``, the default) or are left out (``unassigned="exclude"``).  Ties with an
-end outside every group are left out of all sector measures, and so are such actors.
+:mod:`d4d.analyse._network`) between actors that have a sector share.  An actor with several
+sectors belongs to each with an equal share (:func:`d4d.field.sector_weights`), and a tie between u
+and v counts ``share_u(g) * share_v(h)`` between sectors g and h: a tie from a [humanitarian,
+academia] centre to a development institute is half a humanitarian--development tie and half an
+academia--development tie.  For actors of one sector each this is the usual count.  Actors without
+a sector (people) inherit the mean share of the actors their relationships lead to
+(``unassigned="inherit"``, the default) or are left out (``unassigned="exclude"``); ties with an
+end left out are left out of all sector measures.  Counts are therefore fractional.
 """
 
 from __future__ import annotations
@@ -19,46 +23,54 @@ from d4d.analyse._network import Network, Unassigned, as_network, clean
 
 
 def sector_partition(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
-                     ) -> dict[str, str | None]:
-    """The sector group each actor counts in (``None``: left out of sector measures).
+                     ) -> dict[str, dict[str, float]]:
+    """Each actor's sector shares, ``{iri: {sector: share}}`` (empty: left out of sector measures).
 
     Examples
     --------
     >>> import networkx as nx
     >>> G = nx.MultiDiGraph()
-    >>> G.add_node("org", sector="technology"); G.add_node("ann", sector="none")
-    >>> G.add_edge("ann", "org", type="Membership")
+    >>> G.add_node("hhi", sectors=["humanitarian", "academia"]); G.add_node("ann")
+    >>> G.add_edge("ann", "hhi", type="Membership")
     0
     >>> sector_partition(G)
-    {'ann': 'technology', 'org': 'technology'}
-    >>> sector_partition(G, unassigned="exclude")
-    {'ann': None, 'org': 'technology'}
+    {'ann': {'academia': 0.5, 'humanitarian': 0.5}, 'hhi': {'academia': 0.5, 'humanitarian': 0.5}}
+    >>> sector_partition(G, unassigned="exclude")["ann"]
+    {}
     """
     net = as_network(G, unassigned=unassigned)
-    return net.keyed(net.group)
-
-
-def _grouped_ties(net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    gu = net.group_code[net.tie_u]
-    gv = net.group_code[net.tie_v]
-    both = (gu >= 0) & (gv >= 0)
-    return gu[both], gv[both], net.tie_count[both]
+    return net.keyed([net.shares(i) for i in range(net.n)])
 
 
 def _group_sizes(net: Network) -> np.ndarray:
-    codes = net.group_code[net.group_code >= 0]
-    return np.bincount(codes, minlength=len(net.groups)).astype(np.int64)
+    """Actors per sector, each actor counting its share."""
+    return net.member.sum(axis=0).astype(np.float64)
+
+
+def _as_matrix(a: np.ndarray) -> np.ndarray:
+    """k x k symmetric matrix of unordered pairs from the ordered sum ``a`` (a[g, h]: sum of
+    share_u(g) share_v(h)): off the diagonal the pairs between g and h, on it those within g."""
+    return a + a.T - np.diag(np.diag(a))
 
 
 def _tie_matrix(net: Network, *, relationships: bool = False) -> np.ndarray:
-    """k x k symmetric matrix: [g, h] ties between groups g and h, [g, g] ties within g
-    (relationships instead of ties when ``relationships``)."""
-    k = len(net.groups)
-    gu, gv, count = _grouped_ties(net)
-    w = count if relationships else np.ones_like(gu)
-    m = np.bincount(gu * k + gv, weights=w, minlength=k * k).reshape(k, k)
-    m = m + m.T - np.diag(np.diag(m))
-    return m.astype(np.int64)
+    """k x k symmetric matrix: [g, h] ties between sectors g and h, [g, g] ties within g, each tie
+    spread over the sector pairs by the product of its ends' shares (relationships instead of
+    ties when ``relationships``)."""
+    w = net.member
+    weight = net.tie_count.astype(np.float64) if relationships else np.ones(net.ties)
+    a = (w[net.tie_u] * weight[:, None]).T @ w[net.tie_v]
+    return _as_matrix(a)
+
+
+def _pair_matrix(net: Network) -> np.ndarray:
+    """Like :func:`_tie_matrix` for every possible pair of distinct actors (the ties there would
+    be if everyone were tied)."""
+    w = net.member
+    s = w.sum(axis=0)
+    ordered = np.outer(s, s) - w.T @ w  # every ordered pair of distinct actors
+    upper = np.triu(ordered, 1)
+    return upper + upper.T + np.diag(np.diag(ordered) / 2)
 
 
 def mixing_matrix(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
@@ -69,56 +81,60 @@ def mixing_matrix(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
     -------
     dict
         ``sectors``: the sector slugs in row/column order (the order of ``G.graph["sectors"]``,
-        then alphabetical); ``actors``: actors per sector; ``ties``: symmetric matrix of tie
-        counts (off-diagonal: ties between the two sectors; diagonal: ties within the sector);
-        ``relationships``: the same counting relationships instead of ties; ``density``: ties
-        divided by the possible pairs (n_g * n_h between sectors, n_g (n_g - 1) / 2 within;
-        ``None`` where no pair is possible); ``excluded_actors``: actors without a group.
+        then alphabetical); ``actors``: actors per sector, each counting its share;
+        ``members``: actors with any share of the sector; ``ties``: symmetric matrix of tie
+        counts (off-diagonal: ties between the two sectors; diagonal: ties within the sector),
+        shared out by the ends' shares; ``relationships``: the same counting relationships
+        instead of ties; ``density``: ties divided by the possible pairs counted the same way
+        (n_g * n_h between sectors, n_g (n_g - 1) / 2 within, for actors of one sector each;
+        ``None`` where no pair is possible); ``excluded_actors``: actors without a share.
 
     Examples
     --------
+    A [humanitarian, academia] centre tied to an academic and to a development institute:
+
     >>> import networkx as nx
-    >>> G = nx.Graph()
-    >>> G.add_nodes_from(["a1", "a2"], sector="academia"); G.add_node("t1", sector="technology")
-    >>> G.add_edges_from([("a1", "a2"), ("a1", "t1")])
-    >>> mixing_matrix(G)["ties"]
-    [[1, 1], [1, 0]]
+    >>> G = nx.Graph([("hhi", "uni"), ("hhi", "odi")])
+    >>> G.add_node("hhi", sectors=["humanitarian", "academia"])
+    >>> G.add_node("uni", sector="academia"); G.add_node("odi", sector="development")
+    >>> m = mixing_matrix(G)
+    >>> m["sectors"], m["actors"]
+    (['academia', 'development', 'humanitarian'], [1.5, 1.0, 0.5])
+    >>> m["ties"]  # hhi-uni: half within academia, half humanitarian-academia
+    [[0.5, 0.5, 0.5], [0.5, 0.0, 0.5], [0.5, 0.5, 0.0]]
     """
     net = as_network(G, unassigned=unassigned)
     ties = _tie_matrix(net)
     rels = _tie_matrix(net, relationships=True)
+    possible = _pair_matrix(net)
     sizes = _group_sizes(net)
     k = len(net.groups)
-    density: list[list[float | None]] = []
-    for g in range(k):
-        row: list[float | None] = []
-        for h in range(k):
-            possible = sizes[g] * (sizes[g] - 1) // 2 if g == h else sizes[g] * sizes[h]
-            row.append(float(ties[g, h] / possible) if possible else None)
-        density.append(row)
+    density: list[list[float | None]] = [
+        [float(ties[g, h] / possible[g, h]) if possible[g, h] > 1e-12 else None for h in range(k)]
+        for g in range(k)]
     return {
         "sectors": list(net.groups),
         "actors": sizes.tolist(),
+        "members": (net.member > 0).sum(axis=0).tolist(),
         "ties": ties.tolist(),
         "relationships": rels.tolist(),
         "density": density,
-        "excluded_actors": int((net.group_code < 0).sum()),
+        "excluded_actors": int((~net.grouped).sum()),
     }
 
 
-def _ei(external: int, internal: int) -> float | None:
+def _ei(external: float, internal: float) -> float | None:
     total = external + internal
-    return (external - internal) / total if total else None
+    return clean((external - internal) / total) if total > 1e-12 else None
 
 
-def _ei_counts(ties: np.ndarray, sizes: np.ndarray) -> tuple[int, int, int, int]:
+def _ei_counts(ties: np.ndarray, possible: np.ndarray) -> tuple[float, float, float, float]:
     """External and internal ties, and possible external and internal pairs."""
-    internal = int(np.trace(ties))
-    external = int(ties.sum() - internal) // 2
-    grouped = int(sizes.sum())
-    possible_internal = int((sizes * (sizes - 1) // 2).sum())
-    possible_external = grouped * (grouped - 1) // 2 - possible_internal
-    return external, internal, possible_external, possible_internal
+    internal = float(np.trace(ties))
+    external = float(ties.sum() - internal) / 2
+    p_internal = float(np.trace(possible))
+    p_external = float(possible.sum() - p_internal) / 2
+    return external, internal, p_external, p_internal
 
 
 def ei_overall(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
@@ -135,7 +151,7 @@ def ei_overall(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
     (0.0, 0.3333333333333333)
     """
     net = as_network(G, unassigned=unassigned)
-    external, internal, p_ext, p_int = _ei_counts(_tie_matrix(net), _group_sizes(net))
+    external, internal, p_ext, p_int = _ei_counts(_tie_matrix(net), _pair_matrix(net))
     return _ei(external, internal), _ei(p_ext, p_int)
 
 
@@ -147,7 +163,8 @@ def ei_index(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit") -> di
     value under random mixing depends on the sector sizes, each figure comes with the
     ``expected`` value it would take if every possible pair were tied (the E-I of the possible
     pairs: between-sector pairs against within-sector pairs), as Krackhardt and Stern suggest
-    comparing against.
+    comparing against.  A tie counts within sector g by the product of its ends' shares of g
+    (see the module docstring), so E and I are fractional when actors have several sectors.
 
     Returns
     -------
@@ -155,8 +172,8 @@ def ei_index(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit") -> di
         ``value``, ``external``, ``internal``, ``expected``; ``by_sector``: ``{sector: {"value",
         "external", "internal", "expected", "actors"}}`` where a sector's external ties are its
         members' ties to other sectors and its internal ties those among its members;
-        ``by_actor``: ``{iri: value}`` (``None`` for actors without a group or without ties to
-        grouped actors).  Values are ``None`` when there is no tie to count.
+        ``by_actor``: ``{iri: value}`` (``None`` for actors without a share or without ties to
+        actors with one).  Values are ``None`` when there is no tie to count.
 
     Examples
     --------
@@ -169,33 +186,40 @@ def ei_index(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit") -> di
     0.0
     >>> ei_index(G)["expected"]  # 4 possible pairs across, 2 within: (4 - 2) / 6
     0.3333333333333333
+
+    A [humanitarian, academia] centre tied to an academic: the tie is half within academia.
+
+    >>> H = nx.Graph([("hhi", "uni")])
+    >>> H.add_node("hhi", sectors=["humanitarian", "academia"]); H.add_node("uni", sector="academia")
+    >>> e = ei_index(H)
+    >>> e["value"], e["by_sector"]["humanitarian"]["external"], e["by_sector"]["academia"]["internal"]
+    (0.0, 0.5, 0.5)
     """
     net = as_network(G, unassigned=unassigned)
     ties = _tie_matrix(net)
+    possible = _pair_matrix(net)
     sizes = _group_sizes(net)
-    external, internal, possible_external, possible_internal = _ei_counts(ties, sizes)
-    grouped = int(sizes.sum())
+    external, internal, possible_external, possible_internal = _ei_counts(ties, possible)
     by_sector: dict[str, dict[str, Any]] = {}
     for g, slug in enumerate(net.groups):
-        ext = int(ties[g].sum() - ties[g, g])
-        inn = int(ties[g, g])
-        size = int(sizes[g])
+        ext = float(ties[g].sum() - ties[g, g])
+        inn = float(ties[g, g])
         by_sector[slug] = {
             "value": _ei(ext, inn), "external": ext, "internal": inn,
-            "expected": _ei(size * (grouped - size), size * (size - 1) // 2), "actors": size,
+            "expected": _ei(float(possible[g].sum() - possible[g, g]), float(possible[g, g])),
+            "actors": float(sizes[g]),
         }
-    # per actor: ties to grouped actors of its own group (i) and of other groups (e)
-    gu, gv = net.group_code[net.tie_u], net.group_code[net.tie_v]
-    both = (gu >= 0) & (gv >= 0)
-    same = both & (gu == gv)
-    cross = both & (gu != gv)
-    i_count = (np.bincount(net.tie_u[same], minlength=net.n)
-               + np.bincount(net.tie_v[same], minlength=net.n))
-    e_count = (np.bincount(net.tie_u[cross], minlength=net.n)
-               + np.bincount(net.tie_v[cross], minlength=net.n))
+    # per actor: each tie to an actor with a share counts share-product within, the rest across
+    w = net.member
+    ok = net.grouped[net.tie_u] & net.grouped[net.tie_v]
+    same = (w[net.tie_u] * w[net.tie_v]).sum(axis=1)
+    i_count = (np.bincount(net.tie_u[ok], weights=same[ok], minlength=net.n)
+               + np.bincount(net.tie_v[ok], weights=same[ok], minlength=net.n))
+    e_count = (np.bincount(net.tie_u[ok], weights=1 - same[ok], minlength=net.n)
+               + np.bincount(net.tie_v[ok], weights=1 - same[ok], minlength=net.n))
     by_actor = net.keyed([
-        _ei(int(e), int(i)) if code >= 0 else None
-        for e, i, code in zip(e_count.tolist(), i_count.tolist(), net.group_code.tolist())
+        _ei(float(e), float(i)) if grouped else None
+        for e, i, grouped in zip(e_count.tolist(), i_count.tolist(), net.grouped.tolist())
     ])
     return {
         "value": _ei(external, internal), "external": external, "internal": internal,
@@ -251,13 +275,28 @@ def sector_modularity(G: nx.Graph | Network, *, unassigned: Unassigned = "inheri
     0.5
     """
     net = as_network(G, unassigned=unassigned)
-    ties = _tie_matrix(net).astype(np.float64)
+    return modularity_of(_tie_matrix(net))
+
+
+def modularity_of(ties: np.ndarray) -> float | None:
+    """Modularity of the sectors from their tie matrix (see :func:`_tie_matrix`)."""
     internal = np.diag(ties)
     m = (ties.sum() + internal.sum()) / 2.0
-    if m == 0:
+    if m <= 1e-12:
         return None
     degree_sums = ties.sum(axis=1) + internal  # each internal tie gives two ends
     return clean(float((internal / m - (degree_sums / (2 * m)) ** 2).sum()))
+
+
+def ei_of(ties: np.ndarray) -> float | None:
+    """The overall E-I index from the sectors' tie matrix."""
+    internal = float(np.trace(ties))
+    return _ei(float(ties.sum() - internal) / 2, internal)
+
+
+def tie_shares(net: Network, u: int, v: int) -> np.ndarray:
+    """The tie matrix of one tie between actors u and v (what adding it would add)."""
+    return _as_matrix(np.outer(net.member[u], net.member[v]))
 
 
 def conductance(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
@@ -279,9 +318,9 @@ def conductance(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
     internal = np.diag(ties)
     cut = ties.sum(axis=1) - internal
     volume = ties.sum(axis=1) + internal
-    total = int(volume.sum())
+    total = float(volume.sum())
     out: dict[str, float | None] = {}
     for g, slug in enumerate(net.groups):
-        smaller = min(int(volume[g]), total - int(volume[g]))
-        out[slug] = float(cut[g] / smaller) if smaller else None
+        smaller = min(float(volume[g]), total - float(volume[g]))
+        out[slug] = clean(cut[g] / smaller) if smaller > 1e-12 else None
     return out

@@ -1,47 +1,27 @@
 """Time: the network as it stood in a given year, and the headline measures year by year.
 
-A relationship stands in year Y when it started in or before Y (edge attribute ``year``) and has
-not ended before Y (``end_year`` unknown or >= Y).  Relationships without a start year are kept
-in every year by default (``undated="keep"``: the fact is known, its date is not), or left out
-(``undated="drop"``).  An actor stands in year Y when it was founded in or before Y, its founding
-year is unknown, or a relationship standing in Y involves it.
+Which actors and relationships stand in a year is decided by one rule, :func:`d4d.field.lifespans`,
+which the projection also writes onto the graph for the map (node and edge ``from``/``to``): an
+actor stands from its founding (its first dated relationship when its founding is unknown) to its
+dissolution; a relationship from its start to its end, and only while both its ends stand, so an
+undated relationship stands from when both its ends exist.  Actors and relationships with no date
+at all, direct or through their ends, stand in every year; :func:`undated_counts` says how many.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from d4d.analyse._network import Backend, Network, Unassigned, as_network
-
-Undated: TypeAlias = Literal["keep", "drop"]
-
-
-def _check(undated: str) -> None:
-    if undated not in ("keep", "drop"):
-        raise ValueError(f"undated must be 'keep' or 'drop', not {undated!r}")
+from d4d.field import standing
 
 
-def _standing(year: int, start: float | None, end: float | None, undated: Undated) -> bool:
-    if start is None or (isinstance(start, float) and math.isnan(start)):
-        if undated == "drop":
-            return False
-    elif start > year:
-        return False
-    return end is None or (isinstance(end, float) and math.isnan(end)) or end >= year
-
-
-def graph_at(G: nx.Graph, year: int, *, undated: Undated = "keep") -> nx.Graph:
+def graph_at(G: nx.Graph, year: int) -> nx.Graph:
     """The graph as it stood in ``year``: a new graph of the same class with the standing actors
     and relationships (attribute dicts are shared with ``G``'s).
-
-    Raises
-    ------
-    ValueError
-        If ``undated`` is neither ``"keep"`` nor ``"drop"``.
 
     Examples
     --------
@@ -52,61 +32,70 @@ def graph_at(G: nx.Graph, year: int, *, undated: Undated = "keep") -> nx.Graph:
     >>> sorted(graph_at(G, 2000).nodes), graph_at(G, 2000).number_of_edges()
     (['a', 'c'], 1)
     """
-    _check(undated)
+    net = as_network(G)
+    keep_node = set(np.asarray(net.nodes, dtype=object)[standing(net.first, net.last, year)].tolist())
+    keep_rel = standing(net.rel_first, net.rel_last, year).tolist()
     H = G.__class__()
     H.graph.update(G.graph)
-    for v, data in G.nodes(data=True):
-        founded = data.get("founded")
-        if founded is None or founded <= year:
-            H.add_node(v, **data)
-    if G.is_multigraph():
-        for u, v, key, data in G.edges(keys=True, data=True):
-            if _standing(year, data.get("year"), data.get("end_year"), undated):
-                for x in (u, v):
-                    if x not in H:
-                        H.add_node(x, **G.nodes[x])
+    H.add_nodes_from((v, d) for v, d in G.nodes(data=True) if str(v) in keep_node)
+    # the Network lists edges in G.edges() order, so the mask lines up
+    edges = G.edges(keys=True, data=True) if G.is_multigraph() else G.edges(data=True)
+    for flag, edge in zip(keep_rel, edges):
+        if flag:
+            if G.is_multigraph():
+                u, v, key, data = edge
                 H.add_edge(u, v, key=key, **data)
-    else:
-        for u, v, data in G.edges(data=True):
-            if _standing(year, data.get("year"), data.get("end_year"), undated):
-                for x in (u, v):
-                    if x not in H:
-                        H.add_node(x, **G.nodes[x])
+            else:
+                u, v, data = edge
                 H.add_edge(u, v, **data)
     return H
 
 
-def network_at(G: nx.Graph | Network, year: int, *, undated: Undated = "keep",
-               unassigned: Unassigned = "inherit") -> Network:
+def network_at(G: nx.Graph | Network, year: int, *, unassigned: Unassigned = "inherit") -> Network:
     """Like :func:`graph_at`, on the prepared network (fast: array masks)."""
-    _check(undated)
     net = as_network(G, unassigned=unassigned)
-    start, end = net.rel_year, net.rel_end
-    dated = ~np.isnan(start)
-    keep = np.where(dated, start <= year, undated == "keep")
-    keep &= np.isnan(end) | (end >= year)
-    nodes = np.isnan(net.founded) | (net.founded <= year)
-    return net.subset(nodes, keep)
+    return net.subset(standing(net.first, net.last, year), standing(net.rel_first, net.rel_last, year))
+
+
+def undated_counts(G: nx.Graph | Network) -> dict[str, int]:
+    """How many relationships have no date of their own (``relationships``: they stand from when
+    both their ends exist), how many stand in every year (``relationships_always``: no date of
+    their own nor of their ends), and how many actors stand in every year (``actors_always``).
+
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("a", founded=2005); G.add_node("b"); G.add_node("c")
+    >>> _ = G.add_edge("a", "b"); _ = G.add_edge("b", "c")
+    >>> undated_counts(G)
+    {'relationships': 2, 'relationships_always': 1, 'actors_always': 2}
+    """
+    net = as_network(G)
+    return {
+        "relationships": int(np.isnan(net.rel_year).sum()),
+        "relationships_always": int((np.isnan(net.rel_first) & np.isnan(net.rel_last)).sum()),
+        "actors_always": int((np.isnan(net.first) & np.isnan(net.last)).sum()),
+    }
 
 
 def relationship_years(G: nx.Graph | Network) -> list[int]:
-    """The distinct start years of the relationships, sorted.
+    """The distinct years of every dated fact: relationship starts and ends, foundings and
+    dissolutions, sorted.
 
     Examples
     --------
     >>> import networkx as nx
     >>> G = nx.MultiDiGraph([("a", "b", {"year": 2001}), ("b", "c", {"year": 1999}), ("c", "a")])
+    >>> G.nodes["c"]["founded"] = 1990
     >>> relationship_years(G)
-    [1999, 2001]
+    [1990, 1999, 2001]
     """
     net = as_network(G)
-    dated = net.rel_year[~np.isnan(net.rel_year)]
-    return sorted({int(y) for y in dated.tolist()})
+    values = np.concatenate([net.rel_year, net.rel_end, net.founded, net.dissolved])
+    return sorted({int(y) for y in values[~np.isnan(values)].tolist()})
 
 
-def series_years(G: nx.Graph | Network, *, max_years: int = 40) -> list[int]:
-    """The years a series covers: every year from the first to the last relationship start
-    year, thinned to at most ``max_years`` evenly spaced years (always keeping the last).
+def series_years(G: nx.Graph | Network) -> list[int]:
+    """The years a series covers: every year from the earliest dated fact to the latest.
 
     Examples
     --------
@@ -114,21 +103,14 @@ def series_years(G: nx.Graph | Network, *, max_years: int = 40) -> list[int]:
     >>> G = nx.MultiDiGraph([("a", "b", {"year": 2000}), ("b", "c", {"year": 2003})])
     >>> series_years(G)
     [2000, 2001, 2002, 2003]
-    >>> series_years(G, max_years=2)
-    [2001, 2003]
     """
     found = relationship_years(G)
-    if not found:
-        return []
-    first, last = found[0], found[-1]
-    step = max(1, math.ceil((last - first + 1) / max(max_years, 1)))
-    return list(range(last, first - 1, -step))[::-1]
+    return list(range(found[0], found[-1] + 1)) if found else []
 
 
-def series(G: nx.Graph | Network, *, years: list[int] | None = None, undated: Undated = "keep",
+def series(G: nx.Graph | Network, *, years: list[int] | None = None,
            samples: int | None = 16, exact_max_nodes: int = 1000, seed: int = 0,
-           backend: Backend = "auto", unassigned: Unassigned = "inherit",
-           max_years: int = 25) -> dict[str, Any]:
+           backend: Backend = "auto", unassigned: Unassigned = "inherit") -> dict[str, Any]:
     """Headline measures of the network as it stood in each year.
 
     Parameters
@@ -144,19 +126,19 @@ def series(G: nx.Graph | Network, *, years: list[int] | None = None, undated: Un
     dict
         ``years`` and, one value per year, ``actors``, ``relationships``, ``ties``,
         ``weak_components``, ``largest_component_share``, ``efficiency``, ``ei_index``,
-        ``ei_expected``, ``sector_modularity``, ``assortativity``; also ``undated`` (the
-        policy) and ``undated_relationships`` (how many relationships have no start year).
+        ``ei_expected``, ``sector_modularity``, ``assortativity``; also ``undated``
+        (:func:`undated_counts`).
     """
     from d4d.analyse.connectivity import global_efficiency, weak_sizes
     from d4d.analyse.sectors import ei_overall, sector_assortativity, sector_modularity
 
     net = as_network(G, unassigned=unassigned)
-    chosen = series_years(net, max_years=max_years) if years is None else sorted(years)
+    chosen = series_years(net) if years is None else sorted(years)
     keys = ("actors", "relationships", "ties", "weak_components", "largest_component_share",
             "efficiency", "ei_index", "ei_expected", "sector_modularity", "assortativity")
     out: dict[str, Any] = {"years": chosen, **{k: [] for k in keys}}
     for y in chosen:
-        sub = network_at(net, y, undated=undated, unassigned=unassigned)
+        sub = network_at(net, y, unassigned=unassigned)
         sizes = weak_sizes(sub, backend=backend)
         k = None if sub.n <= exact_max_nodes else samples
         ei, expected = ei_overall(sub, unassigned=unassigned)
@@ -171,6 +153,5 @@ def series(G: nx.Graph | Network, *, years: list[int] | None = None, undated: Un
         }
         for key in keys:
             out[key].append(row[key])
-    out["undated"] = undated
-    out["undated_relationships"] = int(np.isnan(net.rel_year).sum())
+    out["undated"] = undated_counts(net)
     return out
