@@ -595,8 +595,11 @@ def analyse_command(year: int | None, by_year: bool, seed: int, samples: int, pe
         write_bytes_atomic(rdf_path, metrics_graph(metrics).serialize(format="turtle", encoding="utf-8"))
     s = metrics["summary"]
     ei = "n/a" if s["ei_index"] is None else f"{s['ei_index']:+.2f}"
+    undated = metrics["meta"]["undated"]
     click.echo(f"{s['actors']} actors, {s['ties']} ties, {s['weak_components']} components; E-I {ei}, "
-               f"efficiency {s['efficiency']:.3f}, {len(metrics['recommendations'])} recommended ties", err=True)
+               f"efficiency {s['efficiency']:.3f}, {len(metrics['recommendations'])} recommended ties; "
+               f"{undated['relationships']} of {s['relationships']} relationships undated (they stand "
+               f"from when both their ends exist)", err=True)
 
 
 if __name__ == "__main__":

@@ -774,8 +774,9 @@ def _read_metrics(metrics: Mapping[str, Any], index: Mapping[str, int]) -> tuple
     brokerage = metrics.get("brokerage")
     if isinstance(brokerage, Mapping):
         for entry in brokerage.get("top_brokers") or []:
+            # metrics that label brokers (d4d.analyse.broker_labels) say which of the top are
             if (isinstance(entry, Mapping) and str(entry.get("actor")) in index
-                    and (_number(entry.get("betweenness")) or 0.0) > 0):
+                    and (_number(entry.get("betweenness")) or 0.0) > 0 and entry.get("broker", True)):
                 brokers.add(str(entry["actor"]))
 
     recommended = []

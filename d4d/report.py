@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from d4d.analyse.claims import quantity
 from d4d.io import write_text_atomic
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -344,15 +345,15 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
     s = metrics["summary"]
     out = ['<h2 id="findings">Findings</h2>', f'<p class="explain">{_e(_headline_sentence(metrics))}</p>']
     pairs = cut_off_pairs(metrics)
-    density = s["density"]
+    density = metrics["sectors"]["mixing"].get("field_density") or 0.0
     if pairs:
         none = [p for p in pairs if p["ties"] < 1e-9]
         items = []
         for p in pairs[:5]:
             a, b = (_sector_label(metrics, x) for x in p["sectors"])
-            items.append(f"<li><strong>{_e(a)} and {_e(b)}</strong>: {p['ties']:.3g} ties of "
-                         f"{p['possible']:.3g} possible pairs (density {p['density']:.3g}, against "
-                         f"{density:.3g} for the whole field)</li>")
+            items.append(f"<li><strong>{_e(a)} and {_e(b)}</strong>: {quantity(p['ties'])} ties of "
+                         f"{quantity(p['possible'])} possible pairs (density {p['density']:.3g}, "
+                         f"against {density:.3g} for the whole field)</li>")
         out.append('<p class="explain">The sectors most cut off from each other (fewest ties for the '
                    f'pairs their actors could form; {len(none)} of {len(pairs)} pairs of sectors '
                    'have no tie at all):</p><ul>' + "".join(items) + "</ul>")
@@ -365,7 +366,18 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
         out.append(f'<p class="explain">The sector most turned in on itself, against what its size '
                    f'would give, is <strong>{_e(_sector_label(metrics, slug))}</strong>: E-I '
                    f'{e["value"]:+.2f} against {e["expected"]:+.2f} expected '
-                   f'({e["internal"]:.3g} ties within, {e["external"]:.3g} out).</p>')
+                   f'({quantity(e["internal"])} ties within, {quantity(e["external"])} out).</p>')
+    kinds = metrics["sectors"].get("by_relationship_type") or {}
+    if kinds:
+        total = sum(k["relationships"] for k in kinds.values())
+        parts = [f"{_e(name)} {k['relationships']:,} ({k['relationships'] / total:.0%}), "
+                 f"{k['across'] / k['counted']:.0%} of it across sectors" if k["counted"] else
+                 f"{_e(name)} {k['relationships']:,} ({k['relationships'] / total:.0%})"
+                 for name, k in kinds.items()]
+        out.append('<p class="explain">What the ties are, and how much of each kind crosses '
+                   "sectors (a tie between actors of several sectors counts by their shares): "
+                   + "; ".join(parts) + ". Sources record different kinds of relationship, so "
+                   "the E-I index of the whole field follows the kinds its sources record most.</p>")
     claims = metrics.get("claims") or []
     if claims:
         rows = [[f"“{_e(c['quote'])}”<br><span class=\"small\">{_e(c['source'] or '')}</span>",
@@ -419,7 +431,7 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
     ]
     out += _findings(metrics)
     out += ['<h2 id="headline">Headline figures</h2>', _cards(metrics)]
-    out += ['<details><summary>What each measure means</summary><dl>'
+    out += ['<details open><summary>What each measure means</summary><dl>'
             + "".join(f"<dt><strong>{_e(k)}</strong></dt><dd>{_e(v)}</dd>" for k, v in MEASURES)
             + "</dl></details>"]
 
@@ -471,11 +483,11 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
             return _e(b["role"])
         if not b.get("two_paths"):
             if not b.get("out_arcs"):
-                return (f"none: all {b.get('in_arcs', 0)} of its directed relationships point to it, "
-                        "so it passes nothing on")
+                return (f"none: all its directed ties ({b.get('in_arcs', 0)}) point to it "
+                        "(it is founded, funded, joined or covered), so it passes nothing on")
             if not b.get("in_arcs"):
-                return (f"none: all {b.get('out_arcs', 0)} of its directed relationships start "
-                        "from it, so it passes nothing on")
+                return (f"none: all its directed ties ({b.get('out_arcs', 0)}) start from it, "
+                        "so nothing passes through it")
             return "none: everyone who sends to it is tied directly to everyone it sends to"
         return "none: the actors of its two-paths have no sector"
 
@@ -502,15 +514,20 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
     if silent:
         out.append(f'<p class="small">{silent} sectors broker no two-path and are not listed.</p>')
 
-    critical = sorted(metrics["resilience"], key=lambda c: (c["efficiency_change"], c["actor"]))
+    ranked = sorted(metrics["resilience"], key=lambda c: (c["efficiency_change"], c["actor"]))
+    critical = [c for c in ranked if c["efficiency_change"] < 0 or c["cut_off"]]
+    harmless = len(ranked) - len(critical)
+    losses = [c for c in critical if c["efficiency_change"] < 0]
     out += ['<h2 id="critical">Critical actors: what if one disappeared?</h2>',
-            _figure(bars_svg([c["label"] for c in critical],
-                             [max(-c["efficiency_change"], 0.0) for c in critical],
-                             [c["sectors"] for c in critical], metrics,
+            _figure(bars_svg([c["label"] for c in losses], [-c["efficiency_change"] for c in losses],
+                             [c["sectors"] for c in losses], metrics,
                              title="Loss of global efficiency if the actor disappeared"),
-                    "Each bar is how much global efficiency the field would lose without the "
-                    "actor, the largest loss first; the table adds how many actors would be cut "
-                    "off from the rest.")]
+                    f"Each bar is how much global efficiency the field would lose without the "
+                    f"actor, the largest loss first. Of the {len(ranked)} actors ranked most "
+                    f"critical (by the actors their loss would cut off, then the pairs it would "
+                    f"disconnect), {harmless} would neither cut anyone off nor lower efficiency "
+                    f"(removing a peripheral actor raises the mean over the pairs left) and are "
+                    f"not shown.")]
     rows = [[_e(c["label"]), _shares_cell(metrics, c["sectors"]), _num(c["cut_off"]),
              _num(c["pairs_disconnected"]), f'{c["efficiency_change"]:+.3g}',
              "n/a" if c["ei_change"] is None else f'{c["ei_change"]:+.3g}'] for c in critical]

@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["d4d.analyse", "d4d.analyse.connectivity", "d4d.analyse.sectors",
            "d4d.analyse.communities", "d4d.analyse.brokerage", "d4d.analyse.resilience",
-           "d4d.analyse.temporal"]
+           "d4d.analyse.temporal", "d4d.analyse.claims", "d4d.field"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -10,7 +10,7 @@ import pytest
 from d4d import network
 from d4d.build import run_reasoning
 from d4d.load import load
-from d4d.vocab import ID
+from d4d.vocab import D4D, ID
 
 DPA, LETOUZE, RF = str(ID["data-pop-alliance"]), str(ID["emmanuel-letouze"]), str(ID["rockefeller-foundation"])
 
@@ -98,3 +98,40 @@ def test_undirected_simple_collapses_and_counts(seed_network) -> None:  # type: 
     assert simple[LETOUZE][DPA]["weight"] == 5.0
     assert simple[LETOUZE][DPA]["types"] == ["Founding", "Membership"]
     assert simple.number_of_edges() < seed_network.number_of_edges()
+
+
+def test_same_as_clusters_count_once(root: Path) -> None:
+    """Two records stated the same actor (owl:sameAs) are one node, with both records' sectors,
+    the earliest founding and every relationship of either."""
+    import pyoxigraph as ox
+
+    from d4d.ontology import load_ontology
+    from d4d.vocab import SECTOR
+
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    rdf_type = n("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    a, b, c, d = (str(ID[x]) for x in ("x-a", "x-b", "x-c", "x-d"))
+    store = ox.Store()
+    triples = [
+        (a, rdf_type, n(str(D4D.Organization))), (b, rdf_type, n(str(D4D.Organization))),
+        (c, rdf_type, n(str(D4D.Organization))), (d, rdf_type, n(str(D4D.Organization))),
+        (b, n("http://www.w3.org/2002/07/owl#sameAs"), n(a)),
+        (d, n("http://www.w3.org/2002/07/owl#sameAs"), n(b)),  # transitively the same
+        (a, n(str(D4D.sector)), n(str(SECTOR["humanitarian"]))),
+        (b, n(str(D4D.sector)), n(str(SECTOR["academia"]))),
+        (b, n(str(D4D.foundingDate)), ox.Literal("2005")), (d, n(str(D4D.foundingDate)), ox.Literal("2001")),
+        ("f1", rdf_type, n(str(D4D.Partnership))), ("f1", n(str(D4D.partner)), n(a)), ("f1", n(str(D4D.partner)), n(c)),
+        ("f2", rdf_type, n(str(D4D.Funding))), ("f2", n(str(D4D.funder)), n(d)), ("f2", n(str(D4D.recipient)), n(c)),
+    ]
+    for s, p, o in triples:
+        subject = n(str(ID[s]) if s in ("f1", "f2") else s)
+        store.add(ox.Quad(subject, p, o, ox.DefaultGraph()))
+    G = network.project(store, load_ontology(root / "ontology"), facts=False)
+    assert sorted(G.nodes) == [a, c]
+    node = G.nodes[a]
+    assert node["merged"] == [a, b, d]
+    assert node["sectors"] == ["academia", "humanitarian"] and node["founded"] == 2001
+    assert sorted(data["type"] for _, _, data in G.edges(data=True)) == ["Funding", "Partnership"]
+    assert all({u, v} == {a, c} for u, v in G.edges())

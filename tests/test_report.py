@@ -123,3 +123,31 @@ def test_seed_report_renders_in_chromium(seed_graph: nx.MultiDiGraph, tmp_path: 
         finally:
             browser.close()
     assert errors == []
+
+
+def test_first_page_reads_as_findings_on_a_multi_sector_graph() -> None:
+    G = three_sectors()
+    G.nodes["a1"]["sectors"] = ["A", "C"]  # a1 is half in C
+    m = analyse(G)
+    page = render_report(m)
+    findings = page[page.index('id="findings"'):page.index('id="headline"')]
+    # pairs of sectors by density: A-C 1.5 ties... the least dense pair comes first
+    pairs = re.findall(r"<li><strong>(.*?)</strong>: ([0-9.]+) ties of ([0-9.]+) possible", findings)
+    densities = [float(t) / float(p) for _, t, p in pairs]
+    assert densities == sorted(densities)
+    assert "claim in the seed documents" in findings
+    assert "institutional fragmentation" in findings
+    assert "What the ties are" in findings
+
+
+def test_zero_rows_are_left_out_with_a_count() -> None:
+    G = three_sectors()  # c1 and others lie on no shortest path between others
+    m = analyse(G)
+    zero = sum(1 for a in m["actors"].values() if not a["betweenness"])
+    assert zero > 0
+    page = render_report(m)
+    brokers = page[page.index('id="brokers"'):page.index('id="critical"')]
+    assert f"{zero} actors lie on no such path (betweenness 0) and are not shown" in brokers
+    drawn = re.findall(r"<title>([^<]*?): ([0-9.e-]+) \(", brokers)
+    values = [float(v) for _, v in drawn]
+    assert values and all(v > 0 for v in values) and values == sorted(values, reverse=True)

@@ -63,6 +63,7 @@ from d4d.analyse.resilience import (
 )
 from d4d.analyse.sectors import (
     conductance,
+    crossing_by_type,
     ei_index,
     mixing_matrix,
     sector_assortativity,
@@ -74,7 +75,7 @@ from d4d.analyse.temporal import graph_at, network_at, relationship_years, serie
 __all__ = [
     "LOUVAIN_MAX_NODES", "ROLES", "Network", "analyse", "articulation_points", "as_network",
     "betweenness", "betweenness_error", "bridges", "brokerage_roles", "communities",
-    "component_membership", "component_summary", "conductance", "constraint", "cut_off",
+    "component_membership", "component_summary", "conductance", "constraint", "crossing_by_type", "cut_off",
     "dominant_role", "effective_size", "ei_change", "ei_index", "global_efficiency", "graph_at",
     "mixing_matrix", "network_at", "pairs_disconnected", "partition_agreement",
     "recommend_ties", "relationship_years", "removal_impact", "roles_by_sector",
@@ -179,7 +180,8 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
             (IRI pairs) and ``efficiency`` (:func:`global_efficiency` dict).
         ``sectors``
             ``mixing`` (:func:`mixing_matrix`), ``ei`` (:func:`ei_index` without ``by_actor``),
-            ``assortativity``, ``modularity``, ``conductance`` (``{sector: value}``).
+            ``assortativity``, ``modularity``, ``conductance`` (``{sector: value}``),
+            ``by_relationship_type`` (:func:`crossing_by_type`).
         ``communities``
             :func:`communities` without ``membership``.
         ``brokerage``
@@ -340,7 +342,8 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
         "connectivity": {**comps, "articulation_points": points, "bridges": cut_ties,
                          "efficiency": efficiency},
         "sectors": {"mixing": mixing, "ei": ei_summary, "assortativity": assortativity,
-                    "modularity": modularity, "conductance": cond},
+                    "modularity": modularity, "conductance": cond,
+                    "by_relationship_type": crossing_by_type(net, **opts)},
         "communities": comm,
         "brokerage": {
             "betweenness": betweenness_error(n, k, confidence=confidence),

@@ -43,16 +43,23 @@ def _label(metrics: dict[str, Any], slug: str) -> str:
     return str((metrics["network"]["sectors"].get(slug) or {}).get("label") or slug)
 
 
+def quantity(x: float) -> str:
+    """A count that may be fractional (shares), for reading: whole numbers from 100 up, three
+    significant digits below.
+
+    >>> quantity(6370.4), quantity(13.83), quantity(0.05), quantity(2.0)
+    ('6,370', '13.8', '0.05', '2')
+    """
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def _g(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
 
 def _field_density(metrics: dict[str, Any]) -> float | None:
-    mixing = metrics["sectors"]["mixing"]
-    n = sum(mixing["actors"])
-    possible = n * (n - 1) / 2
-    ties = sum(mixing["ties"][g][h] for g in range(len(mixing["sectors"])) for h in range(g, len(mixing["sectors"])))
-    return ties / possible if possible else None
+    value = metrics["sectors"]["mixing"].get("field_density")
+    return None if value is None else float(value)
 
 
 def _sectors_apart(metrics: dict[str, Any], claim: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +73,7 @@ def _sectors_apart(metrics: dict[str, Any], claim: dict[str, Any]) -> dict[str, 
         pairs.append({"sectors": [a, b], "ties": mixing["ties"][ga][gb], "density": mixing["density"][ga][gb]})
     below = [p for p in pairs if p["density"] is not None and field is not None and p["density"] < field]
     parts = [f"{_label(metrics, p['sectors'][0])}\u2013{_label(metrics, p['sectors'][1])} "
-             f"{p['ties']:.3g} ties (density {p['density']:.3g})" if p["density"] is not None else
+             f"{quantity(p['ties'])} ties (density {p['density']:.3g})" if p["density"] is not None else
              f"{_label(metrics, p['sectors'][0])}\u2013{_label(metrics, p['sectors'][1])} no pair possible"
              for p in pairs]
     value = (f"{len(below)} of {len(pairs)} pairs of these sectors are tied less densely than the field "
@@ -114,9 +121,9 @@ def _within(metrics: dict[str, Any], claim: dict[str, Any]) -> dict[str, Any]:
     density = mixing["density"][g][g]
     field = _field_density(metrics)
     ei = "n/a" if e["value"] is None else f"{e['value']:+.2f}"
-    value = (f"{_label(metrics, claim['sector'])}: {e['internal']:.3g} ties within the sector "
+    value = (f"{_label(metrics, claim['sector'])}: {quantity(e['internal'])} ties within the sector "
              f"(density {_g(density)} against {_g(field)} for the field), "
-             f"{e['external']:.3g} to other sectors; E-I {ei}")
+             f"{quantity(e['external'])} to other sectors; E-I {ei}")
     return {"measure": "ties and tie density within the sector, against the field's density",
             "value": value,
             "numbers": {"internal": e["internal"], "external": e["external"], "density": density,

@@ -13,15 +13,17 @@ How the candidates are chosen (bounded, so this stays fast on large graphs):
    (their sector shares are not the same single sector: some of the tie would count between
    sectors).  When there are more than ``max_candidates``, a seeded random sample of that many is
    scored.
-3. **Score.**  The gain in global efficiency if the tie were added.  With breadth-first
+3. **Score, one tie after another.**  The gain in global efficiency if the tie were added.  With breadth-first
    distances from the sources (every actor when exact, a seeded sample otherwise) and from both
    endpoints u and w, the new distance of a pair (s, t) is
    min(d(s, t), d(s, u) + 1 + d(w, t), d(s, w) + 1 + d(u, t)) -- exact, because a shortest path
    uses the new tie at most once.  Sampled gains are the mean over the sources, so they estimate
    the exact gain without bias; the path counts are scaled up by n / sources.
 
-Each recommendation also states the change of the sector partition's modularity and of the E-I
-index, and a sentence built from those numbers.
+The recommendations are a sequence: the first is the candidate with the largest gain; each next
+one is the best given that the ties above it are made (the distances are updated exactly), so a
+second tie does not repeat what the first already did.  Each states its own gain, the change of
+the sectors' modularity and E-I index it brings, and a sentence built from those numbers.
 """
 
 from __future__ import annotations
@@ -168,8 +170,7 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
     q_before = modularity_of(ties)
     ei_before = ei_of(ties)
 
-    scored: list[dict[str, Any]] = []
-    for a, b in pairs:
+    def score(a: int, b: int) -> dict[str, Any]:
         da, db = end_dist[a], end_dist[b]
         alt = np.minimum(dist[:, [a]] + 1.0 + db[None, :], dist[:, [b]] + 1.0 + da[None, :])
         better = alt < dist
@@ -180,7 +181,7 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
         after = ties + tie_shares(net, a, b)
         q_after, ei_after = modularity_of(after), ei_of(after)
         before_ab = float(da[b])
-        scored.append({
+        return {
             "source": net.nodes[a], "target": net.nodes[b],
             "source_label": net.label[a], "target_label": net.label[b],
             "relationship": relationship,
@@ -196,10 +197,33 @@ def recommend_ties(G: nx.Graph | Network, *, count: int = 10, per_sector: int = 
                                   else None),
             "ei_change": ei_after - ei_before if ei_after is not None and ei_before is not None else None,
             "exact": exact,
-        })
-    scored.sort(key=lambda r: (-r["efficiency_gain"], -r["paths_shortened"],
-                               r["source"], r["target"]))
-    best = scored[:count]
-    for rec in best:
+        }
+
+    chosen: list[dict[str, Any]] = []
+    remaining = list(pairs)
+    while remaining and len(chosen) < count:
+        scored = [score(a, b) for a, b in remaining]
+        scored.sort(key=lambda r: (-r["efficiency_gain"], -r["paths_shortened"],
+                                   r["source"], r["target"]))
+        rec = scored[0]
+        chosen.append(rec)
+        a, b = net.index[rec["source"]], net.index[rec["target"]]
+        remaining.remove((a, b) if (a, b) in remaining else (b, a))
+        # make the tie, then score the rest against the field with it (a shortest path uses the
+        # new tie at most once, so the distances update exactly)
+        da, db = end_dist[a].copy(), end_dist[b].copy()
+        dist = np.minimum(dist, np.minimum(dist[:, [a]] + 1.0 + db[None, :], dist[:, [b]] + 1.0 + da[None, :]))
+        for e in end_list:
+            row = end_dist[e]
+            end_dist[e] = np.minimum(row, np.minimum(row[a] + 1.0 + db, row[b] + 1.0 + da))
+        with np.errstate(divide="ignore"):
+            inv = np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, 0.0)
+        base = float(inv.sum()) / (k * (n - 1))
+        ties = ties + tie_shares(net, a, b)
+        q_before, ei_before = modularity_of(ties), ei_of(ties)
+    best = chosen
+    for i, rec in enumerate(best):
         rec["reason"] = _reason(net, rec, approx=not exact, sources=k)
+        if i:
+            rec["reason"] = "With the ties above made: " + rec["reason"]
     return best

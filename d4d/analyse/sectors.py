@@ -87,7 +87,9 @@ def mixing_matrix(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
         shared out by the ends' shares; ``relationships``: the same counting relationships
         instead of ties; ``density``: ties divided by the possible pairs counted the same way
         (n_g * n_h between sectors, n_g (n_g - 1) / 2 within, for actors of one sector each;
-        ``None`` where no pair is possible); ``excluded_actors``: actors without a share.
+        ``None`` where no pair is possible); ``field_density``: all those ties over all those
+        pairs (the density any two sectors are compared with); ``excluded_actors``: actors
+        without a share.
 
     Examples
     --------
@@ -119,6 +121,9 @@ def mixing_matrix(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
         "ties": ties.tolist(),
         "relationships": rels.tolist(),
         "density": density,
+        "field_density": (float(np.trace(ties) + (ties.sum() - np.trace(ties)) / 2)
+                          / float(np.trace(possible) + (possible.sum() - np.trace(possible)) / 2)
+                          if possible.sum() > 1e-12 else None),
         "excluded_actors": int((~net.grouped).sum()),
     }
 
@@ -324,3 +329,31 @@ def conductance(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
         smaller = min(float(volume[g]), total - float(volume[g]))
         out[slug] = clean(cut[g] / smaller) if smaller > 1e-12 else None
     return out
+
+
+def crossing_by_type(G: nx.Graph | Network, *, unassigned: Unassigned = "inherit"
+                     ) -> dict[str, dict[str, float]]:
+    """For each relationship type: ``relationships`` (how many), ``counted`` (those with both
+    ends holding a sector share) and ``across`` (how much of them crosses sectors, each counting
+    1 - the product of its ends' shares of the same sector), most frequent type first.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("gov", sector="government"); G.add_node("ngo", sector="humanitarian")
+    >>> G.add_node("hhi", sectors=["humanitarian", "academia"])
+    >>> _ = G.add_edge("gov", "ngo", type="Funding"); _ = G.add_edge("ngo", "hhi", type="Partnership")
+    >>> crossing_by_type(G)
+    {'Funding': {'relationships': 1, 'counted': 1, 'across': 1.0}, 'Partnership': {'relationships': 1, 'counted': 1, 'across': 0.5}}
+    """
+    net = as_network(G, unassigned=unassigned)
+    w = net.member
+    ok = net.grouped[net.rel_src] & net.grouped[net.rel_dst] & (net.rel_src != net.rel_dst)
+    across = 1.0 - (w[net.rel_src] * w[net.rel_dst]).sum(axis=1)
+    out = {}
+    for code, name in enumerate(net.type_names):
+        mine = net.rel_type == code
+        out[name] = {"relationships": int(mine.sum()), "counted": int((mine & ok).sum()),
+                     "across": round(float(across[mine & ok].sum()), 9)}
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["relationships"], kv[0])))
