@@ -133,7 +133,8 @@ def lifespans(founded: np.ndarray, dissolved: np.ndarray, rel_src: np.ndarray, r
     """
     n = founded.size
     first = founded.astype(np.float64).copy()
-    # an actor without a founding year stands from its first dated relationship
+    # an actor without a founding year stands from its first dated relationship; an undated one is
+    # no evidence of when it began (it only says the actor existed while its other end did)
     dated = ~np.isnan(rel_start)
     evidence = np.full(n, np.inf)
     if dated.any():

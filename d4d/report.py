@@ -378,6 +378,21 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
                    "sectors (a tie between actors of several sectors counts by their shares): "
                    + "; ".join(parts) + ". Sources record different kinds of relationship, so "
                    "the E-I index of the whole field follows the kinds its sources record most.</p>")
+    series = metrics.get("series") or {}
+    if series.get("years") and len(series["years"]) > 1:
+        first, last = series["years"][0], series["years"][-1]
+
+        def change(key: str, fmt: str) -> str:
+            a, b = series[key][0], series[key][-1]
+            return "n/a" if a is None or b is None else f"{a:{fmt}} to {b:{fmt}}"
+
+        undated = series.get("undated") or {}
+        out.append(f'<p class="explain">Over time, from {first} to {last} (the earliest and latest '
+                   f"dated facts): actors {change('actors', 'd')}, ties {change('ties', 'd')}, "
+                   f"E-I index {change('ei_index', '+.2f')}, global efficiency "
+                   f"{change('efficiency', '.3f')}. {undated.get('relationships', 0)} of "
+                   f"{s['relationships']} relationships carry no date of their own (see "
+                   f'<a href="#time">Over time</a>).</p>')
     claims = metrics.get("claims") or []
     if claims:
         rows = [[f"“{_e(c['quote'])}”<br><span class=\"small\">{_e(c['source'] or '')}</span>",

@@ -43,3 +43,26 @@ def test_analyse_without_a_store_is_one_line_error(tmp_path: Path, root: Path) -
                                        str(root / "ontology"), "-o", str(tmp_path / "m.json")])
     assert result.exit_code == 1
     assert result.output.startswith("error:")
+
+
+def test_analyse_by_year_on_the_seed(seed_build: Path, root: Path) -> None:
+    """The seed's dated facts: the MIT Media Lab founded 1985, HHI 2005, five 2015 relationships;
+    HHI [humanitarian, academia] is the only humanitarian actor."""
+    runner = CliRunner()
+
+    def run(*extra: str) -> dict:  # type: ignore[type-arg]
+        result = runner.invoke(main, ["analyse", "--store", str(seed_build), "--ontology",
+                                      str(root / "ontology"), "-o", "-", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    whole = run()
+    assert whole["series"]["years"] == list(range(1985, 2016))
+    hum = whole["network"]["sectors"]["humanitarian"]
+    assert (hum["members"], hum["actors"]) == (1, 0.5)
+    assert whole["sectors"]["ei"]["by_sector"]["humanitarian"]["value"] is not None
+    hhi = "https://w3id.org/d4d/id/harvard-humanitarian-initiative"
+    early, later = run("--year", "1990", "--no-by-year"), run("--year", "2006", "--no-by-year")
+    assert hhi not in early["actors"] and hhi in later["actors"]
+    assert early["summary"]["actors"] < later["summary"]["actors"] <= whole["summary"]["actors"]
+    assert early["meta"]["undated"]["relationships"] <= whole["meta"]["undated"]["relationships"]
