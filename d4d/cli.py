@@ -527,7 +527,8 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
 @click.option("--query", "query_spec", help="Export what this CONSTRUCT query selects (catalogue NAME, .rq FILE).")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable).")
 @click.option("--what", type=click.Choice(["nodes", "edges"]),
-              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json).")
+              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json, "
+                   "which needs an -o name ending .zip).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("-"), show_default=True,
               help="Output file (- for stdout).")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
@@ -536,10 +537,18 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
 def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str | None, output: Path,
            store_dir: Path) -> None:
     """Export the built graph, or what a CONSTRUCT query selects, for other tools."""
+    from d4d.errors import QueryError
     from d4d.export import export as run_export
     from d4d.io import write_bytes_atomic
     from d4d.store import open_store
 
+    if fmt == "csv":
+        zipped = output.suffix.lower() == ".zip"
+        if what is None and not zipped:
+            raise QueryError(f"the csv export is several tables (nodes, edges): name the output .zip, "
+                             f"or write one table with --what nodes|edges (not {str(output)!r})")
+        if what is not None and zipped:
+            raise QueryError(f"--what {what} writes one CSV table: name the output .csv, not {str(output)!r}")
     data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what)
     if str(output) == "-":
         sys.stdout.buffer.write(data)

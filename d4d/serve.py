@@ -38,9 +38,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from d4d.errors import QueryError, StoreError
-from d4d.sparql import (GRAPH_FORMATS, RESULT_FORMATS, CatalogueQuery, bind, query_form,
-                        resolve_params, service_calls)
+from d4d.errors import D4DError, QueryError, StoreError
+from d4d.sparql import (GRAPH_FORMATS, PREDECLARED, RESULT_FORMATS, CatalogueQuery, Prepared, bind,
+                        parse_query_text, prepare, query_form, resolve_params, service_calls)
 from d4d.store import find_store, query_options
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -64,6 +64,24 @@ GRAPH_MEDIA_TYPES: dict[str, str] = {
     "text/plain": "ntriples",
     "application/rdf+xml": "rdfxml",
     "application/ld+json": "jsonld",
+    "application/turtle": "turtle",
+    "text/n3": "turtle",  # Turtle is N3 without its rules: an N3 reader reads it
+    "text/rdf+n3": "turtle",
+    "application/n3": "turtle",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+    "application/json": "jsonld",
+    "application/x-json+ld": "jsonld",
+}
+
+#: What a ``format`` (or ``output``, ``results``) parameter value asks for, for each kind of result.
+#: Clients send one value whatever the query form (SPARQLWrapper sends ``format=xml`` for every
+#: form, ``json`` as well): ``xml`` is RDF/XML for a graph, ``json`` is JSON-LD.
+RESULT_FORMAT_WORDS: dict[str, str] = {**{key: key for key in RESULT_FORMATS}, **RESULT_MEDIA_TYPES}
+GRAPH_FORMAT_WORDS: dict[str, str] = {
+    **{key: key for key in GRAPH_FORMATS}, **GRAPH_MEDIA_TYPES,
+    "ttl": "turtle", "n3": "turtle", "nt": "ntriples", "n-triples": "ntriples", "xml": "rdfxml",
+    "rdf": "rdfxml", "rdf+xml": "rdfxml", "json": "jsonld", "json-ld": "jsonld",
 }
 
 MAX_REQUEST_BYTES = 1_000_000
@@ -316,6 +334,44 @@ def negotiate(accept: str | None, offers: Mapping[str, str]) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+def choose_format(form: str, requested: list[str], accept: str | None) -> str:
+    """The format key to answer a query of ``form`` in.
+
+    ``requested`` holds the values of the ``format``/``output``/``results`` parameters: the first
+    one that names a format of this kind of result wins; a value that names a format of the other
+    kind only (``csv`` for a CONSTRUCT) is passed over, as clients send one value for every form;
+    then the ``Accept`` header decides.
+
+    Raises
+    ------
+    ValueError
+        A value names no format at all, or nothing fits (the message says what is offered).
+
+    >>> choose_format("CONSTRUCT", ["xml"], None), choose_format("SELECT", ["xml"], None)
+    ('rdfxml', 'xml')
+    >>> choose_format("CONSTRUCT", ["csv"], "application/n-triples")
+    'ntriples'
+    """
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    words, others = (GRAPH_FORMAT_WORDS, RESULT_FORMAT_WORDS) if graph else (RESULT_FORMAT_WORDS,
+                                                                            GRAPH_FORMAT_WORDS)
+    offers = GRAPH_MEDIA_TYPES if graph else RESULT_MEDIA_TYPES
+    for value in requested:
+        key = value.strip().lower()
+        if not key:
+            continue
+        if key in words:
+            return words[key]
+        if key not in others:
+            raise ValueError(f"format {value!r} is not offered for {form}: "
+                             f"{', '.join(sorted(set(words.values())))}")
+    choice = negotiate(accept, offers)
+    if choice is None:
+        raise ValueError(f"none of the accepted media types fits a {form} result; "
+                         f"offered: {', '.join(offers)}")
+    return choice
+
+
 # ---------------------------------------------------------------------------------------------
 # HTTP
 
@@ -421,13 +477,14 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if "update" in fields:
             raise _Refusal(403, "SPARQL Update is not allowed: this endpoint is read-only")
         queries = fields.get("query", [])
+        if not queries and self.command in ("GET", "HEAD"):
+            self._service_description()
+            return
         if len(queries) != 1 or not queries[0].strip():
             raise _Refusal(400, "pass exactly one SPARQL query as query=...")
         text = queries[0]
-        try:
-            form = query_form(text)
-        except QueryError:
-            form = "SELECT"  # let the engine report the syntax error with its position
+        form, prepared = _prepared(text, {name[1:]: values[-1] for name, values in fields.items()
+                                          if name.startswith("$") and values})
         if form == "UPDATE":
             raise _Refusal(403, "SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not allowed: "
                                 "this endpoint is read-only")
@@ -439,12 +496,14 @@ class SparqlHandler(BaseHTTPRequestHandler):
         named_graphs = self._graph_list(fields, "named-graph-uri")
         results_format, graph_format = self._formats(form, fields)
         options = self.server.options
-        job = {"query": text, "results_format": results_format, "graph_format": graph_format,
+        job = {"query": prepared.text, "results_format": results_format, "graph_format": graph_format,
                "max_rows": options.max_rows, "default_graph": default_graph,
                "named_graphs": named_graphs, "union": options.union_default_graph}
         status, first, second = self.server.pool.run(job, time_limit=options.time_limit)
         if status == "ok":
             self._send(200, first, second, vary=True)
+        elif first == 400 and str(second).startswith("syntax error"):
+            self._send_text(400, prepared.syntax_message(str(second)))
         else:
             self._send_text(first, second)
 
@@ -458,20 +517,48 @@ class SparqlHandler(BaseHTTPRequestHandler):
         return iris
 
     def _formats(self, form: str, fields: Mapping[str, list[str]]) -> tuple[str, str]:
-        requested = (fields.get("format") or fields.get("output") or [""])[0]
+        requested = [value for key in ("format", "output", "results") for value in fields.get(key, [])]
+        try:
+            choice = choose_format(form, requested, self.headers.get("Accept"))
+        except ValueError as error:
+            raise _Refusal(406, str(error)) from error
         graph = form in ("CONSTRUCT", "DESCRIBE")
-        offers = GRAPH_MEDIA_TYPES if graph else RESULT_MEDIA_TYPES
-        if requested:
-            choice = requested if requested in offers.values() else offers.get(requested)
-            if choice is None:
-                raise _Refusal(406, f"format {requested!r} is not offered for {form}: "
-                                    f"{', '.join(sorted(set(offers.values())))}")
-        else:
-            choice = negotiate(self.headers.get("Accept"), offers)
-            if choice is None:
-                raise _Refusal(406, f"none of the accepted media types fits a {form} result; "
-                                    f"offered: {', '.join(offers)}")
         return (choice, "turtle") if not graph else ("json", choice)
+
+    def _service_description(self) -> None:
+        """GET /sparql without a query: the SPARQL 1.1 Service Description, in the RDF format asked for."""
+        try:
+            key = choose_format("DESCRIBE", [value for name in ("format", "output") for value in
+                                             urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                                             .get(name, [])], self.headers.get("Accept"))
+        except ValueError as error:
+            raise _Refusal(406, str(error)) from error
+        fmt = GRAPH_FORMATS[key]
+        body = service_description(self._public_url("sparql"), fmt)
+        self._send(200, fmt.media_type, body, vary=True)
+
+    def _public_url(self, path: str) -> str:
+        host = self.headers.get("Host")
+        return f"http://{host}/{path}" if host else self.server.url + path
+
+    # -- CORS
+
+    def do_OPTIONS(self) -> None:
+        """A CORS preflight (or a plain OPTIONS): what a page on another origin may send."""
+        self.send_response(204, HTTPStatus(204).phrase)
+        self.send_header("Allow", "GET, HEAD, POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+        asked = self.headers.get("Access-Control-Request-Headers")
+        self.send_header("Access-Control-Allow-Headers", asked or "Accept, Content-Type")
+        self.send_header("Access-Control-Max-Age", "86400")
+        self._cors_headers()
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _cors_headers(self) -> None:
+        # Read-only and public: any page may query it, none may send credentials.
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Expose-Headers", "Content-Type, Content-Length, Vary")
 
     # -- files
 
@@ -508,9 +595,57 @@ class SparqlHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if vary:
             self.send_header("Vary", "Accept")
+        self._cors_headers()
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def _prepared(text: str, given: Mapping[str, str]) -> tuple[str, Prepared]:
+    """The form of a query and its text to run: the predeclared prefixes it lacks added, and the
+    values of ``$name=value`` request fields bound (read as ``d4d query -p name=value`` reads them:
+    typed by the query's ``# param:`` header when it has one)."""
+    try:
+        parsed = parse_query_text(text)
+    except QueryError as error:
+        if given or "not a SPARQL query" not in error.reason:
+            raise _Refusal(400, error.message) from error
+        # no query form found: let the engine report the syntax error with its position
+        return "SELECT", prepare(CatalogueQuery(name="query", text=text), {})
+    if parsed.form == "UPDATE":
+        return "UPDATE", Prepared(text, text, ())
+    try:
+        return parsed.form, prepare(parsed, resolve_params(parsed, given))
+    except QueryError as error:
+        raise _Refusal(400, error.message) from error
+
+
+SERVICE_DESCRIPTION = Path(__file__).resolve().parent / "data" / "service-description.ttl"
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def service_description(endpoint: str, format: ox.RdfFormat = ox.RdfFormat.TURTLE) -> bytes:
+    """The SPARQL 1.1 Service Description of the endpoint at ``endpoint`` (its URL), from
+    ``d4d/data/service-description.ttl``, with the predeclared prefixes as SHACL prefix
+    declarations (``sh:declare``)."""
+    base = ox.NamedNode(endpoint)
+    triples = [quad.triple for quad in ox.parse(path=SERVICE_DESCRIPTION, format=ox.RdfFormat.TURTLE,
+                                                base_iri=endpoint)]
+    for name, namespace in sorted(PREDECLARED.items()):
+        declaration = ox.BlankNode(f"prefix-{name}")
+        triples += [ox.Triple(base, ox.NamedNode(SH + "declare"), declaration),
+                    ox.Triple(declaration, ox.NamedNode(SH + "prefix"), ox.Literal(name)),
+                    ox.Triple(declaration, ox.NamedNode(SH + "namespace"),
+                              ox.Literal(namespace, datatype=ox.NamedNode(XSD_ANY_URI)))]
+    prefixes = {"sd": "http://www.w3.org/ns/sparql-service-description#",
+                "formats": "http://www.w3.org/ns/formats/", "sh": SH, "dcterms": PREDECLARED["dcterms"],
+                "rdfs": PREDECLARED["rdfs"], "xsd": PREDECLARED["xsd"]}
+    triples.sort(key=lambda t: (t.subject != base, str(t.subject), str(t.predicate), str(t.object)))
+    data = ox.serialize(triples, format=format, prefixes=prefixes if format == ox.RdfFormat.TURTLE else None)
+    return data if isinstance(data, bytes) else b""
+
+
+XSD_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
 
 
 def make_server(store_path: str | Path, *, host: str = "127.0.0.1", port: int = 7878,
@@ -541,14 +676,18 @@ def make_server(store_path: str | Path, *, host: str = "127.0.0.1", port: int = 
     ------
     StoreError
         No store at ``store_path`` (run ``d4d build`` first).
-    OSError
-        The address is in use.
+    D4DError
+        The address is in use or cannot be bound.
     """
     options = options or ServeOptions()
     path = find_store(store_path)  # a clear StoreError before any worker starts
     pool = QueryPool(path, workers=options.workers)
     try:
         return SparqlServer((host, port), pool, options, catalogue or {}, quiet=quiet)
+    except OSError as error:
+        pool.close()
+        raise D4DError(f"cannot listen on {host}:{port}: {error.strerror or error} "
+                       f"(another server there? choose another --port)") from error
     except BaseException:
         pool.close()
         raise

@@ -60,6 +60,7 @@ import pyoxigraph as ox
 
 from d4d.errors import QueryError
 from d4d.store import query_options
+from d4d.vocab import ID, PREFIXES
 
 #: Where the catalogue lives: ``queries/`` at the root of the project.
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "queries"
@@ -90,22 +91,14 @@ FORMATS = ("table", *RESULT_FORMATS, *GRAPH_FORMATS)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-#: Prefixes tables use to shorten IRIs when the query does not declare its own for them.
-DISPLAY_PREFIXES = {
-    "d4d": "https://w3id.org/d4d/ontology#",
-    "d4did": "https://w3id.org/d4d/id/",
-    "sector": "https://w3id.org/d4d/sector/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": XSD,
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "https://schema.org/",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
+#: Prefixes every query may use without declaring them (the CLI, the endpoint and the editor add
+#: the ones a query does not declare, as the Wikidata Query Service does), and that tables use to
+#: shorten IRIs: a name the CLI prints pastes back into a query.
+PREDECLARED: dict[str, str] = dict(PREFIXES)
+DISPLAY_PREFIXES = PREDECLARED
+
+#: The namespace a bare slug (``datakind``) given for an IRI parameter is read in.
+SLUG_NAMESPACE = str(ID)
 
 Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]
 
@@ -199,6 +192,24 @@ def query_form(text: str) -> str:
 def declared_prefixes(text: str) -> dict[str, str]:
     """The ``PREFIX`` declarations of a query: ``{"d4d": "https://w3id.org/d4d/ontology#"}``."""
     return dict(_declared_prefixes(text))
+
+
+def query_prefixes(text: str) -> dict[str, str]:
+    """The prefixes a query can use: :data:`PREDECLARED`, then its own ``PREFIX`` lines."""
+    return {**PREDECLARED, **declared_prefixes(text)}
+
+
+def prefix_block(text: str) -> str:
+    """``PREFIX`` declarations of the :data:`PREDECLARED` prefixes the query does not declare, on
+    one line without a line break, to put before the query (so line numbers stay the query's).
+
+    >>> prefix_block("PREFIX xsd: <urn:x#> ASK {}").count("PREFIX")
+    13
+    >>> prefix_block("PREFIX xsd: <urn:x#> ASK {}").startswith("PREFIX d4d: <https://w3id.org/d4d/ontology#> ")
+    True
+    """
+    declared = declared_prefixes(text)
+    return "".join(f"PREFIX {name}: <{iri}> " for name, iri in PREDECLARED.items() if name not in declared)
 
 
 @functools.lru_cache(maxsize=512)
@@ -494,7 +505,7 @@ def parse_query_text(text: str, *, name: str = "query", path: Path | None = None
                 raise QueryError(f"parameter {pname!r} is not used in the query", path=path, record=record)
             if default != "-":
                 try:
-                    parse_value(default, type=ptype, prefixes=declared_prefixes(text), name=pname)
+                    parse_value(default, type=ptype, prefixes=query_prefixes(text), name=pname)
                 except QueryError as error:
                     raise QueryError(f"bad default: {error.reason}", path=path, record=record) from error
             params.append(Param(pname, ptype, None if default == "-" else default, pdescription.strip()))
@@ -609,8 +620,8 @@ def parse_value(value: str, *, type: str = "term", prefixes: Mapping[str, str] |
     Parameters
     ----------
     value:
-        The text: ``https://...``, ``<https://...>`` or ``prefix:local`` for IRIs, the lexical
-        form for literals.
+        The text: ``https://...``, ``<https://...>``, ``prefix:local`` or a bare slug
+        (``datakind``, read as ``d4did:datakind``) for IRIs, the lexical form for literals.
     type:
         One of :data:`PARAM_TYPES`. ``term`` guesses: an IRI in angle brackets or with a
         declared prefix, an integer, a decimal, otherwise a string. A value in double quotes is
@@ -667,6 +678,18 @@ def parse_value(value: str, *, type: str = "term", prefixes: Mapping[str, str] |
     raise QueryError(f"parameter {name}: unknown type {type!r}")
 
 
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+
+
+def is_slug(value: str) -> bool:
+    """A bare slug (``datakind``): read as ``d4did:datakind`` where an IRI is asked for.
+
+    >>> is_slug("data-pop-alliance"), is_slug("d4did:data-pop-alliance"), is_slug("Foundation")
+    (True, False, False)
+    """
+    return bool(_SLUG.fullmatch(value))
+
+
 def _prefixed(raw: str, prefixes: Mapping[str, str]) -> bool:
     head, colon, _ = raw.partition(":")
     return bool(colon) and head in prefixes
@@ -675,6 +698,8 @@ def _prefixed(raw: str, prefixes: Mapping[str, str]) -> bool:
 def _iri(raw: str, prefixes: Mapping[str, str]) -> ox.NamedNode:
     if raw.startswith("<") and raw.endswith(">"):
         raw = raw[1:-1]
+    elif is_slug(raw):
+        raw = SLUG_NAMESPACE + raw
     elif _prefixed(raw, prefixes):
         head, _, local = raw.partition(":")
         raw = prefixes[head] + re.sub(r"\\(.)", r"\1", local)
@@ -700,7 +725,7 @@ def resolve_params(query: CatalogueQuery, given: Mapping[str, str]) -> dict[str,
     QueryError
         An unknown parameter for a catalogue query, or an invalid value.
     """
-    prefixes = declared_prefixes(query.text)
+    prefixes = query_prefixes(query.text)
     values: dict[str, Term] = {}
     for name, value in given.items():
         param = query.param(name)
@@ -765,7 +790,7 @@ def _compact(iri: str, prefixes: Mapping[str, str]) -> str:
     best: str | None = None
     for prefix, namespace in prefixes.items():
         if iri.startswith(namespace) and len(namespace) > len(prefixes[best] if best is not None else ""):
-            if re.fullmatch(r"(?:[\w-]+(?:[\w.-]*[\w-])?)?", iri[len(namespace):]):
+            if re.fullmatch(r"(?:\w(?:[\w.-]*[\w-])?)?", iri[len(namespace):]):
                 best = prefix
     if best is not None:
         return f"{best}:{iri[len(prefixes[best]):]}"
@@ -843,25 +868,77 @@ def serialize(result: Result, format: str, output: IO[bytes] | None = None) -> b
 # ---------------------------------------------------------------------------------------------
 # Execution
 
-_ERROR_AT = re.compile(r"error at (\d+):(\d+)")
+_ERROR_AT = re.compile(r"error at (\d+):(\d+):?\s*")
+_POSITION = re.compile(r"syntax error at line (\d+), column (\d+):?\s*")
 
 
-def _syntax_error(error: SyntaxError, original: str, bound: str, insertions: list[tuple[int, int]], *,
-                  name: str) -> QueryError:
-    message = str(error)
-    match = _ERROR_AT.search(message)
-    if match:
-        line, column = int(match.group(1)), int(match.group(2))
-        if insertions:
-            line, column = _original_position(original, bound, insertions, line, column)
-        detail = _ERROR_AT.sub("", message).strip(" :")
-        return QueryError(f"syntax error at line {line}, column {column}: {detail}", record=name)
-    return QueryError(f"syntax error: {message}", record=name)
+@dataclass(frozen=True)
+class Prepared:
+    """A query ready to run: the predeclared prefixes it lacks and its bound values added.
+
+    ``text`` runs; ``original`` is what the user wrote; ``insertions`` are the added pieces as
+    (offset in ``original``, length), so an error position is reported in the user's text.
+    """
+
+    text: str
+    original: str
+    insertions: tuple[tuple[int, int], ...]
+
+    def syntax_message(self, message: str) -> str:
+        """One line for an engine's syntax error on :attr:`text`, positioned in :attr:`original`.
+
+        Takes pyoxigraph's message (``error at L:C: ...``) or one already written as ``syntax
+        error at line L, column C: ...``.
+        """
+        match = _ERROR_AT.search(message) or _POSITION.search(message)
+        detail = " ".join(message[match.end():].split()) if match else " ".join(message.split())
+        if "Prefix not found" in detail:
+            detail = "an undeclared prefix"
+        if not match:
+            return f"syntax error: {detail}"
+        line, column = _original_position(self.original, self.text, list(self.insertions),
+                                          int(match.group(1)), int(match.group(2)))
+        if detail == "an undeclared prefix":
+            found = _prefix_before(self.original, line, column)
+            name = ""
+            if found is not None:
+                name, column = found[0] + ":", found[1]
+            detail = (f"the prefix {name} is not declared (add a PREFIX line; declared without one: "
+                      f"{', '.join(PREDECLARED)})")
+        return f"syntax error at line {line}, column {column}: {detail}"
+
+
+def _prefix_before(text: str, line: int, column: int) -> tuple[str, int] | None:
+    """The prefix of the prefixed name that ends at a position of ``text``, and its column."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    head = lines[line - 1][:max(column - 1, 0)]
+    match = re.search(r"([A-Za-z\u00C0-\uFFFF][\w\u00B7-\uFFFF.-]*)?:[\w\u00B7-\uFFFF:%.-]*$", head)
+    return (match.group(1) or "", match.start() + 1) if match else None
+
+
+def prepare(query: CatalogueQuery, values: Mapping[str, Term]) -> Prepared:
+    """The text that runs for ``query`` with ``values`` bound (see :func:`bind`), preceded by
+    the :data:`PREDECLARED` prefixes it does not declare itself.
+
+    Raises
+    ------
+    QueryError
+        As :func:`bind`.
+    """
+    bound, insertions = _bind(query.text, values)
+    block = prefix_block(query.text)
+    if block:
+        insertions = [(0, len(block))] + insertions
+    return Prepared(block + bound, query.text, tuple(insertions))
 
 
 def _original_position(original: str, bound: str, insertions: list[tuple[int, int]], line: int,
                        column: int) -> tuple[int, int]:
     """Map a (line, column) of the bound text back to the text the user wrote."""
+    if not insertions:
+        return line, column
     offset = 0
     for _ in range(line - 1):
         offset = bound.index("\n", offset) + 1
@@ -923,21 +1000,37 @@ def run_query(query: CatalogueQuery | str, *, store: ox.Store | None = None,
         raise QueryError("this is a SPARQL Update; d4d only runs queries", record=parsed.name)
     values = resolve_params(parsed, params or {})
     values.update(bindings or {})
-    text, insertions = _bind(parsed.text, values)
-    prefixes = declared_prefixes(parsed.text)
-    if endpoint is not None:
-        return _run_remote(endpoint, text, parsed, prefixes, timeout=timeout)
-    if store is None:
+    prepared = prepare(parsed, values)
+    prefixes = query_prefixes(parsed.text)
+    if endpoint is None and store is None:
         raise QueryError("no store to query: pass store= or endpoint=")
+    for name, given in (params or {}).items():
+        value = values.get(name)
+        if is_slug(given) and isinstance(value, ox.NamedNode) and name not in (bindings or {}):
+            _check_slug(value, given, name=name, store=store, endpoint=endpoint, timeout=timeout,
+                        record=parsed.name)
+    if endpoint is not None:
+        return _run_remote(endpoint, prepared.text, parsed, prefixes, timeout=timeout)
+    assert store is not None
     try:
         options = query_options(store) if union_default_graph is None else \
             {"use_default_graph_as_union": union_default_graph}
-        answer = store.query(text, **options)
+        answer = store.query(prepared.text, **options)
     except SyntaxError as error:
-        raise _syntax_error(error, parsed.text, text, insertions, name=parsed.name) from error
+        raise QueryError(prepared.syntax_message(str(error)), record=parsed.name) from error
     except OSError as error:
         raise QueryError(f"the query failed: {error}", record=parsed.name) from error
     return _result(answer, parsed.form, prefixes)
+
+
+def _check_slug(iri: ox.NamedNode, slug: str, *, name: str, store: ox.Store | None, endpoint: str | None,
+                timeout: float, record: str) -> None:
+    """A slug is a guess at a namespace: refuse one that names nothing, rather than answer nothing."""
+    ask = parse_query_text("ASK { ?thing ?p ?o }")
+    found = run_query(ask, store=store, endpoint=endpoint, bindings={"thing": iri}, timeout=timeout).boolean
+    if not found:
+        raise QueryError(f"parameter {name}: no actor called {slug!r} (nothing is said about d4did:{slug})",
+                         record=record)
 
 
 def _result(answer: object, form: str, prefixes: dict[str, str]) -> Result:

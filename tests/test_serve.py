@@ -227,7 +227,7 @@ def test_syntax_error_is_400_with_position(server: SparqlServer) -> None:
 
 
 def test_bad_requests(server: SparqlServer) -> None:
-    assert http(endpoint(server))[0] == 400
+    assert http(endpoint(server), data=b"", headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 400
     assert http(endpoint(server), data=b"query=ASK{}", headers={"Content-Type": "text/plain"})[0] == 415
     assert http(server.url + "elsewhere")[0] == 404
     assert http(server.url + "static/../serve.py")[0] == 404
