@@ -385,6 +385,27 @@ def map_command(actor: str | None, depth: int, query_spec: str | None, params: t
     click.echo(f"wrote {path}: {G.number_of_nodes()} actors, {G.number_of_edges()} ties")
 
 
+def _read_metrics(metrics_file: Path | None, store_dir: Path) -> dict[str, Any] | None:
+    """The analysis output named, else ``metrics.json`` beside the store when there is one."""
+    import json
+
+    from d4d.errors import D4DError
+    from d4d.store import find_store
+
+    if metrics_file is None:
+        beside = find_store(store_dir).parent / "metrics.json"
+        if not beside.is_file():
+            return None
+        metrics_file = beside
+    try:
+        data = json.loads(metrics_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise D4DError(f"cannot read the metrics: {error}", path=metrics_file) from error
+    if not isinstance(data, dict):
+        raise D4DError("not a `d4d analyse` output (a JSON object)", path=metrics_file)
+    return data
+
+
 def _key_values(items: tuple[str, ...], option: str) -> dict[str, str]:
     from d4d.errors import SourceError
 
@@ -533,12 +554,17 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
               help="Output file (- for stdout).")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="The built store (or its build folder).")
+@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Network formats: the actors' measures and communities from this `d4d analyse` output "
+                   "(default: metrics.json beside the store, when there is one).")
+@click.option("--base", help="RDF formats: serve-ready IRIs, moved from https://w3id.org/d4d/ to this base "
+                             "(e.g. https://example.org/d4d/).")
 @reports_errors
 def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str | None, output: Path,
-           store_dir: Path) -> None:
+           store_dir: Path, metrics_file: Path | None, base: str | None) -> None:
     """Export the built graph, or what a CONSTRUCT query selects, for other tools."""
     from d4d.errors import QueryError
-    from d4d.export import export as run_export
+    from d4d.export import RDF_FORMATS, export as run_export
     from d4d.io import write_bytes_atomic
     from d4d.store import open_store
 
@@ -549,7 +575,11 @@ def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str 
                              f"or write one table with --what nodes|edges (not {str(output)!r})")
         if what is not None and zipped:
             raise QueryError(f"--what {what} writes one CSV table: name the output .csv, not {str(output)!r}")
-    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what)
+    metrics = None
+    if fmt not in RDF_FORMATS:
+        metrics = _read_metrics(metrics_file, store_dir)
+    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what,
+                      metrics=metrics, base=base)
     if str(output) == "-":
         sys.stdout.buffer.write(data)
     else:

@@ -17,11 +17,13 @@ Network formats (the actors and relationships as :func:`d4d.network.project` giv
 attributes of the network contract):
 
 ========== ========================================================================================
-graphml    GraphML (Gephi, Cytoscape, igraph, networkx); lists and mappings as JSON text, whose
-           attribute names the graph attribute ``d4d_json`` lists; absent values are left out
-gexf       GEXF 1.2 (Gephi); JSON-valued attributes named ``<name> (json)``, the edge attribute
-           ``type`` written ``relationship`` (GEXF reserves ``type`` for the edge's direction); GEXF has
-           no graph attributes, so the legend (edge types, sectors, kinds) is left out
+graphml    GraphML (Gephi, Cytoscape, igraph, networkx): typed keys, a unique id per edge; lists and
+           mappings as JSON text, whose attribute names the graph attribute ``d4d_json`` lists;
+           absent values are left out
+gexf       GEXF 1.3 (Gephi), valid against the official schema: typed attributes, lists of text as
+           ``liststring``, a unique id per edge and its relationship type as its ``kind``, time as
+           spells, the map's colours, sizes and positions (see :func:`to_gexf`); GEXF has no graph
+           attributes, so the legend (edge types, sectors, kinds) is left out
 csv        CSV: a zip of ``nodes.csv``, ``edges.csv`` and ``graph.json`` (graph attributes and the
            type of each column, so the tables read back exactly); with ``what="nodes"`` or
            ``"edges"`` one plain table for a spreadsheet
@@ -29,7 +31,8 @@ cytoscape  Cytoscape.js JSON (``elements.nodes``/``elements.edges``, as networkx
 nodelink   networkx node-link JSON (``nodes``/``edges``)
 ========== ========================================================================================
 
-:func:`read_network` reads every network format back into the same networkx multigraph.
+:func:`read_network` reads every network format back into the same networkx multigraph. With the
+analysis's output (``metrics``), every network format carries each actor's measures and community.
 
 A CONSTRUCT query (a catalogue name, a file or text) narrows an export: the RDF formats write the
 triples it constructs; the network formats write the actors its triples mention and the relationships
@@ -42,6 +45,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -56,7 +60,7 @@ from rdflib import Graph
 from d4d.errors import QueryError, StoreError
 from d4d.network import project
 from d4d.ontology import Ontology
-from d4d.vocab import GRAPH, PREFIXES
+from d4d.vocab import BASE, GRAPH, PREFIXES
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "nquads": ox.RdfFormat.N_QUADS,
@@ -269,6 +273,32 @@ def to_rdf(quads: Iterable[ox.Quad], format: str, *, prefixes: Mapping[str, str]
     return data if isinstance(data, bytes) else b""
 
 
+def rebase(quads: Iterable[ox.Quad], base: str) -> list[ox.Quad]:
+    """The statements with every IRI under the graph's base (``https://w3id.org/d4d/``) moved under
+    ``base``, for a deployment that serves the IRIs itself; literals are left as they are.
+
+    Raises
+    ------
+    QueryError
+        ``base`` is not an absolute http(s) IRI ending with ``/``.
+
+    >>> q = ox.Quad(ox.NamedNode("https://w3id.org/d4d/id/a"), ox.NamedNode("https://w3id.org/d4d/ontology#name"),
+    ...             ox.Literal("https://w3id.org/d4d/id/a"))
+    >>> [str(t) for t in rebase([q], "http://example.org/kg/")[0]][:3]
+    ['<http://example.org/kg/id/a>', '<http://example.org/kg/ontology#name>', '"https://w3id.org/d4d/id/a"']
+    """
+    if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+/", base):
+        raise QueryError(f"--base {base!r}: give an absolute http(s) IRI ending with '/', such as "
+                         f"https://example.org/d4d/")
+
+    def move(term: Any) -> Any:
+        if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+            return ox.NamedNode(base + term.value[len(BASE):])
+        return term
+
+    return [ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name)) for q in quads]
+
+
 def _compact(iri: str, prefixes: Mapping[str, str]) -> str:
     best = ""
     for namespace in prefixes.values():
@@ -335,18 +365,15 @@ def _json_attributes(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
 
 
 JSON_SUFFIX = " (json)"
-"""GEXF has no graph attributes to list the JSON-valued ones in: their names carry this suffix."""
+"""GEXF has no graph attributes to list the JSON-valued ones in: their titles carry this suffix."""
 
 
-def _flat(graph: nx.MultiDiGraph, *, gexf: bool = False) -> nx.MultiDiGraph:
-    """A copy with None values left out and lists/dicts as JSON text (GraphML and GEXF hold scalars).
-    For GEXF, the JSON-valued attributes are named ``<name> (json)`` and the edge ``type`` is
-    ``relationship``."""
+def _flat(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy with None values left out and lists/dicts as JSON text (GraphML holds scalars)."""
     encoded = _json_attributes(graph)
 
     def encode(data: Mapping[str, Any]) -> dict[str, Any]:
-        return {(k + JSON_SUFFIX if gexf and not _plain(v) else k):
-                (v if _plain(v) else json.dumps(v, ensure_ascii=False, sort_keys=True))
+        return {k: (v if _plain(v) else json.dumps(v, ensure_ascii=False, sort_keys=True))
                 for k, v in data.items() if v is not None}
 
     flat = nx.MultiDiGraph()
@@ -355,32 +382,330 @@ def _flat(graph: nx.MultiDiGraph, *, gexf: bool = False) -> nx.MultiDiGraph:
     for node, data in graph.nodes(data=True):
         flat.add_node(node, **encode(data))
     for u, v, key, data in graph.edges(keys=True, data=True):
-        attrs = encode(data)
-        if gexf and "type" in attrs:
-            attrs["relationship"] = attrs.pop("type")
-        flat.add_edge(u, v, key=key, **attrs)
+        flat.add_edge(u, v, key=key, **encode(data))
     return flat
 
 
+def edge_ids(graph: nx.MultiDiGraph) -> dict[tuple[Any, Any, Any], str]:
+    """A unique id for each edge ``(u, v, key)``: its key (the fact's IRI) when the fact is one edge,
+    else ``key|u|v`` (a fact with several parties, a founding by three founders, is several edges).
+    Gephi keeps one edge per id: shared ids would silently drop ties.
+
+    >>> G = nx.MultiDiGraph(); _ = G.add_edge("a", "c", key="f"); _ = G.add_edge("b", "c", key="f")
+    >>> _ = G.add_edge("a", "b", key="g"); sorted(edge_ids(G).values())
+    ['f|a|c', 'f|b|c', 'g']
+    """
+    uses: dict[Any, int] = defaultdict(int)
+    for _, _, key in graph.edges(keys=True):
+        uses[key] += 1
+    return {(u, v, key): str(key) if uses[key] == 1 else f"{key}|{u}|{v}"
+            for u, v, key in graph.edges(keys=True)}
+
+
+def _edge_key(edge_id: str, source: str, target: str) -> str:
+    """The edge key back from an id of :func:`edge_ids`."""
+    suffix = f"|{source}|{target}"
+    return edge_id[:-len(suffix)] if edge_id.endswith(suffix) else edge_id
+
+
 def to_graphml(graph: nx.MultiDiGraph) -> bytes:
-    """GraphML (``key`` of an edge as its id)."""
+    """GraphML with typed keys (``int``, ``double``, ``boolean``, ``string``); each edge's id is
+    unique (:func:`edge_ids`); lists and mappings are JSON text (GraphML has no list type)."""
+    flat = _flat(graph)
+    ids = edge_ids(graph)
+    keyed = nx.MultiDiGraph()
+    keyed.graph.update(flat.graph)
+    keyed.add_nodes_from(flat.nodes(data=True))
+    for u, v, key, data in flat.edges(keys=True, data=True):
+        keyed.add_edge(u, v, key=ids[(u, v, key)], **data)
     out = io.BytesIO()
-    nx.write_graphml(_flat(graph), out, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    nx.write_graphml(keyed, out, encoding="utf-8", prettyprint=True, named_key_ids=True)
     return out.getvalue()
 
 
-def to_gexf(graph: nx.MultiDiGraph) -> bytes:
-    """GEXF 1.2: edge ``type`` written as ``relationship``, JSON-valued attributes named ``<name> (json)``,
-    the edge id is its key. GEXF has no graph attributes: the edge types, sectors and kinds of the
-    network (labels, colours, shapes) are left out."""
-    flat = _flat(graph, gexf=True)
-    flat.graph.clear()
-    for u, v, key, data in flat.edges(keys=True, data=True):
-        data["id"] = key
-    out = io.BytesIO()
-    nx.write_gexf(flat, out, encoding="utf-8", prettyprint=True)
-    # networkx stamps the day of writing; leave it out so the same graph gives the same bytes.
-    return re.sub(rb' lastmodifieddate="[0-9-]+"', b"", out.getvalue(), count=1)
+GEXF_NS = "http://gexf.net/1.3"
+"""GEXF 1.3 (Gephi 0.9.3 and later): it keeps parallel edges of different ``kind`` apart."""
+_INT32 = 2**31
+
+
+def _gexf_type(values: Iterable[Any]) -> str:
+    """The GEXF type of an attribute from its values (None left out); ``json`` when GEXF has none."""
+    kinds = set()
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            kinds.add("boolean")
+        elif isinstance(value, int):
+            kinds.add("integer" if -_INT32 <= value < _INT32 else "long")
+        elif isinstance(value, float):
+            kinds.add("double")
+        elif isinstance(value, str):
+            kinds.add("string")
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            kinds.add("liststring")
+        else:
+            kinds.add("json")
+    if kinds and kinds <= {"integer", "long"}:
+        return "long" if "long" in kinds else "integer"
+    if kinds and kinds <= {"integer", "long", "double"}:
+        return "double"
+    if not kinds:
+        return "string"
+    return kinds.pop() if len(kinds) == 1 else "json"
+
+
+def _list_text(items: Sequence[str]) -> str:
+    """A liststring value: ``[a, b]``; an item holding ``,``, ``[``, ``]``, ``"``, ``\\`` or spaces
+    at its ends is written in double quotes, JSON-escaped."""
+    def item(text: str) -> str:
+        plain = bool(text) and text == text.strip() and not any(c in text for c in ',[]"\\')
+        return text if plain else json.dumps(text, ensure_ascii=False)
+    return "[" + ", ".join(item(text) for text in items) + "]"
+
+
+def _parse_list_text(text: str) -> list[str]:
+    """Read :func:`_list_text`'s form back.
+
+    >>> _parse_list_text(_list_text(["a", "b, c", ' "q" ']))
+    ['a', 'b, c', ' "q" ']
+    """
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    items: list[str] = []
+    position = 0
+    while position < len(body):
+        while position < len(body) and body[position] in " ,":
+            position += 1
+        if position >= len(body):
+            break
+        if body[position] == '"':
+            value, position = json.JSONDecoder().raw_decode(body, position)
+            items.append(value)
+        else:
+            end = body.find(",", position)
+            end = len(body) if end < 0 else end
+            items.append(body[position:end].strip())
+            position = end
+    return items
+
+
+def _gexf_value(value: Any, kind: str) -> str:
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if kind == "liststring":
+        return _list_text(value)
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "double":
+        return repr(float(value))
+    return str(value)
+
+
+def _gexf_read_value(text: str, kind: str) -> Any:
+    if kind == "json":
+        return json.loads(text)
+    if kind == "liststring":
+        return _parse_list_text(text)
+    if kind == "boolean":
+        return text == "true"
+    if kind in ("integer", "long"):
+        return int(text)
+    if kind in ("double", "float"):
+        return float(text)
+    return text
+
+
+def _rgb(colour: Any) -> tuple[int, int, int] | None:
+    text = str(colour or "")
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
+    return None
+
+
+def _node_start(graph: nx.MultiDiGraph, node: Any) -> int | None:
+    """The first year an actor stands in, as :func:`d4d.analyse.temporal.graph_at` reads the
+    network: from its founding, or earlier when one of its ties stands earlier (None: always)."""
+    founded = graph.nodes[node].get("founded")
+    if not isinstance(founded, int):
+        return None
+    start = founded
+    for _, _, data in itertools.chain(graph.out_edges(node, data=True), graph.in_edges(node, data=True)):
+        year = data.get("year")
+        if not isinstance(year, int):
+            return None  # an undated tie stands in every year, and brings its actors
+        start = min(start, year)
+    return start
+
+
+def _is_year(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def to_gexf(graph: nx.MultiDiGraph, *, drawing: Mapping[Any, Mapping[str, Any]] | None = None) -> bytes:
+    """GEXF 1.3, valid against the official schema.
+
+    - every attribute typed (``integer``, ``long``, ``double``, ``boolean``, ``string``, and
+      ``liststring`` for lists of text, written ``[a, b]``); lists of records and mappings are JSON
+      text in an attribute titled ``<name> (json)``; absent values are left out;
+    - one edge per tie with a unique id (:func:`edge_ids`), its relationship type as the edge ``kind``
+      (so Gephi keeps parallel ties of different types apart), ``type`` directed or undirected,
+      ``weight``, ``label`` and the colour of its type;
+    - time as spells (``mode="dynamic"``, years as integers, both ends included): a tie stands from its
+      ``year`` to its ``end_year``, an actor from its founding, or from its first tie when that is
+      earlier, as :func:`d4d.analyse.temporal.graph_at` reads the network;
+    - with ``drawing`` (:func:`d4d.maps.node_drawing`), each actor's position, size and colour as the
+      map draws them.
+
+    GEXF has no graph attributes: the legend (edge types, sectors, kinds) is left out. The viz
+    elements are in the GEXF namespace, where the official schemas declare them (Gephi reads them
+    by name).
+    """
+    from lxml import etree
+
+    def tag(name: str) -> str:
+        return f"{{{GEXF_NS}}}{name}"
+
+    node_keys = sorted({k for _, d in graph.nodes(data=True) for k, v in d.items() if v is not None} - {"label"})
+    edge_keys = sorted({k for _, _, d in graph.edges(data=True) for k, v in d.items() if v is not None}
+                       - {"label", "weight", "type", "directed"})
+    node_types = {k: _gexf_type(d.get(k) for _, d in graph.nodes(data=True)) for k in node_keys}
+    edge_types = {k: _gexf_type(d.get(k) for _, _, d in graph.edges(data=True)) for k in edge_keys}
+    declared_styles = graph.graph.get("edge_types")
+    styles: Mapping[str, Any] = declared_styles if isinstance(declared_styles, Mapping) else {}
+    starts = {node: _node_start(graph, node) for node in graph.nodes}
+    dynamic = any(start is not None for start in starts.values()) or any(
+        _is_year(d.get("year")) or _is_year(d.get("end_year")) for _, _, d in graph.edges(data=True))
+
+    root = etree.Element(tag("gexf"), nsmap={None: GEXF_NS}, version="1.3")
+    meta = etree.SubElement(root, tag("meta"))
+    etree.SubElement(meta, tag("creator")).text = "d4d"
+    etree.SubElement(meta, tag("description")).text = "The Big Data for development ecosystem: actors and their ties"
+    settings = {"defaultedgetype": "directed", "mode": "dynamic" if dynamic else "static"}
+    if dynamic:
+        settings["timeformat"] = "integer"
+    xml_graph = etree.SubElement(root, tag("graph"), settings)
+    for cls, types in (("node", node_types), ("edge", edge_types)):
+        declared = etree.SubElement(xml_graph, tag("attributes"), {"class": cls, "mode": "static"})
+        for key, kind in types.items():
+            etree.SubElement(declared, tag("attribute"), id=key,
+                             title=key + JSON_SUFFIX if kind == "json" else key,
+                             type="string" if kind == "json" else kind)
+
+    def attvalues(parent: Any, data: Mapping[str, Any], types: Mapping[str, str]) -> None:
+        present = [(k, data[k]) for k in types if data.get(k) is not None]
+        if present:
+            values = etree.SubElement(parent, tag("attvalues"))
+            for key, value in present:
+                etree.SubElement(values, tag("attvalue"), {"for": key, "value": _gexf_value(value, types[key])})
+
+    def spell(parent: Any, start: Any, end: Any) -> None:
+        bounds = {name: str(value) for name, value in (("start", start), ("end", end)) if _is_year(value)}
+        if bounds:
+            etree.SubElement(etree.SubElement(parent, tag("spells")), tag("spell"), bounds)
+
+    def colour(parent: Any, value: Any) -> None:
+        rgb = _rgb(value)
+        if rgb is not None:
+            etree.SubElement(parent, tag("color"), r=str(rgb[0]), g=str(rgb[1]), b=str(rgb[2]))
+
+    nodes = etree.SubElement(xml_graph, tag("nodes"), count=str(graph.number_of_nodes()))
+    for node, data in graph.nodes(data=True):
+        element = etree.SubElement(nodes, tag("node"), id=str(node))
+        if data.get("label") is not None:
+            element.set("label", str(data["label"]))
+        attvalues(element, data, node_types)
+        spell(element, starts[node], None)
+        drawn = (drawing or {}).get(node)
+        if drawn:
+            colour(element, drawn.get("color"))
+            etree.SubElement(element, tag("position"), x=repr(float(drawn["x"])), y=repr(float(drawn["y"])),
+                             z="0.0")
+            etree.SubElement(element, tag("size"), value=repr(float(drawn["size"])))
+    edges = etree.SubElement(xml_graph, tag("edges"), count=str(graph.number_of_edges()))
+    ids = edge_ids(graph)
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        element = etree.SubElement(edges, tag("edge"), id=ids[(u, v, key)], source=str(u), target=str(v))
+        if data.get("directed") is not None:
+            element.set("type", "directed" if data["directed"] else "undirected")
+        if data.get("type") is not None:
+            element.set("kind", str(data["type"]))
+        if data.get("label") is not None:
+            element.set("label", str(data["label"]))
+        weight = data.get("weight")
+        if isinstance(weight, (int, float)) and not isinstance(weight, bool):
+            element.set("weight", repr(float(weight)))
+        attvalues(element, data, edge_types)
+        spell(element, data.get("year"), data.get("end_year"))
+        style = styles.get(str(data.get("type")))
+        if isinstance(style, Mapping):
+            colour(element, style.get("color"))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _read_gexf(data: bytes) -> nx.MultiDiGraph:
+    """A GEXF file of :func:`to_gexf` back as the network it was written from (viz and spells aside)."""
+    from lxml import etree
+
+    ns = {"g": GEXF_NS}
+    root = etree.fromstring(data)
+    declared: dict[tuple[str, str], tuple[str, str]] = {}
+    for attributes in root.iterfind("g:graph/g:attributes", ns):
+        for attribute in attributes.iterfind("g:attribute", ns):
+            title = str(attribute.get("title"))
+            kind = "json" if title.endswith(JSON_SUFFIX) else str(attribute.get("type"))
+            declared[(str(attributes.get("class")), str(attribute.get("id")))] = (title.removesuffix(JSON_SUFFIX), kind)
+
+    def values(element: Any, cls: str) -> dict[str, Any]:
+        found = {}
+        for value in element.iterfind("g:attvalues/g:attvalue", ns):
+            name, kind = declared[(cls, value.get("for"))]
+            found[name] = _gexf_read_value(value.get("value"), kind)
+        return found
+
+    graph = nx.MultiDiGraph()
+    for node in root.iterfind("g:graph/g:nodes/g:node", ns):
+        attrs = values(node, "node")
+        if node.get("label") is not None:
+            attrs["label"] = node.get("label")
+        graph.add_node(node.get("id"), **attrs)
+    for edge in root.iterfind("g:graph/g:edges/g:edge", ns):
+        attrs = values(edge, "edge")
+        source, target = str(edge.get("source")), str(edge.get("target"))
+        if edge.get("kind") is not None:
+            attrs["type"] = edge.get("kind")
+        if edge.get("type") is not None:
+            attrs["directed"] = edge.get("type") == "directed"
+        if edge.get("label") is not None:
+            attrs["label"] = edge.get("label")
+        if edge.get("weight") is not None:
+            attrs["weight"] = float(str(edge.get("weight")))
+        graph.add_edge(source, target, key=_edge_key(str(edge.get("id")), source, target), **attrs)
+    return graph
+
+
+def with_measures(graph: nx.MultiDiGraph, metrics: Mapping[str, Any] | None) -> nx.MultiDiGraph:
+    """A copy of ``graph`` whose actors carry their measures from :func:`d4d.analyse.analyse`'s output
+    (``metrics["actors"][iri]``: betweenness, community, constraint, ...): numbers, booleans and text;
+    a mapping of numbers (``brokerage``) becomes one attribute per entry (``brokerage_total``). An
+    attribute the network already has is kept as it is. Without ``metrics``, the graph itself.
+    """
+    actors = (metrics or {}).get("actors")
+    if not isinstance(actors, Mapping):
+        return graph
+    out = graph.copy()
+    for node, data in out.nodes(data=True):
+        measures = actors.get(node)
+        if not isinstance(measures, Mapping):
+            continue
+        for name, value in sorted(measures.items()):
+            entries = ([(f"{name}_{k}", v) for k, v in sorted(value.items())] if isinstance(value, Mapping)
+                       else [(name, value)])
+            for key, item in entries:
+                if key not in data and (item is None or isinstance(item, (bool, int, float, str))):
+                    data[key] = item
+    return out
 
 
 def to_cytoscape(graph: nx.MultiDiGraph) -> bytes:
@@ -521,8 +846,10 @@ def to_csv(graph: nx.MultiDiGraph, *, what: str | None = None) -> bytes:
     return out.getvalue()
 
 
-def to_network_format(graph: nx.MultiDiGraph, format: str, *, what: str | None = None) -> bytes:
-    """Serialise a network in one of :data:`NETWORK_FORMATS`.
+def to_network_format(graph: nx.MultiDiGraph, format: str, *, what: str | None = None,
+                      metrics: Mapping[str, Any] | None = None) -> bytes:
+    """Serialise a network in one of :data:`NETWORK_FORMATS`; GEXF with the map's drawing (sizes by
+    degree, from ``metrics`` when it has the measure).
 
     Raises
     ------
@@ -534,7 +861,9 @@ def to_network_format(graph: nx.MultiDiGraph, format: str, *, what: str | None =
     if format == "graphml":
         return to_graphml(graph)
     if format == "gexf":
-        return to_gexf(graph)
+        from d4d.maps import node_drawing
+
+        return to_gexf(graph, drawing=node_drawing(graph, metrics=metrics))
     if format == "csv":
         return to_csv(graph, what=what)
     if format == "cytoscape":
@@ -557,7 +886,7 @@ def _decode(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         out.add_node(node, **{k: (json.loads(v) if k in encoded.get("node", []) else v) for k, v in data.items()})
     for u, v, key, data in graph.edges(keys=True, data=True):
         attrs = {k: (json.loads(val) if k in encoded.get("edge", []) else val) for k, val in data.items()}
-        out.add_edge(u, v, key=key, **attrs)
+        out.add_edge(u, v, key=_edge_key(str(key), str(u), str(v)), **attrs)
     return out
 
 
@@ -573,21 +902,7 @@ def read_network(data: bytes, format: str) -> nx.MultiDiGraph:
         graph = nx.read_graphml(io.BytesIO(data), force_multigraph=True)
         return _decode(nx.MultiDiGraph(graph))
     if format == "gexf":
-        graph = nx.read_gexf(io.BytesIO(data))
-        def unjson(data: Mapping[str, Any]) -> dict[str, Any]:
-            return {(k[:-len(JSON_SUFFIX)] if k.endswith(JSON_SUFFIX) else k):
-                    (json.loads(v) if k.endswith(JSON_SUFFIX) else v) for k, v in data.items()}
-        cleaned = nx.MultiDiGraph()
-        for node, attrs in graph.nodes(data=True):
-            cleaned.add_node(node, **unjson(attrs))
-        for u, v, key, attrs in graph.edges(keys=True, data=True):
-            attrs = unjson(attrs)
-            attrs.pop("id", None)
-            attrs.pop("key", None)
-            if "relationship" in attrs:
-                attrs["type"] = attrs.pop("relationship")
-            cleaned.add_edge(u, v, key=key, **attrs)
-        return cleaned
+        return _read_gexf(data)
     if format == "nodelink":
         return nx.MultiDiGraph(nx.node_link_graph(json.loads(data), edges="edges"))
     if format == "cytoscape":
@@ -623,7 +938,8 @@ def read_network(data: bytes, format: str) -> nx.MultiDiGraph:
 
 
 def export(store: ox.Store, format: str, *, query: str | None = None, params: Mapping[str, str] | None = None,
-           ontology: Ontology | None = None, what: str | None = None) -> bytes:
+           ontology: Ontology | None = None, what: str | None = None,
+           metrics: Mapping[str, Any] | None = None, base: str | None = None) -> bytes:
     """The whole graph of ``store`` (or what a CONSTRUCT query selects) in ``format``.
 
     Parameters
@@ -640,6 +956,11 @@ def export(store: ox.Store, format: str, *, query: str | None = None, params: Ma
         For network formats; by default the ontology stored in the build.
     what:
         For csv: ``nodes`` or ``edges`` alone (see :func:`to_csv`).
+    metrics:
+        :func:`d4d.analyse.analyse`'s output (``build/metrics.json``): network formats then carry each
+        actor's measures and community (:func:`with_measures`), and GEXF sizes actors as the map does.
+    base:
+        RDF formats: move the IRIs from ``https://w3id.org/d4d/`` to this base (:func:`rebase`).
 
     Returns
     -------
@@ -655,7 +976,14 @@ def export(store: ox.Store, format: str, *, query: str | None = None, params: Ma
     if format in RDF_FORMATS:
         if what is not None:
             raise QueryError("--what (nodes or edges) applies to the csv format only")
-        return to_rdf(statements(store, query=query, params=params), format)
+        quads = statements(store, query=query, params=params)
+        if base is None:
+            return to_rdf(quads, format)
+        prefixes = {name: base + iri[len(BASE):] if iri.startswith(BASE) else iri for name, iri in PREFIXES.items()}
+        return to_rdf(rebase(quads, base), format, prefixes=prefixes)
+    if base is not None:
+        raise QueryError("--base applies to the RDF formats (a network's actors keep their IRIs)")
     if format in NETWORK_FORMATS:
-        return to_network_format(network(store, ontology=ontology, query=query, params=params), format, what=what)
+        graph = with_measures(network(store, ontology=ontology, query=query, params=params), metrics)
+        return to_network_format(graph, format, what=what, metrics=metrics)
     raise QueryError(f"unknown export format {format!r} (known: {', '.join(FORMATS)})")

@@ -66,7 +66,7 @@ from d4d.errors import D4DError
 from d4d.io import write_text_atomic
 
 __all__ = ["render_map", "write_map", "ego_graph", "graph_from_triples", "resolve_actor",
-           "layout_positions", "MAX_NODES", "ID_NAMESPACE"]
+           "layout_positions", "node_drawing", "MAX_NODES", "ID_NAMESPACE"]
 
 #: Beyond this many actors a map opens aggregated (one node per group, expandable).
 MAX_NODES = 2000
@@ -648,6 +648,28 @@ def write_map(G: nx.MultiDiGraph, path: str | Path, **options: Any) -> Path:
     except OSError as error:
         raise D4DError(f"cannot write the map: {error.strerror or error}", path=target) from error
     return target
+
+
+def node_drawing(G: nx.MultiDiGraph, *, size_by: str | None = None, metrics: Mapping[str, Any] | None = None,
+                 seed: int = 1) -> dict[str, dict[str, Any]]:
+    """How :func:`render_map` draws each actor of ``G`` when it opens with every actor shown:
+    ``{iri: {"x": px, "y": px, "size": px, "color": "#rrggbb"}}`` (position, size for ``size_by``,
+    colour of the actor's sector). Exports use it so that Gephi opens the graph as the map shows it.
+
+    Raises
+    ------
+    D4DError
+        As :func:`render_map` for ``size_by``.
+    """
+    nodes = sorted(G)
+    index = {node: i for i, node in enumerate(nodes)}
+    sectors = _sector_styles(G)
+    node_metrics = _read_metrics(metrics or {}, index)[0]
+    positions, _ = _layout(G, seed=seed, groups=None)
+    sizes, _ = _sizes(G, nodes, size_by, node_metrics)
+    return {node: {"x": positions[node][0], "y": positions[node][1], "size": sizes[i],
+                   "color": sectors.get(_primary_sector(G.nodes[node]), {}).get("color", _GREY)}
+            for i, node in enumerate(nodes)}
 
 
 # --- pieces -------------------------------------------------------------------------------------
