@@ -38,6 +38,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from d4d import linkeddata
 from d4d.errors import D4DError, QueryError, StoreError
 from d4d.sparql import (GRAPH_FORMATS, PREDECLARED, RESULT_FORMATS, CatalogueQuery, Prepared, bind,
                         parse_query_text, prepare, query_form, resolve_params, service_calls)
@@ -372,6 +373,12 @@ def choose_format(form: str, requested: list[str], accept: str | None) -> str:
     return choice
 
 
+#: What a Linked Data path is offered as: RDF (Turtle first, for clients that accept anything) or
+#: the HTML page (browsers ask for text/html first).
+RESOURCE_MEDIA_TYPES: dict[str, str] = {**GRAPH_MEDIA_TYPES, "text/html": "html", "application/xhtml+xml": "html"}
+RESOURCE_FORMAT_WORDS: dict[str, str] = {**GRAPH_FORMAT_WORDS, "html": "html", "text/html": "html"}
+
+
 # ---------------------------------------------------------------------------------------------
 # HTTP
 
@@ -380,6 +387,8 @@ class SparqlServer(ThreadingHTTPServer):
     """The HTTP server: holds the worker pool, the options and the catalogue for the page."""
 
     daemon_threads = True
+    #: The build folder (the store's parent): where ``map.html`` is.
+    build_dir: Path | None = None
 
     def __init__(self, address: tuple[str, int], pool: QueryPool, options: ServeOptions,
                  catalogue: Mapping[str, CatalogueQuery], *, quiet: bool = False) -> None:
@@ -415,7 +424,9 @@ _STATIC_TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/c
 
 
 class SparqlHandler(BaseHTTPRequestHandler):
-    """Routes: ``/`` (the editor), ``/static/...``, ``/catalogue.json``, ``/sparql``."""
+    """Routes: ``/`` (the editor), ``/static/...``, ``/catalogue.json``, ``/sparql``, ``/map.html``, and
+    the graph's own paths (``/id/...``, ``/sector/...``, ``/graph/...``, ``/ontology``: see
+    :mod:`d4d.linkeddata`)."""
 
     server: SparqlServer
     server_version = "d4d-sparql"
@@ -436,6 +447,10 @@ class SparqlHandler(BaseHTTPRequestHandler):
             self._send(200, "application/json", json.dumps(self._catalogue(), indent=1).encode())
         elif url.path == "/sparql":
             self._guarded(lambda: self._sparql(urllib.parse.parse_qs(url.query, keep_blank_values=True)))
+        elif url.path == "/map.html":
+            self._map_page()
+        elif linkeddata.resource_iri(url.path) is not None:
+            self._guarded(lambda: self._resource(url))
         else:
             self._send_text(404, f"nothing at {url.path}; the endpoint is /sparql")
 
@@ -540,6 +555,49 @@ class SparqlHandler(BaseHTTPRequestHandler):
     def _public_url(self, path: str) -> str:
         host = self.headers.get("Host")
         return f"http://{host}/{path}" if host else self.server.url + path
+
+    # -- Linked Data
+
+    def _resource(self, url: urllib.parse.SplitResult) -> None:
+        """The description of the resource a path names: an HTML page or RDF, by negotiation."""
+        iri = linkeddata.resource_iri(url.path)
+        assert iri is not None
+        fields = urllib.parse.parse_qs(url.query)
+        requested = fields.get("format", [])
+        key = next((RESOURCE_FORMAT_WORDS[value] for value in requested if value in RESOURCE_FORMAT_WORDS), None)
+        if requested and key is None:
+            raise _Refusal(406, f"format {requested[0]!r} is not offered: html, "
+                                f"{', '.join(sorted(set(GRAPH_FORMAT_WORDS.values())))}")
+        if key is None:
+            key = negotiate(self.headers.get("Accept"), RESOURCE_MEDIA_TYPES)
+        if key is None:
+            raise _Refusal(406, f"none of the accepted media types is offered: {', '.join(RESOURCE_MEDIA_TYPES)}")
+        options = self.server.options
+        job = {"query": linkeddata.describe_query(iri), "results_format": "json", "graph_format": "ntriples",
+               "max_rows": options.max_rows, "default_graph": [], "named_graphs": [],
+               "union": options.union_default_graph}
+        status, first, second = self.server.pool.run(job, time_limit=options.time_limit)
+        if status != "ok":
+            self._send_text(first, second)
+            return
+        triples = [quad.triple for quad in ox.parse(second, format=ox.RdfFormat.N_TRIPLES)]
+        if not triples:
+            self._send_text(404, f"nothing is said about <{iri}> in this graph")
+            return
+        if key == "html":
+            self._send(200, "text/html; charset=utf-8", linkeddata.render_page(iri, triples).encode("utf-8"),
+                       vary=True)
+        else:
+            fmt = GRAPH_FORMATS[key]
+            self._send(200, fmt.media_type, linkeddata.serialize(triples, fmt), vary=True)
+
+    def _map_page(self) -> None:
+        """The build's map (``map.html`` beside the store), which the actors' pages link to."""
+        page = self.server.build_dir / "map.html" if self.server.build_dir is not None else None
+        if page is None or not page.is_file():
+            self._send_text(404, "no map.html beside the store: `d4d build` writes it (or `d4d map`)")
+            return
+        self._file(page)
 
     # -- CORS
 
@@ -683,7 +741,9 @@ def make_server(store_path: str | Path, *, host: str = "127.0.0.1", port: int = 
     path = find_store(store_path)  # a clear StoreError before any worker starts
     pool = QueryPool(path, workers=options.workers)
     try:
-        return SparqlServer((host, port), pool, options, catalogue or {}, quiet=quiet)
+        server = SparqlServer((host, port), pool, options, catalogue or {}, quiet=quiet)
+        server.build_dir = Path(path).parent
+        return server
     except OSError as error:
         pool.close()
         raise D4DError(f"cannot listen on {host}:{port}: {error.strerror or error} "
