@@ -40,8 +40,8 @@ import pyoxigraph as ox
 
 from d4d import linkeddata
 from d4d.errors import D4DError, QueryError, StoreError
-from d4d.sparql import (GRAPH_FORMATS, PREDECLARED, RESULT_FORMATS, CatalogueQuery, Prepared, bind,
-                        parse_query_text, prepare, query_form, resolve_params, service_calls)
+from d4d.sparql import (GRAPH_FORMATS, PREDECLARED, RESULT_FORMATS, CatalogueQuery, Prepared,
+                        parse_query_text, prepare, resolve_params, service_calls)
 from d4d.store import find_store, query_options
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -445,6 +445,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
             self._static(url.path[len("/static/"):])
         elif url.path == "/catalogue.json":
             self._send(200, "application/json", json.dumps(self._catalogue(), indent=1).encode())
+        elif url.path == "/prefixes.json":
+            self._send(200, "application/json", json.dumps(PREDECLARED, indent=1).encode())
         elif url.path == "/sparql":
             self._guarded(lambda: self._sparql(urllib.parse.parse_qs(url.query, keep_blank_values=True)))
         elif url.path == "/map.html":
@@ -621,17 +623,13 @@ class SparqlHandler(BaseHTTPRequestHandler):
     # -- files
 
     def _catalogue(self) -> list[dict[str, Any]]:
-        entries = []
-        for query in self.server.catalogue.values():
-            try:
-                bound = bind(query.text, resolve_params(query, {}))
-            except QueryError:
-                bound = query.text
-            entries.append({"name": query.name, "title": query.title, "description": query.description,
-                            "form": query.form, "text": bound,
-                            "params": [{"name": p.name, "type": p.type, "default": p.default,
-                                        "description": p.description} for p in query.params]})
-        return entries
+        """The catalogue for the page: each query as written (its header declares its parameters,
+        which the page's form sends as ``$name=value``)."""
+        return [{"name": query.name, "title": query.title, "description": query.description,
+                 "form": query.form, "text": query.text,
+                 "params": [{"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+                            for p in query.params]}
+                for query in self.server.catalogue.values()]
 
     def _static(self, relative: str) -> None:
         path = (STATIC_DIR / urllib.parse.unquote(relative)).resolve()

@@ -243,8 +243,10 @@ def test_page_assets_are_served_locally(server: SparqlServer) -> None:
     assert http(server.url + "static/yasgui/yasgui.min.css")[0] == 200
     catalogue = json.loads(http(server.url + "catalogue.json")[2])
     assert [entry["name"] for entry in catalogue] == ["by-name"]
-    # the example text arrives with its defaults bound, ready to run
-    assert 'VALUES (?name) { ("Beta") }' in catalogue[0]["text"]
+    # the example text arrives as written; its parameters (with their defaults) are for the form
+    assert catalogue[0]["text"] == BY_NAME
+    assert catalogue[0]["params"] == [{"name": "name", "type": "string", "default": '"Beta"',
+                                       "description": "The exact name"}]
 
 
 @pytest.mark.browser
@@ -273,7 +275,9 @@ def test_page_runs_a_catalogue_query_in_chromium(server: SparqlServer) -> None:
             page.wait_for_selector("body[data-catalogue-loaded='1']")
             page.select_option("#examples", "by-name")
             assert "Looks an actor up" in page.inner_text("#example-description")
-            assert "VALUES (?name)" in page.evaluate("window.d4dYasgui.getTab().getQuery()")
+            assert page.evaluate("window.d4dYasgui.getTab().getQuery()") == BY_NAME
+            assert page.get_attribute("#params input[data-param='name']", "placeholder") == '"Beta"'
+
             page.click(".yasqe_queryButton")
             cell = page.wait_for_selector(".yasr table td:has-text('Beta')", timeout=15000)
             assert cell is not None
