@@ -41,7 +41,7 @@ import pyoxigraph as ox
 from d4d import linkeddata
 from d4d.errors import D4DError, QueryError, StoreError
 from d4d.sparql import (GRAPH_FORMATS, PREDECLARED, RESULT_FORMATS, CatalogueQuery, Prepared,
-                        parse_query_text, prepare, resolve_params, service_calls)
+                        is_slug, parse_query_text, prepare, resolve_params, service_calls, unknown_slug)
 from d4d.store import find_store, query_options
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -500,8 +500,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if len(queries) != 1 or not queries[0].strip():
             raise _Refusal(400, "pass exactly one SPARQL query as query=...")
         text = queries[0]
-        form, prepared = _prepared(text, {name[1:]: values[-1] for name, values in fields.items()
-                                          if name.startswith("$") and values})
+        form, prepared, slugs = _prepared(text, {name[1:]: values[-1] for name, values in fields.items()
+                                                 if name.startswith("$") and values})
         if form == "UPDATE":
             raise _Refusal(403, "SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) is not allowed: "
                                 "this endpoint is read-only")
@@ -512,17 +512,32 @@ class SparqlHandler(BaseHTTPRequestHandler):
         default_graph = self._graph_list(fields, "default-graph-uri")
         named_graphs = self._graph_list(fields, "named-graph-uri")
         results_format, graph_format = self._formats(form, fields)
-        options = self.server.options
-        job = {"query": prepared.text, "results_format": results_format, "graph_format": graph_format,
-               "max_rows": options.max_rows, "default_graph": default_graph,
-               "named_graphs": named_graphs, "union": options.union_default_graph}
-        status, first, second = self.server.pool.run(job, time_limit=options.time_limit)
+        for name, (slug, iri) in slugs.items():
+            self._check_slug(name, slug, iri)
+        status, first, second = self._run(prepared.text, results_format=results_format, graph_format=graph_format,
+                                          default_graph=default_graph, named_graphs=named_graphs)
         if status == "ok":
             self._send(200, first, second, vary=True)
         elif first == 400 and str(second).startswith("syntax error"):
             self._send_text(400, prepared.syntax_message(str(second)))
         else:
             self._send_text(first, second)
+
+    def _run(self, text: str, *, results_format: str = "json", graph_format: str = "ntriples",
+             default_graph: list[str] | None = None, named_graphs: list[str] | None = None) -> tuple[str, Any, Any]:
+        """Run a query in the pool: ``("ok", media_type, body)`` or ``("error", status, message)``."""
+        options = self.server.options
+        job = {"query": text, "results_format": results_format, "graph_format": graph_format,
+               "max_rows": options.max_rows, "default_graph": default_graph or [],
+               "named_graphs": named_graphs or [], "union": options.union_default_graph}
+        return self.server.pool.run(job, time_limit=options.time_limit)
+
+    def _check_slug(self, name: str, slug: str, iri: str) -> None:
+        """A slug is a guess at a namespace: refuse one that names nothing, as ``d4d query`` does."""
+        ask = prepare(parse_query_text("ASK { ?thing ?p ?o }"), {"thing": ox.NamedNode(iri)}).text
+        status, _, body = self._run(ask)
+        if status == "ok" and json.loads(body).get("boolean") is False:
+            raise _Refusal(400, unknown_slug(name, slug))
 
     def _graph_list(self, fields: Mapping[str, list[str]], key: str) -> list[str]:
         iris = fields.get(key, [])
@@ -574,11 +589,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
             key = negotiate(self.headers.get("Accept"), RESOURCE_MEDIA_TYPES)
         if key is None:
             raise _Refusal(406, f"none of the accepted media types is offered: {', '.join(RESOURCE_MEDIA_TYPES)}")
-        options = self.server.options
-        job = {"query": linkeddata.describe_query(iri), "results_format": "json", "graph_format": "ntriples",
-               "max_rows": options.max_rows, "default_graph": [], "named_graphs": [],
-               "union": options.union_default_graph}
-        status, first, second = self.server.pool.run(job, time_limit=options.time_limit)
+        status, first, second = self._run(linkeddata.describe_query(iri))
         if status != "ok":
             self._send_text(first, second)
             return
@@ -657,23 +668,27 @@ class SparqlHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def _prepared(text: str, given: Mapping[str, str]) -> tuple[str, Prepared]:
-    """The form of a query and its text to run: the predeclared prefixes it lacks added, and the
-    values of ``$name=value`` request fields bound (read as ``d4d query -p name=value`` reads them:
-    typed by the query's ``# param:`` header when it has one)."""
+def _prepared(text: str, given: Mapping[str, str]) -> tuple[str, Prepared, dict[str, tuple[str, str]]]:
+    """The form of a query, its text to run (the predeclared prefixes it lacks added, and the values
+    of ``$name=value`` request fields bound, read as ``d4d query -p name=value`` reads them: typed by
+    the query's ``# param:`` header when it has one), and the values given as slugs (name: slug, IRI)."""
     try:
         parsed = parse_query_text(text)
     except QueryError as error:
         if given or "not a SPARQL query" not in error.reason:
             raise _Refusal(400, error.message) from error
         # no query form found: let the engine report the syntax error with its position
-        return "SELECT", prepare(CatalogueQuery(name="query", text=text), {})
+        return "SELECT", prepare(CatalogueQuery(name="query", text=text), {}), {}
     if parsed.form == "UPDATE":
-        return "UPDATE", Prepared(text, text, ())
+        return "UPDATE", Prepared(text, text, ()), {}
     try:
-        return parsed.form, prepare(parsed, resolve_params(parsed, given))
+        values = resolve_params(parsed, given)
+        prepared = prepare(parsed, values)
     except QueryError as error:
         raise _Refusal(400, error.message) from error
+    slugs = {name: (value, term.value) for name, value in given.items()
+             if is_slug(value) and isinstance(term := values.get(name), ox.NamedNode)}
+    return parsed.form, prepared, slugs
 
 
 SERVICE_DESCRIPTION = Path(__file__).resolve().parent / "data" / "service-description.ttl"

@@ -1029,8 +1029,12 @@ def _check_slug(iri: ox.NamedNode, slug: str, *, name: str, store: ox.Store | No
     ask = parse_query_text("ASK { ?thing ?p ?o }")
     found = run_query(ask, store=store, endpoint=endpoint, bindings={"thing": iri}, timeout=timeout).boolean
     if not found:
-        raise QueryError(f"parameter {name}: no actor called {slug!r} (nothing is said about d4did:{slug})",
-                         record=record)
+        raise QueryError(unknown_slug(name, slug), record=record)
+
+
+def unknown_slug(name: str, slug: str) -> str:
+    """The message for a slug that names nothing in the graph."""
+    return f"parameter {name}: no actor called {slug!r} (nothing is said about d4did:{slug})"
 
 
 def _result(answer: object, form: str, prefixes: dict[str, str]) -> Result:

@@ -230,6 +230,9 @@ def test_endpoint_binds_declared_parameters(endpoint: str, reference: rdflib.Gra
     assert body.decode().split() == ["name", "DataKind"]  # the declared default
     status, _, body = http(endpoint + "?" + urllib.parse.urlencode({"query": query, "$who": "not an iri"}))
     assert status == 400 and "parameter who" in body.decode()
+    status, _, body = http(endpoint + "?" + urllib.parse.urlencode({"query": query, "$who": "datakid"}))
+    assert (status, body.decode()) == (400, "parameter who: no actor called 'datakid' "
+                                            "(nothing is said about d4did:datakid)\n")
 
 
 # -- the CLI ---------------------------------------------------------------------------------
