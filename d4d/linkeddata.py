@@ -222,8 +222,12 @@ def render_page(iri: str, triples: Iterable[ox.Triple]) -> str:
 
 
 def serialize(triples: list[ox.Triple], format: ox.RdfFormat) -> bytes:
-    """The description in an RDF format, sorted, with the d4d prefixes."""
+    """The description in an RDF format, sorted, with the d4d prefixes (JSON-LD: as its ``@context``)."""
     ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    if format == ox.RdfFormat.JSON_LD:  # compact, with the prefixes as its context, as `d4d export` writes it
+        from d4d.export import to_jsonld
+
+        return to_jsonld(ordered, PREDECLARED)
     prefixes: Mapping[str, str] | None = PREDECLARED if format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
     data = ox.serialize(ordered, format=format, prefixes=dict(prefixes) if prefixes else None)
     return data if isinstance(data, bytes) else b""
