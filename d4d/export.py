@@ -45,7 +45,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import json
 import re
 import zipfile
@@ -524,21 +523,6 @@ def _rgb(colour: Any) -> tuple[int, int, int] | None:
     return None
 
 
-def _node_start(graph: nx.MultiDiGraph, node: Any) -> int | None:
-    """The first year an actor stands in, as :func:`d4d.analyse.temporal.graph_at` reads the
-    network: from its founding, or earlier when one of its ties stands earlier (None: always)."""
-    founded = graph.nodes[node].get("founded")
-    if not isinstance(founded, int):
-        return None
-    start = founded
-    for _, _, data in itertools.chain(graph.out_edges(node, data=True), graph.in_edges(node, data=True)):
-        year = data.get("year")
-        if not isinstance(year, int):
-            return None  # an undated tie stands in every year, and brings its actors
-        start = min(start, year)
-    return start
-
-
 def _is_year(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -552,9 +536,9 @@ def to_gexf(graph: nx.MultiDiGraph, *, drawing: Mapping[Any, Mapping[str, Any]] 
     - one edge per tie with a unique id (:func:`edge_ids`), its relationship type as the edge ``kind``
       (so Gephi keeps parallel ties of different types apart), ``type`` directed or undirected,
       ``weight``, ``label`` and the colour of its type;
-    - time as spells (``mode="dynamic"``, years as integers, both ends included): a tie stands from its
-      ``year`` to its ``end_year``, an actor from its founding, or from its first tie when that is
-      earlier, as :func:`d4d.analyse.temporal.graph_at` reads the network;
+    - time as spells (``mode="dynamic"``, years as integers, both ends included): each actor and tie
+      stands from its ``from`` to its ``to`` year, the years :func:`d4d.field.annotate` gives the
+      projection (the one rule the analysis and the map read time by);
     - with ``drawing`` (:func:`d4d.maps.node_drawing`), each actor's position, size and colour as the
       map draws them.
 
@@ -574,9 +558,8 @@ def to_gexf(graph: nx.MultiDiGraph, *, drawing: Mapping[Any, Mapping[str, Any]] 
     edge_types = {k: _gexf_type(d.get(k) for _, _, d in graph.edges(data=True)) for k in edge_keys}
     declared_styles = graph.graph.get("edge_types")
     styles: Mapping[str, Any] = declared_styles if isinstance(declared_styles, Mapping) else {}
-    starts = {node: _node_start(graph, node) for node in graph.nodes}
-    dynamic = any(start is not None for start in starts.values()) or any(
-        _is_year(d.get("year")) or _is_year(d.get("end_year")) for _, _, d in graph.edges(data=True))
+    dynamic = any(_is_year(d.get("from")) or _is_year(d.get("to")) for _, d in graph.nodes(data=True)) or any(
+        _is_year(d.get("from")) or _is_year(d.get("to")) for _, _, d in graph.edges(data=True))
 
     root = etree.Element(tag("gexf"), nsmap={None: GEXF_NS}, version="1.3")
     meta = etree.SubElement(root, tag("meta"))
@@ -616,7 +599,7 @@ def to_gexf(graph: nx.MultiDiGraph, *, drawing: Mapping[Any, Mapping[str, Any]] 
         if data.get("label") is not None:
             element.set("label", str(data["label"]))
         attvalues(element, data, node_types)
-        spell(element, starts[node], None)
+        spell(element, data.get("from"), data.get("to"))
         drawn = (drawing or {}).get(node)
         if drawn:
             colour(element, drawn.get("color"))
@@ -637,7 +620,7 @@ def to_gexf(graph: nx.MultiDiGraph, *, drawing: Mapping[Any, Mapping[str, Any]] 
         if isinstance(weight, (int, float)) and not isinstance(weight, bool):
             element.set("weight", repr(float(weight)))
         attvalues(element, data, edge_types)
-        spell(element, data.get("year"), data.get("end_year"))
+        spell(element, data.get("from"), data.get("to"))
         style = styles.get(str(data.get("type")))
         if isinstance(style, Mapping):
             colour(element, style.get("color"))
@@ -687,8 +670,8 @@ def _read_gexf(data: bytes) -> nx.MultiDiGraph:
 
 def with_measures(graph: nx.MultiDiGraph, metrics: Mapping[str, Any] | None) -> nx.MultiDiGraph:
     """A copy of ``graph`` whose actors carry their measures from :func:`d4d.analyse.analyse`'s output
-    (``metrics["actors"][iri]``: betweenness, community, constraint, ...): numbers, booleans and text;
-    a mapping of numbers (``brokerage``) becomes one attribute per entry (``brokerage_total``). An
+    (``metrics["actors"][iri]``: betweenness, community, constraint, ...): numbers, booleans, text and
+    lists of these; a mapping (``brokerage``) becomes one attribute per entry (``brokerage_total``). An
     attribute the network already has is kept as it is. Without ``metrics``, the graph itself.
     """
     actors = (metrics or {}).get("actors")
@@ -700,10 +683,13 @@ def with_measures(graph: nx.MultiDiGraph, metrics: Mapping[str, Any] | None) -> 
         if not isinstance(measures, Mapping):
             continue
         for name, value in sorted(measures.items()):
+            if name in data:
+                continue  # the network's own attribute (label, kind, sectors, ...) stays as it is
             entries = ([(f"{name}_{k}", v) for k, v in sorted(value.items())] if isinstance(value, Mapping)
                        else [(name, value)])
             for key, item in entries:
-                if key not in data and (item is None or isinstance(item, (bool, int, float, str))):
+                if key not in data and (_plain(item) or item is None or (
+                        isinstance(item, list) and all(_plain(x) for x in item))):
                     data[key] = item
     return out
 
