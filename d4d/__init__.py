@@ -3,7 +3,7 @@
 The verbs a notebook needs; everything else lives in the module of its stage::
 
     import d4d
-    d4d.build(".")                 # the same build as `d4d build`
+    d4d.build(".")                 # the same build as `d4d build` (d4d.pipeline)
     graph = d4d.open("build")      # a built graph: query, network, analyse, map, export
 """
 

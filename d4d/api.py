@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import networkx as nx
     import rdflib
 
-    from d4d.build import BuildResult
+    from d4d.pipeline import BuildResult
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -41,7 +41,7 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, reasoner:
         A fact, a source, a shape, the reasoner or the store fails (the message names the file and
         record); the build folder is left as it was.
     """
-    from d4d.build import build as run_build
+    from d4d.pipeline import build as run_build
     return run_build(project, out=out, reasoner=reasoner, extras=extras)
 
 

@@ -130,7 +130,7 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
     """Load, validate, reason, store, analyse and render into build/.
 
     A rebuild reuses the previous build's store for what did not change."""
-    from d4d.build import build as run_build
+    from d4d.pipeline import build as run_build
 
     stages = _Stages(quiet)
     try:
@@ -170,7 +170,7 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
 def validate(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
              quiet: bool) -> None:
     """Load, validate (SHACL) and reason (HermiT) without writing anything."""
-    from d4d.build import check
+    from d4d.pipeline import check
 
     summary = check(project, ontology_dir=ontology_dir, graph_dir=graph_dir, reasoner=not no_reasoner,
                     progress=_Stages(quiet))

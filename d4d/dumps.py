@@ -2,7 +2,7 @@
 
 rdflib writes pretty Turtle (subjects sorted, nested lists) but needs the whole graph as Python
 objects: about a minute per million triples, and gigabytes of memory. Above
-:data:`d4d.build.LARGE_GRAPH` triples the build writes ``ecosystem.ttl`` and ``ecosystem.jsonld``
+:data:`d4d.pipeline.LARGE_GRAPH` triples the build writes ``ecosystem.ttl`` and ``ecosystem.jsonld``
 with pyoxigraph's serialisers instead, one named graph after the other (ontology, curated facts,
 each source, inferences), streaming: memory stays flat and the files come out at the store's dump
 speed. The output is deterministic: the store lists triples in the order of its index, which depends

@@ -28,7 +28,7 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled project built once per session (RDF outputs and store); returns the build folder."""
-    from d4d.build import build
+    from d4d.pipeline import build
 
     out = tmp_path_factory.mktemp("seed-build")
     build(ROOT, out=out, extras=False)

@@ -75,3 +75,11 @@ def test_errors_name_what_is_wrong(seed_build: Path, tmp_path: Path) -> None:
         d4d.open(tmp_path / "nothing-here")
     with pytest.raises(QueryError):
         d4d.open(seed_build).query("no-such-query")
+
+
+def test_the_verbs_survive_the_import_of_every_module() -> None:
+    # a submodule named like a verb would replace it on the package once imported
+    import pkgutil
+    for module in pkgutil.walk_packages(d4d.__path__, "d4d."):
+        __import__(module.name)
+    assert callable(d4d.build) and callable(d4d.open)

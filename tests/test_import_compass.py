@@ -147,7 +147,7 @@ def test_seed_ecosystem_and_compass_share_identities_in_one_graph(compass: Path,
 
 def test_the_build_imports_declared_sources(tmp_path: Path) -> None:
     """d4d build imports a source marked build: true: its graph is in the store, its triples in the Turtle."""
-    from d4d.build import build
+    from d4d.pipeline import build
     from d4d.store import open_store
 
     write_spreadsheet_source(tmp_path)

@@ -14,7 +14,7 @@ import pytest
 from rdflib import RDF, Graph
 
 from d4d import materialise, reason
-from d4d.build import build
+from d4d.pipeline import build
 from d4d.errors import ReasoningError, ValidationError
 from d4d.incremental import GraphState, Manifest, build_store, plan
 from d4d.load import Loaded, load

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from d4d import network
-from d4d.build import run_reasoning
+from d4d.pipeline import run_reasoning
 from d4d.load import load
 from d4d.vocab import D4D, ID
 

@@ -84,7 +84,7 @@ def test_no_series_without_dates() -> None:
 @pytest.fixture(scope="module")
 def seed_graph(root: Path) -> nx.MultiDiGraph:
     from d4d import network
-    from d4d.build import run_reasoning
+    from d4d.pipeline import run_reasoning
     from d4d.load import load
 
     reasoned = run_reasoning(load(root / "ontology", root / "graph"), reasoner=False)

@@ -17,9 +17,9 @@ import pyoxigraph as ox
 import pytest
 
 import d4d.materialise
-from d4d import build as build_module
+from d4d import pipeline as build_module
 from d4d import reason
-from d4d.build import build
+from d4d.pipeline import build
 from d4d.dumps import write_jsonld, write_turtle
 from d4d.imports import SourceSpec, import_source
 from d4d.load import Loaded, load

@@ -13,7 +13,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from d4d import reason
-from d4d.build import build
+from d4d.pipeline import build
 from d4d.cli import main
 from d4d.store import open_store
 
