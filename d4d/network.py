@@ -185,6 +185,14 @@ def citations(store: ox.Store) -> dict[str, list[dict[str, Any]]]:
     return dict(out)
 
 
+def bases(store: ox.Store) -> dict[str, dict[str, str | None]]:
+    """Every record with a basis -> ``{"basis": "stated" or "read", "note": its note or None}``: whether
+    its quotes state it or a curator read it into them (and how)."""
+    return {_value(row["x"]): {"basis": _value(row["basis"]), "note": _value(row["note"])}
+            for row in _query(store, """
+        SELECT ?x ?basis ?note WHERE { ?x d4d:basis ?basis OPTIONAL { ?x d4d:note ?note } } ORDER BY ?x""")}
+
+
 def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.MultiDiGraph:
     """Project the built graph onto a networkx multigraph of actors.
 
@@ -195,7 +203,8 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
     ontology:
         The ontology, which declares which relationship classes are edges and how.
     facts:
-        Attach to every node the list of facts about it with their quotes (for maps' side panels);
+        Attach to every node the list of facts about it with their quotes, each with its ``basis``
+        ("stated", "read" or None) and ``note`` (for maps' side panels);
         turn off for large graphs where only the structure matters.
 
     Returns
@@ -227,6 +236,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
     alias = {member: iri for iri, attrs in actors.items() for member in attrs["merged"]}
 
     cited = citations(store) if facts else {}
+    basis = bases(store) if facts else {}
     node_facts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for name, edge in ontology.edge_types.items():
         for row in edge_rows(store, edge):
@@ -266,7 +276,9 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
                     expanded.append({**entry, "quote": quote.get("quote", ""),
                                      "source_title": quote.get("source_title", ""),
                                      "source_url": quote.get("source_url"),
-                                     "from_seeds": quote.get("from_seeds", False)})
+                                     "from_seeds": quote.get("from_seeds", False),
+                                     "basis": basis.get(entry["fact"], {}).get("basis"),
+                                     "note": basis.get(entry["fact"], {}).get("note")})
             graph.nodes[iri]["facts"] = expanded
     annotate(graph, order=list(ontology.sectors))
     return graph

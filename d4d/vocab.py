@@ -68,6 +68,7 @@ class D4D(DefinedNamespace):
     alternateName: URIRef
     amount: URIRef
     author: URIRef
+    basis: URIRef
     citation: URIRef
     citedSource: URIRef
     color: URIRef
@@ -138,10 +139,12 @@ class D4D(DefinedNamespace):
     recipient: URIRef
     recommendedTie: URIRef
     reportingOrganization: URIRef
+    retrieved: URIRef
     role: URIRef
     roleTitle: URIRef
     sameAs: URIRef
     sector: URIRef
+    sha256: URIRef
     shape: URIRef
     shortcut: URIRef
     source: URIRef
