@@ -641,5 +641,35 @@ def analyse_command(year: int | None, by_year: bool, seed: int, samples: int, pe
                f"from when both their ends exist)", err=True)
 
 
+@main.command()
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder.")
+@click.option("--graph", "graph_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of fact files (default: PROJECT/graph).")
+@click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the ontology (default: PROJECT/ontology).")
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the sources' localFile paths are relative to (default: the shared folder beside PROJECT).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of fetched source documents, by SHA-256 (default: PROJECT/.d4d/sources).")
+@reports_errors
+def lint(project: Path, graph_dir: Path | None, ontology_dir: Path | None, shared: Path | None,
+         cache: Path | None) -> None:
+    """Check the fact files like a linter: one `path:line:col: code message` a problem, exit 1 if any.
+
+    Quotes word for word in their sources, people only with a public role and no contact details,
+    organisations with a sector, ISO 4217 currencies, possible dates, well-formed identifiers, the
+    basis (stated or read) of every cited record, no fact resting on a heading alone."""
+    from d4d.curate.lint import lint as run_lint, summary
+
+    problems = run_lint(project, graph_dir=graph_dir, ontology_dir=ontology_dir, shared=shared, cache=cache)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        counts = ", ".join(f"{n} {code}" for code, n in summary(problems).items())
+        click.echo(f"{len(problems)} problems ({counts})", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()
