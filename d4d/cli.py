@@ -671,5 +671,22 @@ def lint(project: Path, graph_dir: Path | None, ontology_dir: Path | None, share
         sys.exit(1)
 
 
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="The project whose git revisions OLD and NEW may name.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="Plain text, or Markdown for a pull-request comment.")
+@reports_errors
+def diff_command(old: str, new: str, project: Path, fmt: str) -> None:
+    """Compare two builds (OLD and NEW: build folders or git revisions): actors, ties and facts added,
+    removed and changed field by field, and the headline measures that moved."""
+    from d4d.curate.diff import diff, to_markdown, to_text
+
+    result = diff(old, new, project=project)
+    click.echo((to_markdown if fmt == "markdown" else to_text)(result), nl=False)
+
+
 if __name__ == "__main__":
     main()
