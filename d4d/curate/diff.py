@@ -134,9 +134,9 @@ def read_build(folder: str | Path) -> Build:
                                                                   ox.DefaultGraph()) if isinstance(s.subject, ox.NamedNode)}
 
     agents, ties = members("Agent"), members("Relationship")
-    labels = {q.subject.value: str(q.object.value) for q in store.quads_for_pattern(None, ox.NamedNode(RDFS_LABEL), None,
-                                                                                       ox.DefaultGraph())
-              if isinstance(q.subject, ox.NamedNode)}
+    labels = {q.subject.value: q.object.value for q in store.quads_for_pattern(None, ox.NamedNode(RDFS_LABEL), None,
+                                                                                  ox.DefaultGraph())
+              if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)}
     records = {}
     for iri, values in fields.items():
         ident = _short(ox.NamedNode(iri))
@@ -286,9 +286,9 @@ def to_text(d: Diff) -> str:
             lines.append(f"    {name}: {_value(before)} -> {_value(after)}")
     if d.measures:
         lines.append("measures:")
-        for name, before, after in d.measures:
-            delta = _delta(before, after)
-            lines.append(f"    {name}: {_number(before)} -> {_number(after)}" + (f" ({delta})" if delta else ""))
+        for measure, old, new in d.measures:
+            delta = _delta(old, new)
+            lines.append(f"    {measure}: {_number(old)} -> {_number(new)}" + (f" ({delta})" if delta else ""))
     else:
         lines.append("measures: no change")
     return "\n".join(lines) + "\n"
@@ -315,8 +315,8 @@ def to_markdown(d: Diff) -> str:
         lines.append("")
     if d.measures:
         lines += ["| measure | old | new | change |", "|---|---:|---:|---:|"]
-        for name, before, after in d.measures:
-            lines.append(f"| {name} | {_number(before)} | {_number(after)} | {_delta(before, after)} |")
+        for measure, old, new in d.measures:
+            lines.append(f"| {measure} | {_number(old)} | {_number(new)} | {_delta(old, new)} |")
     else:
         lines.append("No headline measure moved.")
     return "\n".join(lines) + "\n"
