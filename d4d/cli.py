@@ -559,9 +559,12 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
                    "(default: metrics.json beside the store, when there is one).")
 @click.option("--base", help="RDF formats: serve-ready IRIs, moved from https://w3id.org/d4d/ to this base "
                              "(e.g. https://example.org/d4d/).")
+@click.option("--redact", type=click.Choice(["people"]),
+              help="people: replace each person by their role (names in every text too), in any format.")
 @reports_errors
 def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str | None, output: Path,
-           store_dir: Path, metrics_file: Path | None, base: str | None) -> None:
+           store_dir: Path, metrics_file: Path | None, base: str | None,
+           redact: str | None) -> None:
     """Export the built graph, or what a CONSTRUCT query selects, for other tools."""
     from d4d.errors import QueryError
     from d4d.export import RDF_FORMATS, export as run_export
@@ -579,7 +582,7 @@ def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str 
     if fmt not in RDF_FORMATS:
         metrics = _read_metrics(metrics_file, store_dir)
     data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what,
-                      metrics=metrics, base=base)
+                      metrics=metrics, base=base, redact=redact)
     if str(output) == "-":
         sys.stdout.buffer.write(data)
     else:

@@ -920,12 +920,39 @@ def read_network(data: bytes, format: str) -> nx.MultiDiGraph:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Redaction
+
+
+REDACTIONS = ("people",)
+"""What ``export(..., redact=...)`` can leave out."""
+
+
+def redacted(store: ox.Store, redact: str | None) -> ox.Store:
+    """The store to export: ``store`` itself, or with ``redact="people"`` an in-memory copy in which every
+    person is replaced by their role (:func:`d4d.redact.redact_people`).
+
+    Raises
+    ------
+    QueryError
+        An unknown redaction.
+    """
+    if redact is None:
+        return store
+    if redact != "people":
+        raise QueryError(f"unknown redaction {redact!r} (known: {', '.join(REDACTIONS)})")
+    from d4d.redact import redact_people
+
+    return redact_people(store)
+
+
+# ---------------------------------------------------------------------------------------------------
 # One call for the command line
 
 
 def export(store: ox.Store, format: str, *, query: str | None = None, params: Mapping[str, str] | None = None,
            ontology: Ontology | None = None, what: str | None = None,
-           metrics: Mapping[str, Any] | None = None, base: str | None = None) -> bytes:
+           metrics: Mapping[str, Any] | None = None, base: str | None = None,
+           redact: str | None = None) -> bytes:
     """The whole graph of ``store`` (or what a CONSTRUCT query selects) in ``format``.
 
     Parameters
@@ -947,6 +974,8 @@ def export(store: ox.Store, format: str, *, query: str | None = None, params: Ma
         actor's measures and community (:func:`with_measures`), and GEXF sizes actors as the map does.
     base:
         RDF formats: move the IRIs from ``https://w3id.org/d4d/`` to this base (:func:`rebase`).
+    redact:
+        ``"people"``: every person replaced by their role, in every format (:func:`redacted`).
 
     Returns
     -------
@@ -959,6 +988,7 @@ def export(store: ox.Store, format: str, *, query: str | None = None, params: Ma
     StoreError
         A network format on a store without the ontology.
     """
+    store = redacted(store, redact)
     if format in RDF_FORMATS:
         if what is not None:
             raise QueryError("--what (nodes or edges) applies to the csv format only")
