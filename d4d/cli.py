@@ -674,6 +674,51 @@ def lint(project: Path, graph_dir: Path | None, ontology_dir: Path | None, share
         sys.exit(1)
 
 
+@main.command()
+@click.argument("document")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("-"), show_default=True,
+              help="The draft YAML to write (- for stdout).")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder: the curated facts give the names the gazetteer knows.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path),
+              help="A built store whose imported sources add names (default: PROJECT/build if it is built).")
+@click.option("--source", "source_id", help="The id of the document's SourceDocument record (default: the record "
+              "with the same SHA-256, else a new one).")
+@click.option("--sha256", help="Refuse the document unless its bytes have this SHA-256.")
+@reports_errors
+def extract(document: str, output: Path, project: Path, store_dir: Path | None, source_id: str | None,
+            sha256: str | None) -> None:
+    """Propose candidate facts from DOCUMENT (a text, HTML or PDF file, or an http(s) URL), each citing
+    its sentence and marked for review, as fact-file YAML."""
+    from d4d.curate import snapshot
+    from d4d.curate.extract import extract as run_extract, gazetteer_from_graph, graph_facts
+    from d4d.io import write_text_atomic
+    from d4d.store import find_store, open_store
+
+    snap = snapshot.read(document, sha256=sha256)
+    store = None
+    if store_dir is not None:
+        store = open_store(store_dir)
+    elif (project / "build").is_dir():
+        try:
+            store = open_store(find_store(project / "build"))
+        except D4DError:
+            store = None
+    gazetteer = gazetteer_from_graph(project, store=store)
+    keys, sources, ids, _ = graph_facts(project)
+    draft = run_extract(snap, gazetteer, source_id=source_id, known_sources=sources, existing=keys, taken=ids)
+    text = draft.to_yaml()
+    if str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(
+        {k: sum(1 for f in draft.facts if f["type"] == k) for k in {f["type"] for f in draft.facts}}.items()))
+    known = sum(1 for f in draft.facts if "the graph has this fact" in f["review"])
+    click.echo(f"{len(draft.facts)} candidate facts ({kinds or 'none'}; {known} already in the graph), "
+               f"{len(draft.actors)} new records" + ("" if str(output) == "-" else f": wrote {output}"), err=True)
+
+
 @main.command("diff")
 @click.argument("old")
 @click.argument("new")

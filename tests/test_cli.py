@@ -23,14 +23,14 @@ def test_every_command_has_help() -> None:
 def test_validate(root: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "--project", str(root), "-q", "--no-reasoner"])
     assert result.exit_code == 0, result.output
-    assert "valid: 19 organisations, 7 people, 32 relationships" in result.output
+    assert "valid: 19 organisations, 7 people, 31 relationships" in result.output
 
 
 def test_build_summary(root: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", "--project", str(root), "--out", str(tmp_path), "-q",
                                        "--no-reasoner", "--rdf-only"])
     assert result.exit_code == 0, result.output
-    assert "19 organisations, 7 people, 32 relationships" in result.output
+    assert "19 organisations, 7 people, 31 relationships" in result.output
     assert "Funding 1" in result.output
     assert (tmp_path / "ecosystem.ttl").is_file()
 
