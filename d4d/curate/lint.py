@@ -42,6 +42,7 @@ from pathlib import Path
 
 import yaml
 
+from d4d.checks import find_contact_data, is_currency
 from d4d.curate import snapshot
 from d4d.errors import D4DError
 from d4d.load import SLUG, URL, fact_files, load_facts, parse_date
@@ -299,7 +300,7 @@ def _check_record(record: _Record, ontology: Ontology, by_id: dict[str, _Record]
             elif spec.iri == D4D.identifier and not _is_org_id(text):
                 out.append(_at(path, value, "D503", f"identifier '{text}' is not an org-id with a registered "
                                                     "prefix (such as GB-CHC-1015648)"))
-            elif spec.iri == D4D.currency and not _is_currency(text):
+            elif spec.iri == D4D.currency and not is_currency(text):
                 out.append(_at(path, value, "D401", f"currency '{text}' is not an ISO 4217 code (such as USD, GBP)"))
             elif spec.iri == D4D.amount and not _is_positive(text):
                 out.append(_at(path, value, "D402", f"amount '{text}' is not a positive number"))
@@ -318,9 +319,9 @@ def _check_record(record: _Record, ontology: Ontology, by_id: dict[str, _Record]
 
     for node in record.fields.values():
         for value in _scalars(node):
-            for found in _contact_data(str(value.value)):
-                out.append(_at(path, value, "D202", f"contact details in '{record.ident}': {found} "
-                                                    "(no e-mail or phone number belongs in the graph)"))
+            for found in find_contact_data(str(value.value)):
+                out.append(_at(path, value, "D202", f"contact details in '{record.ident}': {found.kind} "
+                                                    f"{found.text} (no e-mail or phone number belongs in the graph)"))
 
     sources = record.fields.get("sources")
     if not isinstance(sources, yaml.SequenceNode):
@@ -385,24 +386,6 @@ def _is_org_id(text: str) -> bool:
 
     prefixes = registered_prefixes()
     return any(text.upper().startswith(prefix + "-") and len(text) > len(prefix) + 1 for prefix in prefixes)
-
-
-def _is_currency(code: str) -> bool:
-    import pycountry
-
-    return pycountry.currencies.get(alpha_3=code) is not None and code.isupper()
-
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-
-
-def _contact_data(text: str) -> list[str]:
-    import phonenumbers
-
-    found = _EMAIL.findall(text)
-    for region in ("US", "GB"):
-        found += [m.raw_string for m in phonenumbers.PhoneNumberMatcher(text, region)]
-    return sorted(set(found))
 
 
 def summary(problems: list[Problem]) -> dict[str, int]:
