@@ -927,9 +927,11 @@ REDACTIONS = ("people",)
 """What ``export(..., redact=...)`` can leave out."""
 
 
-def redacted(store: ox.Store, redact: str | None) -> ox.Store:
-    """The store to export: ``store`` itself, or with ``redact="people"`` an in-memory copy in which every
-    person is replaced by their role (:func:`d4d.redact.redact_people`).
+def redacted(store: ox.Store, metrics: Mapping[str, Any] | None, redact: str | None
+             ) -> tuple[ox.Store, Mapping[str, Any] | None]:
+    """The store and the measures to export: themselves, or with ``redact="people"`` an in-memory copy
+    of the store in which every person is replaced by their role, and the measures redacted alike
+    (:class:`d4d.redact.PeopleRedaction`).
 
     Raises
     ------
@@ -937,12 +939,13 @@ def redacted(store: ox.Store, redact: str | None) -> ox.Store:
         An unknown redaction.
     """
     if redact is None:
-        return store
+        return store, metrics
     if redact != "people":
         raise QueryError(f"unknown redaction {redact!r} (known: {', '.join(REDACTIONS)})")
-    from d4d.redact import redact_people
+    from d4d.redact import PeopleRedaction
 
-    return redact_people(store)
+    redaction = PeopleRedaction(store)
+    return redaction.store(), (redaction.value(dict(metrics)) if metrics is not None else None)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -988,7 +991,7 @@ def export(store: ox.Store, format: str, *, query: str | None = None, params: Ma
     StoreError
         A network format on a store without the ontology.
     """
-    store = redacted(store, redact)
+    store, metrics = redacted(store, metrics, redact)
     if format in RDF_FORMATS:
         if what is not None:
             raise QueryError("--what (nodes or edges) applies to the csv format only")

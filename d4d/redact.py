@@ -93,6 +93,123 @@ def _regex(variant: str) -> str:
                    for p in pieces if p)
 
 
+class PeopleRedaction:
+    """How a store's people are replaced: their new ids, their roles, the patterns of their names.
+
+    ``iri``, ``text`` and ``value`` redact an IRI, a text, or a JSON-like value (the analysis output:
+    keys and strings); ``store`` makes the redacted copy of the store.
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self.people = people = sorted({q.subject.value for q in store.quads_for_pattern(
+            None, ox.NamedNode(RDF_TYPE), ox.NamedNode(D4D_NS + "Person"), None) if isinstance(q.subject, ox.NamedNode)})
+        base = str(ID)
+        replacement: dict[str, ox.NamedNode] = {}
+        roles: dict[str, str] = {}
+        names: dict[str, list[str]] = {}
+        tokens: dict[str, str] = {}
+        for number, iri in enumerate(people, start=1):
+            node = ox.NamedNode(iri)
+            new = f"person-{number}"
+            replacement[iri] = ox.NamedNode(base + new)
+            roles[iri] = _roles(store, node)
+            names[iri] = _names(store, node, (D4D_NS + "name", D4D_NS + "alternateName"))
+            if iri.startswith(base):
+                slug = iri[len(base):]
+                tokens[slug] = new
+                for word in slug.split("-"):
+                    if len(word) > 2:
+                        tokens.setdefault(word, new)
+        by_variant: dict[str, str] = {}
+        for iri in people:
+            for variant in _variants(names[iri]):
+                key = _norm(variant)
+                # a word two people share (a family name) names neither: it becomes [Person]
+                by_variant[key] = f"[{roles[iri]}]" if by_variant.get(key, f"[{roles[iri]}]") == f"[{roles[iri]}]" \
+                    else "[Person]"
+        names_pattern = re.compile(r"(?<!\w)(?:" + "|".join(_regex(v) for v in sorted(
+            {v for iri in people for v in _variants(names[iri])}, key=len, reverse=True)) + r")(?!\w)",
+            re.IGNORECASE) if by_variant else None
+        token_pattern = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
+                                   + r")(?![a-z0-9])") if tokens else None
+        name_values = {iri: {re.sub(r"\s+", " ", n).strip() for n in names[iri]} for iri in people}
+
+        self.base, self.replacement, self.roles, self.tokens = base, replacement, roles, tokens
+        self.by_variant, self.names_pattern, self.token_pattern = by_variant, names_pattern, token_pattern
+        self.name_values = name_values
+        self.source = store
+
+    def iri(self, value: str) -> str:
+        """An IRI with each person's id (and its words, inside a record id) replaced."""
+        if value in self.replacement:
+            return self.replacement[value].value
+        if self.token_pattern is not None and value.startswith(self.base):
+            return self.base + self.token_pattern.sub(lambda m: self.tokens[m.group(1)], value[len(self.base):])
+        return value
+
+    def text(self, value: str) -> str:
+        """A text with each person's names replaced by their roles in brackets."""
+        if self.names_pattern is None:
+            return value
+        return self.names_pattern.sub(lambda m: self.by_variant.get(_norm(m.group(0)), "[Person]"), value)
+
+    def value(self, data: Any) -> Any:
+        """A JSON-like value (mappings, lists, strings) redacted: IRIs as :meth:`iri`, texts as :meth:`text`."""
+        if isinstance(data, dict):
+            return {self.value(k): self.value(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self.value(v) for v in data]
+        if isinstance(data, str):
+            return self.iri(data) if data.startswith("http") else self.text(data)
+        return data
+
+    def store(self) -> ox.Store:
+        """The redacted copy of the store (in memory)."""
+        store, people, replacement = self.source, self.people, self.replacement
+
+        def term(t: Any) -> Any:
+            if isinstance(t, ox.NamedNode):
+                return ox.NamedNode(self.iri(t.value))
+            if isinstance(t, ox.Literal):
+                value = self.text(t.value)
+                if value == t.value:
+                    return t
+                if t.language:
+                    return ox.Literal(value, language=t.language)
+                return ox.Literal(value, datatype=t.datatype)
+            return t
+
+        own_citations: dict[str, set[str]] = defaultdict(set)
+        for iri in people:
+            for quad in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(D4D_NS + "citation"), None, None):
+                if isinstance(quad.object, ox.NamedNode):
+                    own_citations[iri].add(quad.object.value)
+        dropped = set().union(*own_citations.values()) if own_citations else set()
+
+        out = ox.Store()
+        kept = []
+        for quad in store.quads_for_pattern(None, None, None, None):
+            subject = quad.subject
+            if isinstance(subject, ox.NamedNode) and subject.value in dropped:
+                continue
+            if isinstance(quad.object, ox.NamedNode) and quad.object.value in dropped:
+                continue
+            if isinstance(subject, ox.NamedNode) and subject.value in replacement:
+                person = subject.value
+                if quad.predicate.value == RDF_TYPE:
+                    kept.append(ox.Quad(replacement[person], quad.predicate, quad.object, quad.graph_name))
+                elif isinstance(quad.object, ox.Literal) and \
+                        re.sub(r"\s+", " ", quad.object.value).strip() in self.name_values[person]:
+                    kept.append(ox.Quad(replacement[person], quad.predicate, ox.Literal(self.roles[person]),
+                                        quad.graph_name))
+                continue
+            graph = quad.graph_name
+            kept.append(ox.Quad(term(subject), quad.predicate, term(quad.object),
+                                term(graph) if isinstance(graph, ox.NamedNode) else graph))
+        out.extend(kept)
+        return out
+
+
 def redact_people(store: ox.Store) -> ox.Store:
     """A copy of ``store`` (in memory) with every person replaced by their role (see the module).
 
@@ -107,88 +224,4 @@ def redact_people(store: ox.Store) -> ox.Store:
     >>> sorted(str(q.object.value) for q in redact_people(s) if isinstance(q.object, ox.Literal))
     ['Acme', '[chair (Acme)] chairs Acme.', 'chair', 'chair (Acme)']
     """
-    people = sorted({q.subject.value for q in store.quads_for_pattern(
-        None, ox.NamedNode(RDF_TYPE), ox.NamedNode(D4D_NS + "Person"), None) if isinstance(q.subject, ox.NamedNode)})
-    base = str(ID)
-    replacement: dict[str, ox.NamedNode] = {}
-    roles: dict[str, str] = {}
-    names: dict[str, list[str]] = {}
-    tokens: dict[str, str] = {}
-    for number, iri in enumerate(people, start=1):
-        node = ox.NamedNode(iri)
-        new = f"person-{number}"
-        replacement[iri] = ox.NamedNode(base + new)
-        roles[iri] = _roles(store, node)
-        names[iri] = _names(store, node, (D4D_NS + "name", D4D_NS + "alternateName"))
-        if iri.startswith(base):
-            slug = iri[len(base):]
-            tokens[slug] = new
-            for word in slug.split("-"):
-                if len(word) > 2:
-                    tokens.setdefault(word, new)
-    by_variant: dict[str, str] = {}
-    for iri in people:
-        for variant in _variants(names[iri]):
-            key = _norm(variant)
-            # a word two people share (a family name) names neither: it becomes [Person]
-            by_variant[key] = f"[{roles[iri]}]" if by_variant.get(key, f"[{roles[iri]}]") == f"[{roles[iri]}]" \
-                else "[Person]"
-    names_pattern = re.compile(r"(?<!\w)(?:" + "|".join(_regex(v) for v in sorted(
-        {v for iri in people for v in _variants(names[iri])}, key=len, reverse=True)) + r")(?!\w)",
-        re.IGNORECASE) if by_variant else None
-    token_pattern = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
-                               + r")(?![a-z0-9])") if tokens else None
-    name_values = {iri: {re.sub(r"\s+", " ", n).strip() for n in names[iri]} for iri in people}
-
-    def iri_of(term: ox.NamedNode) -> ox.NamedNode:
-        if term.value in replacement:
-            return replacement[term.value]
-        if token_pattern is not None and term.value.startswith(base):
-            return ox.NamedNode(base + token_pattern.sub(lambda m: tokens[m.group(1)], term.value[len(base):]))
-        return term
-
-    def text_of(literal: ox.Literal) -> ox.Literal:
-        if names_pattern is None:
-            return literal
-        value = names_pattern.sub(lambda m: by_variant.get(_norm(m.group(0)), "[Person]"), literal.value)
-        if value == literal.value:
-            return literal
-        if literal.language:
-            return ox.Literal(value, language=literal.language)
-        return ox.Literal(value, datatype=literal.datatype)
-
-    def term(t: Any) -> Any:
-        if isinstance(t, ox.NamedNode):
-            return iri_of(t)
-        if isinstance(t, ox.Literal):
-            return text_of(t)
-        return t
-
-    own_citations: dict[str, set[str]] = defaultdict(set)
-    for iri in people:
-        for quad in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(D4D_NS + "citation"), None, None):
-            if isinstance(quad.object, ox.NamedNode):
-                own_citations[iri].add(quad.object.value)
-    dropped = set().union(*own_citations.values()) if own_citations else set()
-
-    out = ox.Store()
-    kept = []
-    for quad in store.quads_for_pattern(None, None, None, None):
-        subject = quad.subject
-        if isinstance(subject, ox.NamedNode) and subject.value in dropped:
-            continue
-        if isinstance(quad.object, ox.NamedNode) and quad.object.value in dropped:
-            continue
-        if isinstance(subject, ox.NamedNode) and subject.value in replacement:
-            person = subject.value
-            if quad.predicate.value == RDF_TYPE:
-                kept.append(ox.Quad(replacement[person], quad.predicate, quad.object, quad.graph_name))
-            elif isinstance(quad.object, ox.Literal) and \
-                    re.sub(r"\s+", " ", quad.object.value).strip() in name_values[person]:
-                kept.append(ox.Quad(replacement[person], quad.predicate, ox.Literal(roles[person]), quad.graph_name))
-            continue
-        graph = quad.graph_name
-        kept.append(ox.Quad(term(subject), quad.predicate, term(quad.object),
-                            iri_of(graph) if isinstance(graph, ox.NamedNode) else graph))
-    out.extend(kept)
-    return out
+    return PeopleRedaction(store).store()

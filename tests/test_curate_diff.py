@@ -72,7 +72,7 @@ def test_revisions_show_the_changed_amount_and_the_measures_it_moved(history: Pa
 
 
 def test_build_folders_and_markdown_from_the_command_line(history: Path, tmp_path: Path) -> None:
-    from d4d.build import build
+    from d4d.pipeline import build
 
     old, new = tmp_path / "old", tmp_path / "new"
     shutil.copytree(history, old, ignore=shutil.ignore_patterns(".git"))

@@ -87,3 +87,22 @@ def test_cli_and_unknown_redaction(seed_build: Path, seed_store: ox.Store, tmp_p
     assert "Letouz" not in out.read_text(encoding="utf-8")
     with pytest.raises(QueryError, match="unknown redaction"):
         export(seed_store, "turtle", redact="places")
+
+
+def test_measures_are_redacted_with_the_graph(seed_build: Path, root: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    metrics = tmp_path / "metrics.json"
+    analysed = runner.invoke(main, ["analyse", "--store", str(seed_build), "--ontology", str(root / "ontology"),
+                                    "-o", str(metrics), "--no-by-year"])
+    assert analysed.exit_code == 0, analysed.output
+    assert "letouz" in metrics.read_text(encoding="utf-8").lower()
+    for fmt in ("graphml", "gexf", "nodelink"):
+        out = tmp_path / f"redacted.{fmt}"
+        result = runner.invoke(main, ["export", "-f", fmt, "--redact", "people", "--store", str(seed_build),
+                                      "--metrics", str(metrics), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        text = out.read_text(encoding="utf-8").lower().replace("\\u00e9", "e").replace("é", "e")
+        assert not [name for name in _family_names(root) if re.search(rf"(?<![a-z]){name}", text)], fmt
+    graph = read_network((tmp_path / "redacted.nodelink").read_bytes(), "nodelink")
+    person = graph.nodes["https://w3id.org/d4d/id/person-1"]
+    assert "degree" in person or "betweenness" in person  # the person's measures follow their new id

@@ -222,7 +222,7 @@ def resolve(spec: str, *, project: str | Path = ".", workdir: Path) -> Path:
         tmp.seek(0)
         with tarfile.open(fileobj=tmp) as tar:
             tar.extractall(checkout, filter="data")
-    from d4d.build import build
+    from d4d.pipeline import build
 
     try:
         build(checkout, out=checkout / "build", reasoner=False)
