@@ -113,3 +113,27 @@ def test_a_query_without_prefix_lines_runs_in_the_editor(browser: Any, server: S
     # the predeclared prefixes shorten the IRIs, as in the CLI
     assert _cells(page, 2) == ["d4did:mastercard-center-for-inclusive-growth", "d4did:rockefeller-foundation"]
     assert errors == [] and outside == [], (errors, outside)
+
+
+def test_a_page_on_another_origin_may_query_the_endpoint(browser: Any, server: SparqlServer, tmp_path: Path) -> None:
+    """Chromium sends a CORS preflight for a POST of application/sparql-query from another origin;
+    the answer lets the page read the results."""
+    import functools
+    import http.server
+
+    (tmp_path / "index.html").write_text("<!doctype html><title>elsewhere</title>", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html")
+        answer = page.evaluate("""async (endpoint) => {
+            const response = await fetch(endpoint, {method: "POST", body: "ASK { d4did:datakind a d4d:NGO }",
+              headers: {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}});
+            return await response.json();
+        }""", server.url + "sparql")
+        assert answer == {"head": {}, "boolean": True}
+    finally:
+        other.shutdown()
+        other.server_close()
