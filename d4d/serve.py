@@ -4,6 +4,16 @@
 ``application/sparql-query``) and serves a web page at ``/``: the YASGUI editor (vendored under
 ``d4d/static/yasgui``, no CDN) with the catalogue as example queries.
 
+What clients get
+----------------
+The d4d prefixes (:data:`d4d.sparql.PREDECLARED`) need no ``PREFIX`` line; ``$name=value`` fields
+bind a query's declared parameters. Results come in the format the ``Accept`` header or a
+``format``/``output``/``results`` parameter asks for, read for the query form
+(:func:`choose_format`: SPARQLWrapper's ``format=xml`` is RDF/XML for a graph). ``GET /sparql``
+without a query is the SPARQL 1.1 Service Description. Every answer allows any origin (CORS), and
+preflight ``OPTIONS`` requests are answered. The graph's own IRIs are answered too
+(:mod:`d4d.linkeddata`).
+
 Why queries run in worker processes
 -----------------------------------
 pyoxigraph releases the GIL while it evaluates, but it has no way to interrupt a query from
