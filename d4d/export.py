@@ -534,7 +534,8 @@ def to_gexf(graph: nx.MultiDiGraph, *, drawing: Mapping[Any, Mapping[str, Any]] 
       ``liststring`` for lists of text, written ``[a, b]``); lists of records and mappings are JSON
       text in an attribute titled ``<name> (json)``; absent values are left out;
     - one edge per tie with a unique id (:func:`edge_ids`), its relationship type as the edge ``kind``
-      (so Gephi keeps parallel ties of different types apart), ``type`` directed or undirected,
+      (Gephi holds one edge per pair and kind: parallel ties of different types stay apart, its
+      importer merges those of one type by its merge strategy), ``type`` directed or undirected,
       ``weight``, ``label`` and the colour of its type;
     - time as spells (``mode="dynamic"``, years as integers, both ends included): each actor and tie
       stands from its ``from`` to its ``to`` year, the years :func:`d4d.field.annotate` gives the
