@@ -466,6 +466,10 @@ class SparqlHandler(BaseHTTPRequestHandler):
         else:
             self._send_text(404, f"nothing at {url.path}; the endpoint is /sparql")
 
+    def do_HEAD(self) -> None:
+        """As GET, without the body (crawlers check Linked Data paths this way)."""
+        self.do_GET()
+
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         if url.path != "/sparql":

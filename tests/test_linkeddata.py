@@ -98,6 +98,10 @@ def test_an_actor_in_rdf_by_negotiation(server: SparqlServer, reference: rdflib.
     status, kind, body, _ = get(server.url + "id/datakind?format=jsonld")
     assert (status, kind) == (200, "application/ld+json")
     json.loads(body)
+    request = urllib.request.Request(server.url + "id/datakind", method="HEAD", headers={"Accept": "text/turtle"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert (response.status, response.headers["Content-Type"], response.read()) == (200, "text/turtle", b"")
+        assert int(response.headers["Content-Length"]) > 1000
     assert get(server.url + "id/datakind", "image/png")[0] == 406
     assert get(server.url + "id/datakind?format=png")[0] == 406
 
