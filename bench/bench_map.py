@@ -29,60 +29,14 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "tests"))
+
+from map_fixtures import synthetic, synthetic_metrics  # noqa: E402
+
 from d4d.maps import MAX_NODES, write_map  # noqa: E402
 
-SECTORS = ["humanitarian", "development", "academia", "technology", "philanthropy", "media",
-           "government", "civil-society"]
-COLOURS = ["#c62828", "#ef6c00", "#6d4c41", "#1565c0", "#f9a825", "#8e24aa", "#37474f", "#00897b"]
-KINDS = {"Foundation": "diamond", "University": "triangle", "NGO": "dot", "Company": "square",
-         "GovernmentBody": "hexagon", "MediaOutlet": "triangleDown", "Person": "star"}
-TYPES = {"Funding": ("#2e7d32", False, True), "Partnership": ("#6a1b9a", True, False),
-         "Membership": ("#546e7a", False, True), "Founding": ("#d81b60", False, True),
-         "MediaCoverage": ("#8d6e63", True, True)}
-ID = "https://w3id.org/d4d/id/"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def synthetic(n: int, *, seed: int = 7) -> nx.MultiDiGraph:
-    """A sector-clustered ecosystem: most ties within a sector, some across, hubs by preference."""
-    rng = random.Random(seed)
-    G = nx.MultiDiGraph()
-    G.graph["sectors"] = {s: {"label": s.replace("-", " ").capitalize(), "color": c} for s, c in zip(SECTORS, COLOURS)}
-    G.graph["kinds"] = {k: {"label": k, "shape": s} for k, s in KINDS.items()}
-    G.graph["edge_types"] = {t: {"label": t.lower(), "color": c, "dashes": d, "directed": dr}
-                             for t, (c, d, dr) in TYPES.items()}
-    by_sector: dict[str, list[str]] = {s: [] for s in SECTORS}
-    nodes = []
-    for i in range(n):
-        sector = SECTORS[rng.randrange(len(SECTORS))]
-        kind = rng.choice(list(KINDS))
-        iri = f"{ID}actor-{i:06d}"
-        G.add_node(iri, label=f"{kind} {i} of {sector}", kind=kind, sectors=[sector], sector=sector,
-                   founded=rng.randint(1950, 2020), description=f"A synthetic {kind.lower()} in {sector}.",
-                   url=f"https://example.org/{i}", facts=[])
-        by_sector[sector].append(iri)
-        nodes.append(iri)
-    for i in range(int(n * 1.5)):
-        source = nodes[rng.randrange(n)]
-        pool = by_sector[G.nodes[source]["sector"]] if rng.random() < 0.8 else nodes
-        # Preferential attachment by squaring a uniform draw: low indices become hubs.
-        target = pool[int(len(pool) * rng.random() ** 2)]
-        if target == source:
-            continue
-        kind = rng.choice(list(TYPES))
-        f_iri = f"{ID}fact-{i:07d}"
-        amount = float(rng.randint(1, 1000) * 10_000) if kind == "Funding" else None
-        fact = {"fact": f_iri, "type": kind, "text": f"{G.nodes[source]['label']} {kind.lower()} {G.nodes[target]['label']}.",
-                "quote": f"Quoted sentence number {i} from the annual report about this {kind.lower()}.",
-                "source_title": f"Annual report {i % 97}", "source_url": f"https://example.org/report/{i % 97}",
-                "from_seeds": False}
-        G.add_edge(source, target, key=f_iri, type=kind, fact=f_iri, directed=TYPES[kind][2], amount=amount,
-                   currency="USD" if amount else None, year=rng.randint(1990, 2024), end_year=None,
-                   sources=[f"{ID}report-{i % 97}"], quote=fact["quote"], weight=1.0)
-        G.nodes[source]["facts"].append(fact)
-        G.nodes[target]["facts"].append(fact)
-    return G
 
 
 def pyvis_naive(G: nx.MultiDiGraph, path: Path) -> float:

@@ -54,11 +54,12 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import igraph
 import networkx as nx
 import pyoxigraph as ox
+import yaml
 from jinja2 import Environment
 from pyvis.network import Network
 
@@ -66,10 +67,14 @@ from d4d.errors import D4DError
 from d4d.io import write_text_atomic
 
 __all__ = ["render_map", "write_map", "ego_graph", "graph_from_triples", "resolve_actor",
-           "layout_positions", "node_drawing", "MAX_NODES", "ID_NAMESPACE"]
+           "layout_positions", "node_drawing", "view_link", "MAX_NODES", "THIN_ABOVE", "ID_NAMESPACE"]
 
 #: Beyond this many actors a map opens aggregated (one node per group, expandable).
 MAX_NODES = 2000
+
+#: Above this many ties a map opens with its backbone only (map.js draws a maximum spanning forest
+#: of the ties that pass the filters, one line per linked pair kept); a control shows every tie.
+THIN_ABOVE = 300
 
 #: Namespace of actor IRIs; ``resolve_actor`` accepts a bare slug or ``d4did:slug`` too.
 ID_NAMESPACE = "https://w3id.org/d4d/id/"
@@ -122,6 +127,91 @@ def resolve_actor(G: nx.MultiDiGraph, actor: str) -> str:
         if candidate in G:
             return candidate
     raise D4DError("no such actor in the network", record=f"actor {actor!r}")
+
+
+#: The map's overlays, as the URL fragment's ``overlay`` key names them.
+OVERLAYS = ("brokers", "communities", "recommended")
+
+
+def view_link(*, page: str = "map.html", actor: str | None = None, tie: str | None = None,
+              path: tuple[str, str] | None = None, year: int | None = None, overlays: Iterable[str] = (),
+              all_ties: bool = False, hide_sectors: Iterable[str] = (), hide_kinds: Iterable[str] = (),
+              hide_types: Iterable[str] = ()) -> str:
+    """The link that opens the map at one view: the view is held in the URL's fragment.
+
+    The page (``d4d/templates/map.js``) reads the same keys, writes them back on every change
+    (so Back and Forward step through views) and opens a link it is given at that view. Actors
+    and ties are named by their IRI's slug (the part after :data:`ID_NAMESPACE`; other IRIs
+    whole); every value is percent-encoded as JavaScript's ``encodeURIComponent`` does.
+
+    Parameters
+    ----------
+    page:
+        The map's file name or URL, before the ``#``.
+    actor:
+        Open this actor's panel (IRI, ``d4did:slug`` or slug).
+    tie:
+        Open this tie's panel (the fact's IRI or slug).
+    path:
+        Two actors: highlight the shortest chain of ties between them.
+    year:
+        Show the field as it stood in this year.
+    overlays:
+        Any of :data:`OVERLAYS`.
+    all_ties:
+        Draw every tie, not only the backbone of a large map.
+    hide_sectors, hide_kinds, hide_types:
+        Sector slugs, actor kinds and relationship types to filter out.
+
+    Returns
+    -------
+    str
+        ``page`` followed by ``#`` and the view's keys, in a fixed order (the same view gives the
+        same link).
+
+    Raises
+    ------
+    D4DError
+        If an overlay is not one of :data:`OVERLAYS`.
+
+    >>> view_link(actor="https://w3id.org/d4d/id/data-pop-alliance", year=2015)
+    'map.html#actor=data-pop-alliance&year=2015'
+    >>> view_link(path=("gates", "un-global-pulse"), overlays=["brokers"])
+    'map.html#path=gates,un-global-pulse&overlay=brokers'
+    """
+    unknown = sorted(set(overlays) - set(OVERLAYS))
+    if unknown:
+        raise D4DError(f"no overlay {unknown[0]!r}; known: {', '.join(OVERLAYS)}", record="view_link")
+    keys: list[tuple[str, str]] = []
+    if actor is not None:
+        keys.append(("actor", _slug(actor)))
+    if tie is not None:
+        keys.append(("tie", _slug(tie)))
+    if path is not None:
+        keys.append(("path", ",".join(_slug(a) for a in path)))
+    if year is not None:
+        keys.append(("year", str(int(year))))
+    for name, values in (("overlay", overlays), ("hide-sectors", hide_sectors), ("hide-kinds", hide_kinds),
+                         ("hide-types", hide_types)):
+        chosen = sorted(set(values))
+        if chosen:
+            keys.append((name, ",".join(_encode(v) for v in chosen)))
+    if all_ties:
+        keys.append(("ties", "all"))
+    return page + ("#" + "&".join(f"{k}={v}" for k, v in keys) if keys else "")
+
+
+def _slug(iri: str) -> str:
+    """An actor's or fact's name in a link: its slug under ID_NAMESPACE, else the whole IRI."""
+    if iri.startswith("d4did:"):
+        iri = iri[len("d4did:"):]
+    elif iri.startswith(ID_NAMESPACE):
+        iri = iri[len(ID_NAMESPACE):]
+    return _encode(iri)
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="-_.!~*'()")
 
 
 def ego_graph(G: nx.MultiDiGraph, actor: str, *, depth: int = 1) -> nx.MultiDiGraph:
@@ -298,6 +388,8 @@ def _layout(G: nx.MultiDiGraph, *, seed: int, groups: Mapping[str, int] | None
             ) -> tuple[dict[Any, tuple[float, float]], dict[int, tuple[float, float, float]]]:
     """Positions, and for each group its disc ``(x, y, radius)`` (empty without groups)."""
     nodes = sorted(G)
+    if not nodes:
+        return {}, {}
     index = {node: i for i, node in enumerate(nodes)}
     edges = sorted((index[u], index[v]) for u, v in G.edges() if u != v)
     if not groups:
@@ -554,13 +646,20 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         raise D4DError("no communities in metrics to group by", record="group_by 'community'")
 
     primary_sector = {node: _primary_sector(G.nodes[node]) for node in nodes}
-    groups, group_of = _groups(nodes, group_by, communities, primary_sector, sectors)
-    aggregated = len(nodes) > max_nodes
-    positions, discs = _layout(G, seed=seed, groups=group_of if aggregated else None)
+    # Actors with no tie to another are listed beside the map, not drawn: a grid of dots says nothing.
+    isolates = {node for node in nodes if not any(other != node for other in nx.all_neighbors(G, node))}
+    drawn = [node for node in nodes if node not in isolates]
+    groups, group_of = _groups(drawn, group_by, communities, primary_sector, sectors)
+    aggregated = len(drawn) > max_nodes
+    # Every map is laid out by group (community, else sector), each group a disc, the discs near
+    # when many ties join them: the communities and the bridges between them are what one sees.
+    positions, discs = _layout(G.subgraph(drawn), seed=seed, groups=group_of)
     for group in groups:
         group["x"], group["y"], group["radius"] = discs.get(group["id"], (0.0, 0.0, 0.0))
     sizes, size_label = _sizes(G, nodes, size_by, node_metrics)
+    rank = _label_ranks(G, nodes, node_metrics)
 
+    notes = _measure_notes()
     facts = _FactTable()
     brokers = {index[b] for b in broker_iris}
     vis_nodes: list[dict[str, Any]] = []
@@ -569,17 +668,18 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         data = G.nodes[node]
         kind = _text(data.get("kind")) or "Actor"
         node_sectors = [str(s) for s in data.get("sectors") or []] or [primary_sector[node]]
-        x, y = positions[node]
+        x, y = positions.get(node, (0.0, 0.0))
         vis_nodes.append({"id": i, "label": _text(data.get("label")) or _local_name(node),
                           "x": x, "y": y, "size": sizes[i], "shape": kinds.get(kind, {}).get("shape", "dot"),
                           "color": sectors.get(primary_sector[node], {}).get("color", _GREY),
                           "kind": kind, "sectors": sorted(set(node_sectors)), "founded": _year(data.get("founded")),
-                          "group": group_of[node]})
+                          "group": group_of.get(node, -1), "isolate": node in isolates, "rank": rank[node]})
         details.append({"iri": node, "description": _text(data.get("description")),
                         "url": _web_url(data.get("url")), "actor_type": _text(data.get("actor_type")),
                         "facts": list(dict.fromkeys(facts.add(f) for f in data.get("facts") or []
                                                     if isinstance(f, Mapping))),
-                        "metrics": node_metrics.get(node, {}), "role": roles.get(node),
+                        "metrics": {k: v for k, v in node_metrics.get(node, {}).items() if k in notes},
+                        "role": roles.get(node),
                         "community": communities.get(node), "broker": i in brokers})
 
     vis_edges = _edges(G, index, edge_types, facts)
@@ -597,7 +697,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         "title": title,
         "note": note or "",
         "query": query or "",
-        "summary": _summary(len(nodes), len(vis_edges), aggregated, group_by, len(groups), size_label),
+        "summary": _summary(len(drawn), len(vis_edges), aggregated, group_by, len(groups), size_label),
         "sizeBy": size_label,
         "aggregated": aggregated,
         "groupBy": group_by,
@@ -615,6 +715,10 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         "recommendations": recommendations,
         "years": [min(years), max(years)] if years else None,
         "focus": focus_index,
+        "thinned": len(vis_edges) > THIN_ABOVE,
+        # A list: the page's JSON has its keys sorted, and the file's order is the panel's.
+        "measures": [{"key": k, **v} for k, v in notes.items()],
+        "idNamespace": ID_NAMESPACE,
         "ego": G.graph.get("ego") if isinstance(G.graph.get("ego"), Mapping) else None,
     }
 
@@ -623,9 +727,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
     net.set_template_dir(str(resources.files("d4d") / "templates") + os.sep, _TEMPLATE)
     net.nodes = vis_nodes
     net.edges = vis_edges
-    # Labels show from a smaller on-screen size on small maps; on big ones only once zoomed in.
-    threshold = 3 if len(nodes) <= 150 else 6 if len(nodes) <= 1000 else 8
-    net.options = _vis_options(physics=physics, large=len(vis_edges) > 4000, label_threshold=threshold)
+    net.options = _vis_options(physics=physics, large=len(vis_edges) > 4000)
     _add_assets(net.templateEnv, meta)
     return str(net.generate_html())
 
@@ -890,6 +992,26 @@ def _sizes(G: nx.MultiDiGraph, nodes: list[str], size_by: str | None,
     return sizes, measure.replace("_", " ")
 
 
+@functools.lru_cache(maxsize=1)
+def _measure_notes() -> dict[str, dict[str, str]]:
+    """``{measure key: {"label", "explain"}}`` from ``templates/measures.yaml``, in its order."""
+    text = (resources.files("d4d") / "templates/measures.yaml").read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text)
+    return {str(k): {"label": str(v["label"]), "explain": str(v["explain"])} for k, v in loaded.items()}
+
+
+def _label_ranks(G: nx.MultiDiGraph, nodes: list[str], node_metrics: Mapping[str, Mapping[str, float]]
+                 ) -> dict[str, int]:
+    """Which labels the map draws first (0 first): the most central actors.
+
+    Centrality is betweenness where the analysis gave it (brokers first), then the number of
+    ties; actors equal on both keep the order of their IRIs.
+    """
+    def key(node: str) -> tuple[float, float, str]:
+        return (-(node_metrics.get(node, {}).get("betweenness") or 0.0), -float(G.degree(node)), node)
+    return {node: k for k, node in enumerate(sorted(nodes, key=key))}
+
+
 class _FactTable:
     """Fact records stored once for the whole page; actors and ties refer to them by number.
 
@@ -954,6 +1076,7 @@ def _edges(G: nx.MultiDiGraph, index: Mapping[str, int], styles: Mapping[str, Ma
         if not fact_numbers and data.get("quote"):
             fact_numbers = [facts.add({"fact": fact, "type": kind, "quote": data.get("quote")})]
         edges.append({"id": number, "from": u, "to": v, "type": kind, "text": _text(data.get("label")),
+                      "fact": _text(data.get("fact")) or None, "role": _text(data.get("role")) or None,
                       "color": style["color"],
                       "dashes": style["dashes"], "arrows": "to" if directed else "", "width": width,
                       "smooth": smooth, "year": _year(data.get("year")), "end_year": _year(data.get("end_year")),
@@ -971,7 +1094,7 @@ def _summary(n: int, m: int, aggregated: bool, group_by: str, groups: int, size_
     return text
 
 
-def _vis_options(*, physics: bool, large: bool, label_threshold: float) -> dict[str, Any]:
+def _vis_options(*, physics: bool, large: bool) -> dict[str, Any]:
     return {
         "autoResize": True,
         "layout": {"improvedLayout": False, "randomSeed": 1},
@@ -982,10 +1105,10 @@ def _vis_options(*, physics: bool, large: bool, label_threshold: float) -> dict[
                         "hideEdgesOnDrag": large, "hideEdgesOnZoom": large, "multiselect": False},
         "nodes": {"borderWidth": 1, "font": {"size": 14, "face": "system-ui, sans-serif",
                                              "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  # vis-network replaces (not merges) "scaling", so every default is restated.
+                  # Labels are drawn by map.js (never two overlapping), not by vis-network.
                   "scaling": {"min": 10, "max": 30,
                               "label": {"enabled": False, "min": 14, "max": 30, "maxVisible": 30,
-                                        "drawThreshold": label_threshold}}},
+                                        "drawThreshold": 5}}},
         "edges": {"smooth": False, "selectionWidth": 2, "hoverWidth": 0.5,
                   "arrows": {"to": {"scaleFactor": 0.6}}, "color": {"inherit": False, "opacity": 0.85}},
     }
