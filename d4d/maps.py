@@ -83,6 +83,8 @@ _VIS_DIR = "templates/lib/vis-9.1.2"
 _TEMPLATE = "map.html"
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _NO_SECTOR = "none"
+_SEVERAL = "several"
+_SEVERAL_STYLE = {"label": "Several sectors", "color": "#d0d7de"}
 _GREY = "#9e9e9e"
 _EDGE_GREY = "#8a8a8a"
 #: vis-network shapes; the first group is drawn at ``size`` with the label below.
@@ -671,7 +673,8 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         x, y = positions.get(node, (0.0, 0.0))
         vis_nodes.append({"id": i, "label": _text(data.get("label")) or _local_name(node),
                           "x": x, "y": y, "size": sizes[i], "shape": kinds.get(kind, {}).get("shape", "dot"),
-                          "color": sectors.get(primary_sector[node], {}).get("color", _GREY),
+                          "color": (_SEVERAL_STYLE if primary_sector[node] == _SEVERAL
+                                    else sectors.get(primary_sector[node], {})).get("color", _GREY),
                           "kind": kind, "sectors": sorted(set(node_sectors)), "founded": _year(data.get("founded")),
                           "group": group_of.get(node, -1), "isolate": node in isolates, "rank": rank[node]})
         details.append({"iri": node, "description": _text(data.get("description")),
@@ -825,11 +828,14 @@ def _iris(value: Any) -> list[str]:
 
 
 def _primary_sector(data: Mapping[str, Any]) -> str:
-    sector = data.get("sector")
-    if sector:
-        return str(sector)
-    listed = sorted(str(s) for s in data.get("sectors") or [])
-    return listed[0] if listed else _NO_SECTOR
+    """The actor's one sector; ``"several"`` for an actor of several (drawn with all their colours,
+    grouped apart: no sector is picked for it); its ``sector`` attribute or ``"none"`` without a list."""
+    listed = sorted({str(s) for s in data.get("sectors") or []})
+    if len(listed) > 1:
+        return _SEVERAL
+    if listed:
+        return listed[0]
+    return str(data.get("sector") or _NO_SECTOR)
 
 
 def _edge_type_styles(G: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
@@ -847,6 +853,7 @@ def _edge_type_styles(G: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
 def _sector_styles(G: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
     declared = G.graph.get("sectors") or {}
     used = {s for n in G for s in (G.nodes[n].get("sectors") or [])} | {_primary_sector(G.nodes[n]) for n in G}
+    used.discard(_SEVERAL)
     styles: dict[str, dict[str, Any]] = {}
     for slug in sorted(set(map(str, declared)) | set(map(str, used))):
         spec = declared.get(slug) or {}
@@ -935,10 +942,11 @@ def _groups(nodes: list[str], group_by: str, communities: Mapping[str, int],
     opens with more circles than a viewer can take in.
     """
     if group_by == "sector":
-        ordered_sectors = sorted(set(primary_sector.values()))
+        ordered_sectors = sorted({primary_sector[node] for node in nodes})
         number = {key: i for i, key in enumerate(ordered_sectors)}
-        groups = [{"id": number[key], "key": key, "label": str(sectors.get(key, {}).get("label", key)),
-                   "color": str(sectors.get(key, {}).get("color", _GREY))} for key in ordered_sectors]
+        styles = {**sectors, _SEVERAL: _SEVERAL_STYLE}
+        groups = [{"id": number[key], "key": key, "label": str(styles.get(key, {}).get("label", key)),
+                   "color": str(styles.get(key, {}).get("color", _GREY))} for key in ordered_sectors]
         return groups, {node: number[primary_sector[node]] for node in nodes}
     sizes: dict[int, int] = defaultdict(int)
     for node in nodes:
@@ -1008,7 +1016,8 @@ def _label_ranks(G: nx.MultiDiGraph, nodes: list[str], node_metrics: Mapping[str
     ties; actors equal on both keep the order of their IRIs.
     """
     def key(node: str) -> tuple[float, float, str]:
-        return (-(node_metrics.get(node, {}).get("betweenness") or 0.0), -float(G.degree(node)), node)
+        ties = G.degree(node) - 2 * G.number_of_edges(node, node)  # a tie to itself joins nobody
+        return (-(node_metrics.get(node, {}).get("betweenness") or 0.0), -float(ties), node)
     return {node: k for k, node in enumerate(sorted(nodes, key=key))}
 
 

@@ -15,7 +15,8 @@ import pytest
 from map_fixtures import ID, QUOTE, XSS_LABEL, XSS_QUOTE, XSS_TITLE, ecosystem, metrics
 
 from d4d.errors import D4DError
-from d4d.maps import ego_graph, graph_from_triples, layout_positions, render_map, resolve_actor, write_map
+from d4d.maps import (ego_graph, graph_from_triples, layout_positions, render_map, resolve_actor, view_link,
+                      write_map)
 
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
@@ -208,8 +209,9 @@ def test_large_maps_open_grouped_and_say_so() -> None:
     data = blocks(render_map(ecosystem(), max_nodes=3))
     meta = data["meta"]
     assert meta["aggregated"] and "one circle per sector (6)" in meta["summary"]
-    assert [g["key"] for g in meta["groups"]] == ["academia", "civil-society", "humanitarian", "none",
-                                                  "philanthropy", "technology"]
+    # DataKind (civil society and technology) is grouped with no sector picked for it: "several".
+    assert [g["key"] for g in meta["groups"]] == ["academia", "humanitarian", "none", "philanthropy", "several",
+                                                  "technology"]
     # Each group is a disc holding its actors; discs do not overlap.
     groups = meta["groups"]
     for node in data["nodes"]:
@@ -338,3 +340,47 @@ def test_physics_is_off_unless_asked() -> None:
     options = blocks(render_map(ecosystem(), physics=True))["options"]
     assert options["physics"]["enabled"] is True and options["physics"]["stabilization"]["enabled"] is True
     assert options["layout"]["improvedLayout"] is False  # positions come from Python either way
+
+
+def test_view_links_name_the_view_in_a_fixed_order() -> None:
+    assert view_link() == "map.html"
+    assert view_link(actor=ID + "datakind") == "map.html#actor=datakind"
+    assert view_link(page="build/map.html", actor="d4did:un-global-pulse", year=2013) == \
+        "build/map.html#actor=un-global-pulse&year=2013"
+    # Order and duplicates of the sets do not matter; values are percent-encoded like encodeURIComponent.
+    assert view_link(path=("gates", "https://example.org/x y"), overlays=["recommended", "brokers", "brokers"],
+                     hide_sectors=["media", "civil-society"], hide_types=["Media coverage"], all_ties=True) == (
+        "map.html#path=gates,https%3A%2F%2Fexample.org%2Fx%20y&overlay=brokers,recommended"
+        "&hide-sectors=civil-society,media&hide-types=Media%20coverage&ties=all")
+    assert view_link(tie=ID + "f-gates-pulse") == "map.html#tie=f-gates-pulse"
+    with pytest.raises(D4DError, match="no overlay 'heat'"):
+        view_link(overlays=["heat"])
+
+
+def test_isolates_are_listed_not_laid_out_and_labels_rank_by_centrality() -> None:
+    G = ecosystem()
+    G.add_node(ID + "alone", label="Alone", kind="NGO", sectors=[], facts=[])
+    G.add_edge(ID + "alone", ID + "alone", key="self", type="Support")  # a tie to itself is no tie
+    data = blocks(render_map(G, metrics=metrics()))
+    alone = by_label(data["nodes"], "Alone")
+    assert alone["isolate"] and alone["group"] == -1
+    assert [n["label"] for n in data["nodes"] if n["isolate"]] == ["Alone"]
+    # Rank: betweenness first (Global Pulse 0.6, DataKind 0.5, Rockefeller 0.2), then ties.
+    ranked = [n["label"] for n in sorted(data["nodes"], key=lambda n: n["rank"])]
+    assert ranked[:3] == ["UN Global Pulse", "DataKind", "Rockefeller Foundation"]
+    # Then by ties: one each, in IRI order (.../gates, .../hostile, .../jane-doe, .../lab); Alone last.
+    assert ranked[3:] == ["Bill & Melinda Gates Foundation", XSS_LABEL, "Jane Doe", "Data Lab", "Alone"]
+
+
+def test_every_measure_the_analysis_gives_has_words() -> None:
+    from d4d.analyse import analyse
+
+    result = json.loads(json.dumps(analyse(ecosystem()), default=str))
+    numeric = {k for record in result["actors"].values() for k, v in record.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "community"}
+    meta = blocks(render_map(ecosystem(), metrics=result))["meta"]
+    explained = {m["key"] for m in meta["measures"]}
+    assert numeric and numeric <= explained
+    assert all(m["label"] and m["explain"].endswith(".") for m in meta["measures"])
+    # The panel gets only measures it can explain.
+    assert all(set(d["metrics"]) <= explained for d in meta["details"])

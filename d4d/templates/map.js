@@ -32,7 +32,7 @@
   const REC_DASHES = [1, 7];
   const LABEL_FONT = 12;
   const LABEL_FACE = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
-  const LABEL_GAP = 3; // px kept free around every label
+  const LABEL_GAP = 5; // px kept free around every label
 
   const sectorLabel = new Map(META.legend.sectors.map((s) => [s.key, s.label]));
   const kindLabel = new Map(META.legend.kinds.map((k) => [k.key, k.label]));
@@ -164,17 +164,30 @@
     for (const edge of EDGES) {
       if (visible[edge.from] && visible[edge.to] && edgePasses(edge)) passing.push(edge.id);
     }
-    const kept = state.allTies ? null : backbone(passing);
+    // Thinned: inside each group a maximum spanning forest; between groups one bundle per pair
+    // of groups, drawn under the map as wide as the ties it stands for are many.
+    const group = (i) => NODES[i].group;
+    const kept = state.allTies ? null : backbone(passing.filter((id) => group(EDGES[id].from) === group(EDGES[id].to)));
     const forced = new Set(state.path ? state.path.edges : []);
     if (state.selected && state.selected.type === "node") for (const id of incident[state.selected.id]) forced.add(id);
     if (state.selected && state.selected.type === "edge") forced.add(state.selected.id);
     const shownEdges = [];
     const aggregate = new Map();
+    const bundles = new Map();
     for (const id of passing) {
       const edge = EDGES[id];
-      if (kept && !kept.has(id) && !forced.has(id)) continue;
       const a = displayId(edge.from);
       const b = displayId(edge.to);
+      if (kept && !kept.has(id) && !forced.has(id) && typeof a === "number" && typeof b === "number") {
+        const ga = group(edge.from), gb = group(edge.to);
+        if (ga !== gb) {
+          const key = Math.min(ga, gb) + "|" + Math.max(ga, gb);
+          const entry = bundles.get(key) || { a: Math.min(ga, gb), b: Math.max(ga, gb), count: 0 };
+          entry.count += 1;
+          bundles.set(key, entry);
+        }
+        continue;
+      }
       if (typeof a === "number" && typeof b === "number") shownEdges.push(id);
       else if (a !== b) {
         const key = String(a) < String(b) ? a + "|" + b : b + "|" + a;
@@ -189,7 +202,7 @@
         if (visible[rec.from] && visible[rec.to] && !collapsed(rec.from) && !collapsed(rec.to)) recommended.push(k);
       });
     }
-    return { visible, shownNodes, listed, groupCounts, passing, shownEdges, aggregate, recommended };
+    return { visible, shownNodes, listed, groupCounts, passing, shownEdges, aggregate, bundles, recommended };
   }
 
   function neighbourhood(view) {
@@ -322,6 +335,9 @@
   }
   let afterRender = null;
 
+  /** On-screen width of a bundle of ties between two groups: one more pixel per doubling. */
+  function bundleWidth(count) { return 1 + 1.5 * Math.log2(count); }
+
   // --- labels: the most central first, never two overlapping, never cut at the edge -----------
   const widthCache = new Map();
   let labelBoxes = [];
@@ -332,6 +348,26 @@
     }
     return NODES[id].label;
   }
+  /** An actor of several sectors gets a pie of their colours (equal shares) inside its shape. */
+  const sectorColour = new Map(META.legend.sectors.map((s) => [s.key, s.color]));
+  function drawPies(ctx) {
+    if (!lastView || state.overlays.communities) return;
+    for (const i of lastView.shownNodes) {
+      const node = NODES[i];
+      if (node.sectors.length < 2 || (lastFocus && !lastFocus.near.has(i))) continue;
+      const r = node.size * 0.62;
+      const step = 2 * Math.PI / node.sectors.length;
+      node.sectors.forEach((s, k) => {
+        ctx.beginPath();
+        ctx.moveTo(node.x, node.y);
+        ctx.arc(node.x, node.y, r, -Math.PI / 2 + k * step, -Math.PI / 2 + (k + 1) * step);
+        ctx.closePath();
+        ctx.fillStyle = sectorColour.get(s) || "#9e9e9e";
+        ctx.fill();
+      });
+    }
+  }
+
   function drawLabels(ctx) {
     if (!lastView) return;
     const canvas = ctx.canvas;
@@ -394,9 +430,12 @@
       if (p.x < 0 || p.x > W || p.y < 0 || p.y > H) continue;
       const r = isGroup ? 0 : record.size * scale;
       const h = size + 2;
-      // Below the actor, else above, right, left: the first place free of other labels and inside the map.
+      // Below the actor, else above, right, left, then the four corners: the first place free of
+      // other labels and inside the map.
+      const d = r * 0.7 + 2;
       const spots = isGroup ? [[p.x - w / 2, p.y - h / 2]]
-        : [[p.x - w / 2, p.y + r + 2], [p.x - w / 2, p.y - r - 2 - h], [p.x + r + 4, p.y - h / 2], [p.x - r - 4 - w, p.y - h / 2]];
+        : [[p.x - w / 2, p.y + r + 2], [p.x - w / 2, p.y - r - 2 - h], [p.x + r + 4, p.y - h / 2], [p.x - r - 4 - w, p.y - h / 2],
+          [p.x + d, p.y + d], [p.x - d - w, p.y + d], [p.x + d, p.y - d - h], [p.x - d - w, p.y - d - h]];
       let box = null;
       for (const [sx, sy] of spots) {
         const x = Math.min(Math.max(2, sx), W - w - 2);
@@ -670,11 +709,12 @@
   render();
   const network = new vis.Network(container, { nodes, edges }, OPTIONS);
   window.d4dTimings = { created: performance.now() };
-  network.on("afterDrawing", drawLabels);
+  network.on("afterDrawing", (ctx) => { drawPies(ctx); drawLabels(ctx); });
   // Each group (community, else sector) sits in its own disc: a faint one shows where it lies.
   network.on("beforeDrawing", (ctx) => {
     if (GROUPS.length < 2) return;
     ctx.save();
+    ctx.lineCap = "round";
     ctx.fillStyle = "rgba(110, 119, 129, 0.06)";
     ctx.strokeStyle = "rgba(110, 119, 129, 0.18)";
     ctx.lineWidth = 1 / network.getScale();
@@ -683,6 +723,15 @@
       ctx.beginPath();
       ctx.arc(group.x, group.y, group.radius, 0, 2 * Math.PI);
       ctx.fill();
+      ctx.stroke();
+    }
+    for (const bundle of lastView ? lastView.bundles.values() : []) {
+      const a = GROUPS[bundle.a], b = GROUPS[bundle.b];
+      ctx.strokeStyle = "rgba(90, 100, 110, 0.3)";
+      ctx.lineWidth = bundleWidth(bundle.count) / network.getScale();
+      ctx.beginPath();
+      ctx.moveTo(a.x, a.y);
+      ctx.lineTo(b.x, b.y);
       ctx.stroke();
     }
     ctx.restore();
@@ -919,7 +968,11 @@
     if (hidden) parts.push(plural(hidden, "filter", "filters") + " on.");
     if (!state.allTies) {
       const drawn = view.shownEdges.length + view.aggregate.size;
-      parts.push("Lines: " + drawn.toLocaleString("en") + " of the " + view.passing.length.toLocaleString("en") + " ties, enough to keep every connected group joined (tick \u201cShow every tie\u201d for all).");
+      let between = 0;
+      for (const bundle of view.bundles.values()) between += bundle.count;
+      parts.push("Lines: " + drawn.toLocaleString("en") + " of the " + view.passing.length.toLocaleString("en") + " ties, enough to join each group's actors" +
+        (view.bundles.size ? "; the " + between.toLocaleString("en") + " ties between groups are drawn as " + plural(view.bundles.size, "grey band", "grey bands") + ", wider for more ties" : "") +
+        " (tick \u201cShow every tie\u201d for all).");
     }
     if (view.listed.length) parts.push(plural(view.listed.length, "actor has", "actors have") + " no tie: listed on the left.");
     parts.push("Node size: " + META.sizeBy + ". Position: " + (META.groupBy === "community" ? "communities" : "sectors") + " side by side, close when many ties join them.");
@@ -1079,7 +1132,14 @@
     const scale = network.getScale();
     const at = (id) => network.canvasToDOM(network.getPosition(id));
     const out = ['<svg xmlns="http://www.w3.org/2000/svg" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + " " + H + '">',
-      '<rect width="100%" height="100%" fill="#ffffff"/>', '<g class="ties">'];
+      '<rect width="100%" height="100%" fill="#ffffff"/>', '<g class="bundles">'];
+    for (const bundle of lastView.bundles.values()) {
+      const a = network.canvasToDOM({ x: GROUPS[bundle.a].x, y: GROUPS[bundle.a].y });
+      const b = network.canvasToDOM({ x: GROUPS[bundle.b].x, y: GROUPS[bundle.b].y });
+      out.push('<line x1="' + a.x.toFixed(1) + '" y1="' + a.y.toFixed(1) + '" x2="' + b.x.toFixed(1) + '" y2="' + b.y.toFixed(1) +
+        '" stroke="#5a646e" stroke-opacity="0.3" stroke-linecap="round" stroke-width="' + bundleWidth(bundle.count).toFixed(2) + '"/>');
+    }
+    out.push("</g>", '<g class="ties">');
     for (const record of edges.get()) {
       const a = at(record.from), b = at(record.to);
       const dash = record.dashes === true ? ' stroke-dasharray="5 5"' : Array.isArray(record.dashes) ? ' stroke-dasharray="' + record.dashes.join(" ") + '"' : "";
@@ -1100,6 +1160,21 @@
         out.push('<polygon points="' + pts.map(([dx, dy]) => (p.x + Number(dx)).toFixed(1) + "," + (p.y + Number(dy)).toFixed(1)).join(" ") + '"' + common + "/>");
       } else {
         out.push('<circle cx="' + p.x.toFixed(1) + '" cy="' + p.y.toFixed(1) + '" r="' + r + '"' + common + "/>");
+      }
+    }
+    if (!state.overlays.communities) {
+      for (const record of nodes.get()) {
+        const node = typeof record.id === "number" ? NODES[record.id] : null;
+        if (!node || node.sectors.length < 2 || (lastFocus && !lastFocus.near.has(record.id))) continue;
+        const p = at(record.id);
+        const r = node.size * 0.62 * scale;
+        const step = 2 * Math.PI / node.sectors.length;
+        node.sectors.forEach((sector, k) => {
+          const a0 = -Math.PI / 2 + k * step, a1 = a0 + step;
+          out.push('<path class="pie" d="M' + p.x.toFixed(1) + " " + p.y.toFixed(1) + " L" + (p.x + r * Math.cos(a0)).toFixed(1) + " " + (p.y + r * Math.sin(a0)).toFixed(1) +
+            " A" + r.toFixed(1) + " " + r.toFixed(1) + " 0 " + (step > Math.PI ? 1 : 0) + " 1 " + (p.x + r * Math.cos(a1)).toFixed(1) + " " + (p.y + r * Math.sin(a1)).toFixed(1) +
+            ' Z" fill="' + xml(sectorColour.get(sector) || "#9e9e9e") + '"/>');
+        });
       }
     }
     out.push("</g>", '<g class="labels" font-family="' + xml(LABEL_FACE) + '" paint-order="stroke" stroke="#ffffff" stroke-width="3">');
