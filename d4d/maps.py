@@ -64,6 +64,7 @@ from jinja2 import Environment
 from pyvis.network import Network
 
 from d4d.errors import D4DError
+from d4d.field import annotate
 from d4d.io import write_text_atomic
 
 __all__ = ["render_map", "write_map", "ego_graph", "graph_from_triples", "resolve_actor",
@@ -633,6 +634,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         an actor of ``G``.
     """
     metrics = metrics or {}
+    G = _annotated(G)
     nodes = sorted(G)
     index = {node: i for i, node in enumerate(nodes)}
     edge_types = _edge_type_styles(G)
@@ -640,24 +642,11 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
     kinds = _kind_styles(G)
     node_metrics, roles, communities, broker_iris, recommended = _read_metrics(metrics, index)
 
-    if group_by is None:
-        group_by = "community" if communities else "sector"
-    if group_by not in ("community", "sector"):
-        raise D4DError("group_by must be 'community' or 'sector'", record=f"group_by {group_by!r}")
-    if group_by == "community" and not communities:
-        raise D4DError("no communities in metrics to group by", record="group_by 'community'")
-
     primary_sector = {node: _primary_sector(G.nodes[node]) for node in nodes}
-    # Actors with no tie to another are listed beside the map, not drawn: a grid of dots says nothing.
-    isolates = {node for node in nodes if not any(other != node for other in nx.all_neighbors(G, node))}
+    group_by, isolates, groups, group_of, positions = _placement(G, nodes, communities, primary_sector, sectors,
+                                                                 group_by=group_by, seed=seed)
     drawn = [node for node in nodes if node not in isolates]
-    groups, group_of = _groups(drawn, group_by, communities, primary_sector, sectors)
     aggregated = len(drawn) > max_nodes
-    # Every map is laid out by group (community, else sector), each group a disc, the discs near
-    # when many ties join them: the communities and the bridges between them are what one sees.
-    positions, discs = _layout(G.subgraph(drawn), seed=seed, groups=group_of)
-    for group in groups:
-        group["x"], group["y"], group["radius"] = discs.get(group["id"], (0.0, 0.0, 0.0))
     sizes, size_label = _sizes(G, nodes, size_by, node_metrics)
     rank = _label_ranks(G, nodes, node_metrics)
 
@@ -670,12 +659,12 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
         data = G.nodes[node]
         kind = _text(data.get("kind")) or "Actor"
         node_sectors = [str(s) for s in data.get("sectors") or []] or [primary_sector[node]]
-        x, y = positions.get(node, (0.0, 0.0))
+        x, y = positions[node]
         vis_nodes.append({"id": i, "label": _text(data.get("label")) or _local_name(node),
                           "x": x, "y": y, "size": sizes[i], "shape": kinds.get(kind, {}).get("shape", "dot"),
-                          "color": (_SEVERAL_STYLE if primary_sector[node] == _SEVERAL
-                                    else sectors.get(primary_sector[node], {})).get("color", _GREY),
+                          "color": _node_colour(primary_sector[node], sectors),
                           "kind": kind, "sectors": sorted(set(node_sectors)), "founded": _year(data.get("founded")),
+                          "since": _year(data.get("from")), "until": _year(data.get("to")),
                           "group": group_of.get(node, -1), "isolate": node in isolates, "rank": rank[node]})
         details.append({"iri": node, "description": _text(data.get("description")),
                         "url": _web_url(data.get("url")), "actor_type": _text(data.get("actor_type")),
@@ -690,8 +679,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
     recommendations = [{"from": index[source], "to": index[target], "reason": reason}
                        for source, target, reason in recommended]
 
-    years = [y for y in (e["year"] for e in vis_edges) if y is not None]
-    years += [y for y in (n["founded"] for n in vis_nodes) if y is not None]
+    years = [y for record in (*vis_edges, *vis_nodes) for y in (record["since"], record["until"]) if y is not None]
     focus_index = index[resolve_actor(G, focus)] if focus is not None else None
     used_kinds = {n["kind"] for n in vis_nodes}
     used_sectors = {s for n in vis_nodes for s in n["sectors"]}
@@ -756,25 +744,65 @@ def write_map(G: nx.MultiDiGraph, path: str | Path, **options: Any) -> Path:
 
 
 def node_drawing(G: nx.MultiDiGraph, *, size_by: str | None = None, metrics: Mapping[str, Any] | None = None,
-                 seed: int = 1) -> dict[str, dict[str, Any]]:
-    """How :func:`render_map` draws each actor of ``G`` when it opens with every actor shown:
+                 group_by: str | None = None, seed: int = 1) -> dict[str, dict[str, Any]]:
+    """How :func:`render_map` draws each actor of ``G``:
     ``{iri: {"x": px, "y": px, "size": px, "color": "#rrggbb"}}`` (position, size for ``size_by``,
-    colour of the actor's sector). Exports use it so that Gephi opens the graph as the map shows it.
+    colour of the actor's sector, a neutral grey for an actor of several). Exports use it so that
+    Gephi opens the graph as the map shows it; actors with no tie, which the map lists rather than
+    draws, sit in rows under the drawing.
 
     Raises
     ------
     D4DError
-        As :func:`render_map` for ``size_by``.
+        As :func:`render_map` for ``size_by`` and ``group_by``.
     """
+    G = _annotated(G)
     nodes = sorted(G)
     index = {node: i for i, node in enumerate(nodes)}
     sectors = _sector_styles(G)
-    node_metrics = _read_metrics(metrics or {}, index)[0]
-    positions, _ = _layout(G, seed=seed, groups=None)
+    node_metrics, _, communities, _, _ = _read_metrics(metrics or {}, index)
+    primary_sector = {node: _primary_sector(G.nodes[node]) for node in nodes}
+    positions = _placement(G, nodes, communities, primary_sector, sectors, group_by=group_by, seed=seed)[4]
     sizes, _ = _sizes(G, nodes, size_by, node_metrics)
     return {node: {"x": positions[node][0], "y": positions[node][1], "size": sizes[i],
-                   "color": sectors.get(_primary_sector(G.nodes[node]), {}).get("color", _GREY)}
+                   "color": _node_colour(primary_sector[node], sectors)}
             for i, node in enumerate(nodes)}
+
+
+def _node_colour(primary: str, sectors: Mapping[str, Mapping[str, Any]]) -> str:
+    return str((_SEVERAL_STYLE if primary == _SEVERAL else sectors.get(primary, {})).get("color", _GREY))
+
+
+def _placement(G: nx.MultiDiGraph, nodes: list[str], communities: Mapping[str, int],
+               primary_sector: Mapping[str, str], sectors: Mapping[str, Mapping[str, Any]], *,
+               group_by: str | None, seed: int
+               ) -> tuple[str, set[str], list[dict[str, Any]], dict[str, int], dict[str, tuple[float, float]]]:
+    """Where each actor goes: ``(group_by, isolates, groups, group_of, positions)``.
+
+    Every map is laid out by group (community, else sector), each group a disc, the discs near
+    when many ties join them: the communities and the bridges between them are what one sees.
+    Actors with no tie to another are listed beside the map, not drawn (a grid of dots says
+    nothing); for readers that need a place for every actor (exports) they sit in rows under it.
+    """
+    if group_by is None:
+        group_by = "community" if communities else "sector"
+    if group_by not in ("community", "sector"):
+        raise D4DError("group_by must be 'community' or 'sector'", record=f"group_by {group_by!r}")
+    if group_by == "community" and not communities:
+        raise D4DError("no communities in metrics to group by", record="group_by 'community'")
+    isolates = {node for node in nodes if not any(other != node for other in nx.all_neighbors(G, node))}
+    drawn = [node for node in nodes if node not in isolates]
+    groups, group_of = _groups(drawn, group_by, communities, primary_sector, sectors)
+    positions, discs = _layout(G.subgraph(drawn), seed=seed, groups=group_of)
+    for group in groups:
+        group["x"], group["y"], group["radius"] = discs.get(group["id"], (0.0, 0.0, 0.0))
+    xs = [x for x, _ in positions.values()] or [0.0]
+    ys = [y for _, y in positions.values()] or [0.0]
+    per_row = max(1, int((max(xs) - min(xs)) // (_EDGE_PX * 1.5)) + 1)
+    for k, node in enumerate(sorted(isolates)):
+        positions[node] = (round(min(xs) + (k % per_row) * _EDGE_PX * 1.5, 1) + 0.0,
+                           round(max(ys) + _EDGE_PX * (1 + k // per_row), 1) + 0.0)
+    return group_by, isolates, groups, group_of, positions
 
 
 # --- pieces -------------------------------------------------------------------------------------
@@ -902,6 +930,9 @@ def _read_metrics(metrics: Mapping[str, Any], index: Mapping[str, int]) -> tuple
         communities = found
 
     brokers = {b for b in _iris(metrics.get("brokers")) if b in index}
+    if isinstance(per_actor, Mapping):
+        brokers |= {str(iri) for iri, values in per_actor.items()
+                    if str(iri) in index and isinstance(values, Mapping) and values.get("broker") is True}
     brokerage = metrics.get("brokerage")
     if isinstance(brokerage, Mapping):
         for entry in brokerage.get("top_brokers") or []:
@@ -1000,6 +1031,17 @@ def _sizes(G: nx.MultiDiGraph, nodes: list[str], size_by: str | None,
     return sizes, measure.replace("_", " ")
 
 
+def _annotated(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """``G`` with the field's rules written on it (:func:`d4d.field.annotate`: when each actor and
+    tie stands, ``from``/``to``), on a copy when ``G`` lacks them (a graph not from
+    :func:`d4d.network.project`): the map's year slider applies that one rule, never its own."""
+    if all("from" in G.nodes[n] for n in G) and all("from" in d for *_, d in G.edges(data=True)):
+        return G
+    copy = G.copy()
+    annotate(copy, order=list(G.graph.get("sectors") or {}))
+    return copy
+
+
 @functools.lru_cache(maxsize=1)
 def _measure_notes() -> dict[str, dict[str, str]]:
     """``{measure key: {"label", "explain"}}`` from ``templates/measures.yaml``, in its order."""
@@ -1089,6 +1131,7 @@ def _edges(G: nx.MultiDiGraph, index: Mapping[str, int], styles: Mapping[str, Ma
                       "color": style["color"],
                       "dashes": style["dashes"], "arrows": "to" if directed else "", "width": width,
                       "smooth": smooth, "year": _year(data.get("year")), "end_year": _year(data.get("end_year")),
+                      "since": _year(data.get("from")), "until": _year(data.get("to")),
                       "amount": amount, "currency": _text(data.get("currency")) or None,
                       "facts": fact_numbers, "sources": sorted(_iris(data.get("sources")))})
     return edges

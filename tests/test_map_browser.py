@@ -441,7 +441,7 @@ def test_physics_option_runs_cleanly(browser: Any, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def compass_build(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
     """The bundled project with the CRAF'd compass imported (build: true), built with its extras."""
-    from d4d.build import build
+    from d4d.pipeline import build
 
     project = tmp_path_factory.mktemp("compass-project")
     for name in ("ontology", "graph", "queries"):

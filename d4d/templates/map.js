@@ -95,7 +95,7 @@
   function freshState() {
     return {
       hiddenTypes: new Set(), hiddenSectors: new Set(), hiddenKinds: new Set(),
-      year: META.years ? META.years[1] : null,
+      year: null, // null: every year; else the field as it stood in that year
       expanded: new Set(),
       overlays: { communities: false, brokers: false, recommended: false },
       allTies: !META.thinned,
@@ -105,15 +105,19 @@
   }
   const state = freshState();
 
+  // The field's one time rule (d4d/field.py, written on each actor and tie as since/until):
+  // a thing is on the map in year Y when it has started by Y and not ended before Y.
+  function standing(item, year) {
+    return year === null || ((item.since === null || item.since <= year) && (item.until === null || item.until >= year));
+  }
   function nodeVisible(i) {
     const node = NODES[i];
     if (state.hiddenKinds.has(node.kind)) return false;
     if (!node.sectors.some((s) => !state.hiddenSectors.has(s))) return false;
-    if (state.year !== null && node.founded !== null && node.founded > state.year) return false;
-    return true;
+    return standing(node, state.year);
   }
   function edgePasses(edge) {
-    return !state.hiddenTypes.has(edge.type) && (state.year === null || edge.year === null || edge.year <= state.year);
+    return !state.hiddenTypes.has(edge.type) && standing(edge, state.year);
   }
   function collapsed(i) { return META.aggregated && !state.expanded.has(NODES[i].group); }
   function displayId(i) { return collapsed(i) ? "g" + NODES[i].group : i; }
@@ -795,7 +799,7 @@
     const node = NODES[i];
     state.hiddenKinds.delete(node.kind);
     if (!node.sectors.some((s) => !state.hiddenSectors.has(s))) for (const s of node.sectors) state.hiddenSectors.delete(s);
-    if (state.year !== null && node.founded !== null && node.founded > state.year) state.year = node.founded;
+    if (!standing(node, state.year)) state.year = node.since !== null && node.since > state.year ? node.since : node.until;
     if (META.aggregated && node.group >= 0) state.expanded.add(node.group);
   }
 
@@ -922,21 +926,27 @@
   const year = document.getElementById("d4d-year");
   const yearValue = document.getElementById("d4d-year-value");
   let sliding = false;
+  // The slider's last step, one past the last year, is "every year" (no year rule applied).
   if (META.years) {
+    const all = META.years[1] + 1;
     year.min = String(META.years[0]);
-    year.max = String(META.years[1]);
+    year.max = String(all);
     year.step = "1";
     let pending = false;
     year.addEventListener("input", () => {
-      state.year = Number(year.value);
-      yearValue.textContent = year.value;
+      const value = Number(year.value);
+      state.year = value === all ? null : value;
+      yearValue.textContent = state.year === null ? "All" : String(state.year);
       if (!pending) {
         pending = true;
         requestAnimationFrame(() => { pending = false; render(); sliding = true; });
       }
     });
     year.addEventListener("change", () => { sliding = false; });
-    controls.push(() => { year.value = String(state.year); yearValue.textContent = String(state.year); });
+    controls.push(() => {
+      year.value = String(state.year === null ? all : state.year);
+      yearValue.textContent = state.year === null ? "All" : String(state.year);
+    });
   } else {
     year.closest("section").hidden = true;
   }
@@ -963,7 +973,7 @@
     const total = NODES.length;
     const parts = [(actors === total ? plural(total, "actor", "actors") : actors.toLocaleString("en") + " of " + plural(total, "actor", "actors")) +
       ", " + (view.passing.length === EDGES.length ? plural(EDGES.length, "tie", "ties") : view.passing.length.toLocaleString("en") + " of " + plural(EDGES.length, "tie", "ties")) + "."];
-    if (state.year !== null && META.years && state.year < META.years[1]) parts.push("As of " + state.year + ": actors founded by then, ties dated up to then and undated ties.");
+    if (state.year !== null) parts.push("As of " + state.year + ": the actors and ties standing then.");
     const hidden = state.hiddenSectors.size + state.hiddenKinds.size + state.hiddenTypes.size;
     if (hidden) parts.push(plural(hidden, "filter", "filters") + " on.");
     if (!state.allTies) {
@@ -999,7 +1009,7 @@
     if (state.selected && state.selected.type === "node") keys.push("actor=" + enc(slugOf(DETAILS[state.selected.id].iri)));
     if (state.selected && state.selected.type === "edge" && EDGES[state.selected.id].fact) keys.push("tie=" + enc(slugOf(EDGES[state.selected.id].fact)));
     if (state.path) keys.push("path=" + [state.path.from, state.path.to].map((i) => enc(slugOf(DETAILS[i].iri))).join(","));
-    if (state.year !== null && META.years && state.year !== META.years[1]) keys.push("year=" + state.year);
+    if (state.year !== null) keys.push("year=" + state.year);
     const on = Object.keys(state.overlays).filter((k) => state.overlays[k]).sort();
     if (on.length) keys.push("overlay=" + on.join(","));
     for (const [name, set] of [["hide-sectors", state.hiddenSectors], ["hide-kinds", state.hiddenKinds], ["hide-types", state.hiddenTypes]]) {
