@@ -483,11 +483,11 @@ def test_the_seed_map_as_a_viewer_sees_it(browser: Any, seed_build: Path, root: 
     opened = open_map(browser, path)
     try:
         figures = check_at_size(opened, "seed")
-        # The ten most central actors of the seed map are labelled at "fit" (19 of 26 in all when
-        # measured); the others when zoomed in.
-        ranked = opened.js("d4dMap.data.nodes.slice().sort((a, b) => a.rank - b.rank).slice(0, 10).map((n) => n.id)")
+        # The most central actors of the seed map are labelled at "fit" (the first placed: nothing
+        # can take their places); the others as room allows, more when zoomed in.
+        ranked = opened.js("d4dMap.data.nodes.slice().sort((a, b) => a.rank - b.rank).slice(0, 5).map((n) => n.id)")
         assert set(ranked) <= figures["labelled_at_fit"]
-        assert figures["labels_at_zoom_2.5"] > 0
+        assert figures["labels_at_fit"] >= 0.5 * G.number_of_nodes() and figures["labels_at_zoom_2.5"] > 0
     finally:
         opened.page.close()
 
