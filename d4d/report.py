@@ -458,8 +458,11 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
                     "darker the cell, the larger the share of possible pairs that are tied, so "
                     "pale off-diagonal cells are the gaps between sectors.")]
     if mixing["excluded_actors"]:
-        out.append(f'<p class="small">{_num(mixing["excluded_actors"])} actors without a sector '
-                   f"(people tied to no actor with one) are left out of the sector measures.</p>")
+        why = ("no sector of their own (actors without one are left out, as asked)"
+               if meta.get("unassigned") == "exclude" else
+               "no sector of their own and none to take from the actors they are tied to")
+        out.append(f'<p class="small">{_num(mixing["excluded_actors"])} actors with {why} are left '
+                   f"out of the sector measures.</p>")
 
     out += ['<h2 id="ei">Inward or outward: the E-I index by sector</h2>',
             _figure(ei_bars_svg(metrics),
