@@ -76,10 +76,15 @@ def _sectors_apart(metrics: dict[str, Any], claim: dict[str, Any]) -> dict[str, 
              f"{quantity(p['ties'])} ties (density {p['density']:.3g})" if p["density"] is not None else
              f"{_label(metrics, p['sectors'][0])}\u2013{_label(metrics, p['sectors'][1])} no pair possible"
              for p in pairs]
-    value = (f"{len(below)} of {len(pairs)} pairs of these sectors are tied less densely than the field "
-             f"as a whole ({field:.3g}): " if field is not None else "") + "; ".join(parts)
+    texts = []
+    if pairs and field is not None:
+        texts.append(f"{len(below)} of {len(pairs)} pairs of these sectors are tied less densely than "
+                     f"the field as a whole ({field:.3g}): " + "; ".join(parts))
+    elif pairs:
+        texts.append("; ".join(parts))
     if missing:
-        value += f". No actor of: {', '.join(missing)}"
+        texts.append(f"no actor of: {', '.join(missing)}")
+    value = ". ".join(texts) if texts else "no sector named is in the network"
     return {"measure": "ties and tie density between each pair of the sectors named (density: ties over "
                        "possible pairs), against the density of the whole field",
             "value": value, "numbers": {"pairs": pairs, "field_density": field, "below": len(below), "missing": missing}}
