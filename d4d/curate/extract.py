@@ -237,12 +237,19 @@ class _Reader:
             [{**word, "OP": "+"}, head],
             [{**word, "OP": "*"}, head, link, the, {**word, "OP": "+"}],
         ])
+        quote = {"TEXT": {"IN": list(_QUOTES)}}
         self.matcher.add("NAME", [[{"IS_TITLE": True}, {"IS_TITLE": True}],
-                                  [{"IS_TITLE": True}, {"IS_TITLE": True}, {"IS_TITLE": True}]])
+                                  [{"IS_TITLE": True}, {"IS_TITLE": True}, {"IS_TITLE": True}],
+                                  [{"IS_TITLE": True}, quote, {"IS_TITLE": True}, quote, {"IS_TITLE": True}]])
+        self.aliases: dict[str, Actor] = {}
 
     def sentences(self, text: str) -> list[Sentence]:
+        """The sentences of a document with the actors, places and roles each names. An abbreviation a
+        document gives a new organisation ("Harvard Humanitarian Initiative (HHI)") names it in the
+        rest of the document."""
         out = []
         offset = 0
+        self.aliases = {}
         for line in text.splitlines(keepends=True):
             body = line.rstrip("\r\n")
             if body.strip():
@@ -306,7 +313,14 @@ class _Reader:
                 actor = Actor(id=slug(span.text), name=span.text, type="Person", new=True,
                               note="Named next to a role in the sentence; a person the graph does not know.")
             out.append(_Mention(span.start_char, span.end_char, actor, label.startswith("G")))
-        return out
+            after = doc[span.end:span.end + 3]
+            if actor.new and len(after) == 3 and after[0].text == "(" and after[2].text == ")" \
+                    and re.fullmatch(r"[A-Z][A-Z&]+", after[1].text):
+                self.aliases[after[1].text] = actor
+        for token in doc:
+            if token.text in self.aliases and token.i not in taken:
+                out.append(_Mention(token.idx, token.idx + len(token.text), self.aliases[token.text], False))
+        return sorted(out, key=lambda m: m.start)
 
     def _new_organisation(self, name: str) -> Actor:
         words = name.split()
@@ -328,6 +342,10 @@ class _Reader:
             # "demographer (and cartoonist) Jane Roe": a role just before, maybe with a parenthesis between
             between = doc[role.end:span.start]
             if role.end <= span.start and (len(between) == 0 or (between[0].text == "(" and between[-1].text == ")")):
+                return True
+            # "leadership: Jane Roe, John Doe and Ann Poe": a list of names after a role and a colon
+            if role.end < span.start and between[0].text == ":" and all(
+                    t.is_title or t.text in (",", "and") or t.text in _QUOTES for t in between[1:]):
                 return True
         return False
 
