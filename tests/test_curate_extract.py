@@ -71,6 +71,25 @@ def test_a_sentence_gives_each_kind_of_tie(gazetteer: Gazetteer, tmp_path: Path)
     assert draft.source is not None and draft.source["sha256"] == hashlib.sha256(doc.read_bytes()).hexdigest()
 
 
+def test_new_names_a_list_of_people_and_an_abbreviation(gazetteer: Gazetteer, tmp_path: Path) -> None:
+    doc = tmp_path / "launch.txt"
+    doc.write_text("The Global Health Initiative (GHI) is supported by the Tides Foundation.\n"
+                   "GHI is incubated by the Open Data Institute.\n"
+                   "The Open Data Institute’s leadership: Ada Lovelace, Grace Hopper and Alan Turing.\n",
+                   encoding="utf-8")
+    draft = extract(snapshot.read(doc), gazetteer)
+    ties = sorted((f["type"], str(f.get("supporter") or f.get("incubator") or f.get("member")),
+                   str(f.get("supported") or f.get("incubated") or f.get("organization"))) for f in draft.facts)
+    assert ties == [("Incubation", "open-data-institute", "global-health-initiative"),
+                    ("Membership", "ada-lovelace", "open-data-institute"),
+                    ("Membership", "alan-turing", "open-data-institute"),
+                    ("Membership", "grace-hopper", "open-data-institute"),
+                    ("Support", "tides-foundation", "global-health-initiative")]
+    assert {f.get("role") for f in draft.facts if f["type"] == "Membership"} == {"role-leadership"}  # the graph's
+    assert sorted(a["id"] for a in draft.actors) == ["ada-lovelace", "alan-turing", "global-health-initiative",
+                                                     "grace-hopper", "open-data-institute", "tides-foundation"]
+
+
 def _tiny_pdf(text: str) -> bytes:
     """A one-page PDF showing ``text`` in Helvetica, with a correct cross-reference table."""
     content = b"BT /F1 11 Tf 50 700 Td (" + text.encode("latin-1") + b") Tj ET"
