@@ -267,18 +267,27 @@ def queries(catalogue_dir: Path | None, verbose: bool) -> None:
               help="Seconds a query may run before it is stopped (HTTP 503).")
 @click.option("--max-rows", type=int, default=100_000, show_default=True,
               help="Most rows (or triples) a query may return (more: HTTP 422).")
-@click.option("--workers", type=int, default=2, show_default=True, help="Queries that may run at once.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes of the fast lane, where every query starts.")
+@click.option("--slow-workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes of the slow lane, for queries that overrun --fast-budget.")
+@click.option("--fast-budget", type=float, default=1.0, show_default=True,
+              help="Seconds a query may run in the fast lane before it moves to the slow lane.")
+@click.option("--memory-limit", type=click.IntRange(min=0), default=2048, show_default=True,
+              help="Address space of one query worker in MB (more: HTTP 503); 0: no limit.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not log each request.")
 @reports_errors
 def serve(host: str, port: int, store_dir: Path, time_limit: float, max_rows: int, workers: int,
-          quiet: bool) -> None:
+          slow_workers: int, fast_budget: float, memory_limit: int, quiet: bool) -> None:
     """Serve the built graph read-only over SPARQL 1.1 at /sparql, with a query editor at /."""
     from d4d import sparql
     from d4d.serve import ServeOptions, serve as run_server
 
     catalogue = sparql.load_catalogue() if sparql.DEFAULT_CATALOGUE.is_dir() else {}
     run_server(store_dir, host=host, port=port, catalogue=catalogue, quiet=quiet,
-               options=ServeOptions(time_limit=time_limit, max_rows=max_rows, workers=workers))
+               options=ServeOptions(time_limit=time_limit, max_rows=max_rows, workers=workers,
+                                    slow_workers=slow_workers, fast_budget=fast_budget,
+                                    memory_limit=memory_limit))
 
 
 @main.command()

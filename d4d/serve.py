@@ -22,6 +22,14 @@ core busy. So every query runs in one of a few worker processes, each holding th
 read-only; a worker that exceeds the time limit is killed and replaced. The result-size limit
 is checked while the worker reads the solutions, so an oversized answer is never built in full.
 
+Fair under load
+---------------
+Two lanes of workers (see "Worker processes and admission" below): every query starts in the fast
+lane with a short budget; one that overruns it runs again in the slow lane, so cheap queries keep
+answering while expensive ones run. Each worker has a memory limit (503 naming it), each lane a
+bounded queue (429 when full), the server a bounded number of connection threads (503 past it)
+and one read deadline per request (408), and every malformed request gets a 4xx.
+
 Read-only
 ---------
 SPARQL Update (including ``LOAD``) is refused with 403, whether sent as ``update=`` or as a
@@ -31,20 +39,28 @@ query; so is any query with a ``SERVICE`` clause, which would make this server c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
+import os
 import queue
 import re
+import resource
+import signal
+import socket
 import sys
 import threading
+import time
+import traceback
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -97,10 +113,23 @@ GRAPH_FORMAT_WORDS: dict[str, str] = {
 
 MAX_REQUEST_BYTES = 1_000_000
 
+#: Connections the kernel holds for the server while its threads are busy (the standard
+#: library's default of 5 loses connections when 50 clients connect at once).
+LISTEN_BACKLOG = 256
+
+#: Seconds a client told 429 or 503 is asked to wait (Retry-After).
+RETRY_AFTER = 1
+
+
+#: Niceness of the slow lane's workers: the queries that overran the fast budget yield the CPU to
+#: the fast lane's (bench/RESULTS-endpoint.md).
+SLOW_LANE_NICENESS = 10
+
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """Limits and behaviour of the endpoint.
+    """Limits and behaviour of the endpoint (the figures behind the defaults:
+    ``bench/RESULTS-endpoint.md``).
 
     Attributes
     ----------
@@ -109,7 +138,20 @@ class ServeOptions:
     max_rows:
         Most solutions (or triples) a query may return (more: 422, add a LIMIT).
     workers:
-        Worker processes, i.e. queries that can run at once.
+        Worker processes of the fast lane, where every query starts.
+    slow_workers:
+        Worker processes of the slow lane, where a query that ran past ``fast_budget`` is run
+        again (and where it goes at once the next time).
+    fast_budget:
+        Seconds a query may run in the fast lane.
+    memory_limit:
+        Address space of one worker, in MB (RLIMIT_AS; a query needing more: 503). 0: none.
+    queue_limit, slow_queue_limit:
+        Requests that may wait for a worker of the fast / slow lane; one more: 429.
+    max_connections:
+        Connections handled at once (one thread each); one more: 503 at once.
+    read_timeout:
+        Seconds a client has to send its whole request (headers and body); slower: 408.
     union_default_graph:
         Read a store that is not a built one as the union of its graphs, unless the request names
         its ``default-graph-uri``. (A built store's default graph holds every triple of its named
@@ -119,17 +161,46 @@ class ServeOptions:
     time_limit: float = 30.0
     max_rows: int = 100_000
     workers: int = 2
+    slow_workers: int = 1
+    fast_budget: float = 1.0
+    memory_limit: int = 2048
+    queue_limit: int = 100
+    slow_queue_limit: int = 2
+    max_connections: int = 160
+    read_timeout: float = 10.0
     union_default_graph: bool = True
 
 
 # ---------------------------------------------------------------------------------------------
-# Worker processes
+# Worker processes and admission
+#
+# Why two lanes: a worker held by a query that never ends is a worker cheap queries cannot use.
+# Every query starts in the fast lane with a short budget (``ServeOptions.fast_budget``); one that
+# overruns it is stopped there and run again in the slow lane, whose workers run at a lower CPU
+# priority, and its text is remembered so that the next time it goes to the slow lane at once.
+# Each lane has a bounded number of requests waiting for a worker; past it the answer is 429.
+# Every worker runs under an address-space limit (RLIMIT_AS): a query that needs more memory
+# fails its allocation, the worker dies, the client gets 503 naming the limit, and the worker is
+# replaced.
+
+#: Query texts remembered as slow (the oldest is forgotten first).
+REMEMBERED_SLOW_QUERIES = 1024
+
+#: How a worker reports that an allocation failed (Python's MemoryError).
+_MEMORY = "memory"
+
+Reply = tuple[str, Any, Any]
 
 
-def _worker_main(store_path: str, conn: Connection) -> None:  # pragma: no cover - child process
+def _worker_main(store_path: str, conn: Connection, memory_limit: int,
+                 niceness: int) -> None:  # pragma: no cover - child process
+    if memory_limit:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit * 2**20, memory_limit * 2**20))
+    if niceness:
+        os.nice(niceness)
     try:
         store = ox.Store.read_only(store_path)
-    except OSError as error:
+    except (OSError, MemoryError) as error:
         conn.send(("failed", str(error)))
         return
     conn.send(("ready", ""))
@@ -142,9 +213,13 @@ def _worker_main(store_path: str, conn: Connection) -> None:  # pragma: no cover
             return
         try:
             reply = _answer(store, job)
+        except MemoryError:
+            reply = (_MEMORY, None, None)
         except Exception as error:  # the endpoint must answer, whatever went wrong
             reply = ("error", 500, f"{type(error).__name__}: {error}")
         conn.send(reply)
+        if reply[0] == _MEMORY:
+            return  # a fresh worker replaces this one
 
 
 def _answer(store: ox.Store, job: Mapping[str, Any]) -> tuple[str, Any, Any]:
@@ -201,38 +276,55 @@ class _Worker:
     conn: Connection
 
 
-class QueryPool:
-    """A few worker processes holding the store open read-only; queries that overrun are killed.
+class _Busy(Exception):
+    """A lane cannot take the request: ``status`` (429 or 503) and the reason."""
 
-    Parameters
-    ----------
-    store_path:
-        The store directory.
-    workers:
-        Number of worker processes.
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
-    Raises
-    ------
-    StoreError
-        A worker cannot open the store.
-    """
 
-    def __init__(self, store_path: str | Path, *, workers: int = 2) -> None:
-        self._path = str(store_path)
+class _Lane:
+    """Worker processes of one lane, and the requests waiting for one of them (a bounded number)."""
+
+    def __init__(self, name: str, store_path: str, *, workers: int, memory_limit: int,
+                 niceness: int, queue_limit: int) -> None:
+        self.name = name
+        self._path = store_path
+        self._memory_limit = memory_limit
+        self._niceness = niceness
+        self._queue_limit = queue_limit
         self._context = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self._waiting = 0
         self._closed = False
         started = [self._spawn() for _ in range(max(1, workers))]
         for worker in started:
             self._await_ready(worker)
             self._idle.put(worker)
 
+    def idle(self) -> int:
+        """Workers waiting for a query."""
+        return self._idle.qsize()
+
+    def waiting(self) -> int:
+        """Requests waiting for a worker."""
+        with self._lock:
+            return self._waiting
+
+    def pids(self) -> list[int]:
+        """Process ids of the lane's workers (for the load test's memory watch)."""
+        with self._lock:
+            return [worker.process.pid for worker in self._all if worker.process.pid]
+
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(self._path, child), daemon=True,
-                                        name="d4d-sparql-worker")
+        process = self._context.Process(
+            target=_worker_main, args=(self._path, child, self._memory_limit, self._niceness),
+            daemon=True, name=f"d4d-sparql-{self.name}")
         process.start()
         child.close()
         worker = _Worker(process, parent)
@@ -244,7 +336,10 @@ class QueryPool:
         if not worker.conn.poll(60):
             self._discard(worker)
             raise StoreError("a query worker did not start within 60 s", path=self._path)
-        status, detail = worker.conn.recv()
+        try:
+            status, detail = worker.conn.recv()
+        except (EOFError, OSError):
+            status, detail = "failed", f"it exited with status {worker.process.exitcode}"
         if status != "ready":
             self._discard(worker)
             raise StoreError(f"a query worker cannot open the store: {detail}", path=self._path)
@@ -258,35 +353,72 @@ class QueryPool:
             self._all.discard(worker)
 
     def _replace(self) -> None:
-        if self._closed:
-            return
-        worker = self._spawn()
-        try:
-            self._await_ready(worker)
-        except StoreError:
-            return
-        self._idle.put(worker)
-
-    def run(self, job: Mapping[str, Any], *, time_limit: float) -> tuple[str, Any, Any]:
-        """Run a job; ``("ok", media_type, body)`` or ``("error", http_status, message)``."""
-        try:
-            worker = self._idle.get(timeout=time_limit)
-        except queue.Empty:
-            return ("error", 503, "every query worker is busy; try again in a moment")
-        worker.conn.send(dict(job))
-        if worker.conn.poll(time_limit):
+        delay = 0.1
+        while not self._closed:  # a lane never stays a worker short
+            worker = self._spawn()
             try:
-                reply: tuple[str, Any, Any] = worker.conn.recv()
-            except (EOFError, OSError):
-                self._discard(worker)
-                threading.Thread(target=self._replace, daemon=True).start()
-                return ("error", 500, "the query worker died while running this query")
+                self._await_ready(worker)
+            except StoreError as error:
+                print(f"d4d serve: {error}; starting another in {delay:g} s", file=sys.stderr, flush=True)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
             self._idle.put(worker)
-            return reply
+            return
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill ``worker`` and start its replacement in the background."""
         self._discard(worker)
-        threading.Thread(target=self._replace, daemon=True).start()
-        return ("error", 503, f"the query ran longer than the time limit of {time_limit:g} s "
-                              f"and was stopped")
+        threading.Thread(target=self._replace, daemon=True, name=f"d4d-{self.name}-respawn").start()
+
+    def _take(self, wait: float) -> _Worker:
+        with self._lock:
+            if self._waiting >= self._queue_limit:
+                raise _Busy(429, f"too many queries are waiting for the {self.name} lane "
+                                 f"({self._queue_limit}); try again in a moment")
+            self._waiting += 1
+        try:
+            return self._idle.get(timeout=wait)
+        except queue.Empty:
+            raise _Busy(503, f"every worker of the {self.name} lane stayed busy for {wait:g} s; "
+                             f"try again in a moment") from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def run(self, job: Mapping[str, Any], *, time_limit: float, wait: float) -> Reply | None:
+        """Run a job on a worker of this lane, waiting at most ``wait`` s for one.
+
+        Returns the worker's reply, or ``None`` when the job ran past ``time_limit`` (its worker
+        was killed). Raises :class:`_Busy` when no worker can be had.
+        """
+        worker = self._take(wait)
+        try:
+            worker.conn.send(dict(job))
+        except OSError:
+            self._retire(worker)
+            return ("error", 500, "the query worker had died; try again")
+        if not worker.conn.poll(time_limit):
+            self._retire(worker)
+            return None
+        try:
+            reply: Reply = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(5)
+            code = worker.process.exitcode
+            self._retire(worker)
+            if code == -signal.SIGABRT:  # Rust aborts when an allocation fails
+                return self._memory_reply()
+            return ("error", 500, f"the query worker died while running this query (exit status {code})")
+        if reply[0] == _MEMORY:
+            self._retire(worker)
+            return self._memory_reply()
+        self._idle.put(worker)
+        return reply
+
+    def _memory_reply(self) -> Reply:
+        return ("error", 503, f"the query needed more memory than the limit of {self._memory_limit} MB "
+                              f"of a query worker and was stopped")
 
     def close(self) -> None:
         """Stop every worker."""
@@ -300,6 +432,86 @@ class QueryPool:
                 pass
             worker.process.join(2)
             self._discard(worker)
+
+
+class QueryPool:
+    """The query workers: a fast lane for every query, a slow lane for those that overrun it.
+
+    Parameters
+    ----------
+    store_path:
+        The store directory.
+    options:
+        The limits (:class:`ServeOptions`): ``workers``, ``slow_workers``, ``memory_limit``,
+        ``fast_budget``, ``time_limit``, ``queue_limit``, ``slow_queue_limit``.
+
+    Raises
+    ------
+    StoreError
+        A worker cannot open the store.
+    """
+
+    def __init__(self, store_path: str | Path, options: ServeOptions) -> None:
+        self._options = options
+        path = str(store_path)
+        self.fast = _Lane("fast", path, workers=options.workers, memory_limit=options.memory_limit,
+                          niceness=0, queue_limit=options.queue_limit)
+        try:
+            self.slow = _Lane("slow", path, workers=options.slow_workers,
+                              memory_limit=options.memory_limit, niceness=SLOW_LANE_NICENESS,
+                              queue_limit=options.slow_queue_limit)
+        except BaseException:
+            self.fast.close()
+            raise
+        self._slow_queries: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def pids(self) -> list[int]:
+        """Process ids of every worker."""
+        return self.fast.pids() + self.slow.pids()
+
+    @staticmethod
+    def _key(job: Mapping[str, Any]) -> str:
+        text = json.dumps([job["query"], job["default_graph"], job["named_graphs"]])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _remember(self, key: str) -> None:
+        with self._lock:
+            self._slow_queries[key] = None
+            self._slow_queries.move_to_end(key)
+            while len(self._slow_queries) > REMEMBERED_SLOW_QUERIES:
+                self._slow_queries.popitem(last=False)
+
+    def _known_slow(self, key: str) -> bool:
+        with self._lock:
+            return key in self._slow_queries
+
+    def run(self, job: Mapping[str, Any]) -> Reply:
+        """Run a job; ``("ok", media_type, body)`` or ``("error", http_status, message)``."""
+        options = self._options
+        key = self._key(job)
+        try:
+            if not self._known_slow(key):
+                reply = self.fast.run(job, time_limit=min(options.fast_budget, options.time_limit),
+                                      wait=options.time_limit)
+                if reply is not None:
+                    return reply
+                if options.fast_budget >= options.time_limit:
+                    return self._overtime()
+                self._remember(key)
+            reply = self.slow.run(job, time_limit=options.time_limit, wait=options.time_limit)
+        except _Busy as busy:
+            return ("error", busy.status, busy.message)
+        return self._overtime() if reply is None else reply
+
+    def _overtime(self) -> Reply:
+        return ("error", 503, f"the query ran longer than the time limit of "
+                              f"{self._options.time_limit:g} s and was stopped")
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self.fast.close()
+        self.slow.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +611,7 @@ class SparqlServer(ThreadingHTTPServer):
     daemon_threads = True
     #: The build folder (the store's parent): where ``map.html`` is.
     build_dir: Path | None = None
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], pool: QueryPool, options: ServeOptions,
                  catalogue: Mapping[str, CatalogueQuery], *, quiet: bool = False) -> None:
@@ -406,7 +619,46 @@ class SparqlServer(ThreadingHTTPServer):
         self.options = options
         self.catalogue = catalogue
         self.quiet = quiet
+        self._connections = threading.BoundedSemaphore(options.max_connections)
         super().__init__(address, SparqlHandler)
+
+    # One thread per connection, at most ``max_connections`` of them: one more is answered 503 by
+    # the accepting thread at once, so a flood of idle connections cannot grow the threads.
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._connections.acquire(blocking=False):
+            self._refuse_connection(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connections.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
+
+    def _refuse_connection(self, request: socket.socket) -> None:
+        body = (f"the server is handling its limit of {self.options.max_connections} connections; "
+                f"try again in a moment\n").encode()
+        head = (f"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n").encode()
+        try:
+            request.settimeout(1.0)
+            request.sendall(head + body)
+            request.shutdown(socket.SHUT_WR)
+            request.setblocking(False)
+            try:  # what the client already sent, so that closing does not reset the answer
+                while request.recv(65536):
+                    pass
+            except OSError:
+                pass
+        except OSError:
+            pass
+        self.shutdown_request(request)
 
     @property
     def url(self) -> str:
@@ -419,6 +671,51 @@ class SparqlServer(ThreadingHTTPServer):
     def server_close(self) -> None:
         super().server_close()
         self.pool.close()
+
+
+class _DeadlineReader:
+    """The request's input stream with one deadline for all of it: each read waits at most what is
+    left of ``read_timeout``, so a client trickling bytes cannot hold a thread for longer."""
+
+    def __init__(self, stream: Any, connection: socket.socket, deadline: float) -> None:
+        self._stream = stream
+        self._connection = connection
+        self._deadline = deadline
+
+    def _arm(self) -> None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("read deadline passed")
+        self._connection.settimeout(left)
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            self._arm()
+            chunk = self._stream.peek(1)  # at most one receive
+            if not chunk:
+                break
+            room = len(chunk) if limit < 0 else min(len(chunk), limit - len(line))
+            newline = chunk.find(b"\n", 0, room)
+            line += self._stream.read(newline + 1 if newline >= 0 else room)
+            if newline >= 0:
+                break
+        return bytes(line)
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            raise ValueError("read the request body by its Content-Length")
+        data = bytearray()
+        while len(data) < size:
+            self._arm()
+            chunk = self._stream.read1(min(size - len(data), 65536))  # at most one receive
+            if not chunk:
+                break
+            data += chunk
+        return bytes(data)
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class _Refusal(Exception):
@@ -440,10 +737,57 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     server: SparqlServer
     server_version = "d4d-sparql"
+    # the standard library answers a request line it cannot read in HTTP/0.9, without a status
+    # line; a client then sees no 400
+    default_request_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
             super().log_message(format, *args)
+
+    # -- reading the request: within the read timeout, and every malformed request answered
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = cast(Any, _DeadlineReader(self.rfile, self.connection,
+                                               time.monotonic() + self.server.options.read_timeout))
+
+    def handle_one_request(self) -> None:
+        """:meth:`BaseHTTPRequestHandler.handle_one_request`, with a 408 for a client too slow to
+        send its request where the base class drops the connection."""
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.send_error(HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({self.command!r})")
+                return
+            method()
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
+            self._answer_late(408, f"the request was not received within the read timeout of "
+                                   f"{self.server.options.read_timeout:g} s")
+
+    def _answer_late(self, status: int, message: str) -> None:
+        if not getattr(self, "request_version", None):
+            self.request_version = "HTTP/1.0"  # the request line never arrived
+            self.command = ""
+            self.requestline = ""
+        try:
+            self.connection.settimeout(1.0)
+            self._send_text(status, message)
+            self.wfile.flush()
+        except OSError:
+            pass  # the client is gone
 
     # -- routing
 
@@ -478,10 +822,16 @@ class SparqlHandler(BaseHTTPRequestHandler):
         self._guarded(lambda: self._post(url))
 
     def _post(self, url: urllib.parse.SplitResult) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            raise _Refusal(400, f"Content-Length {declared[:40]!r} is not a number of bytes")
+        length = int(declared)
         if length > MAX_REQUEST_BYTES:
             raise _Refusal(413, f"the request is larger than {MAX_REQUEST_BYTES} bytes")
-        body = self.rfile.read(length).decode("utf-8", "replace")
+        raw = self.rfile.read(length)
+        if len(raw) < length:
+            raise _Refusal(400, f"the body ended after {len(raw)} of the {length} bytes announced")
+        body = raw.decode("utf-8", "replace")
         media_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         fields = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         if media_type == "application/x-www-form-urlencoded":
@@ -501,6 +851,11 @@ class SparqlHandler(BaseHTTPRequestHandler):
             action()
         except _Refusal as refusal:
             self._send_text(refusal.status, refusal.message)
+        except TimeoutError:
+            raise  # handle_one_request answers 408
+        except Exception as error:  # answer, rather than drop the connection
+            self.log_error("%s", traceback.format_exc())
+            self._send_text(500, f"internal error: {type(error).__name__}: {error}")
 
     # -- the protocol
 
@@ -544,7 +899,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
         job = {"query": text, "results_format": results_format, "graph_format": graph_format,
                "max_rows": options.max_rows, "default_graph": default_graph or [],
                "named_graphs": named_graphs or [], "union": options.union_default_graph}
-        return self.server.pool.run(job, time_limit=options.time_limit)
+        return self.server.pool.run(job)
 
     def _check_slug(self, name: str, slug: str, iri: str) -> None:
         """A slug is a guess at a namespace: refuse one that names nothing, as ``d4d query`` does."""
@@ -657,7 +1012,11 @@ class SparqlHandler(BaseHTTPRequestHandler):
                 for query in self.server.catalogue.values()]
 
     def _static(self, relative: str) -> None:
-        path = (STATIC_DIR / urllib.parse.unquote(relative)).resolve()
+        name = urllib.parse.unquote(relative)
+        if "\x00" in name:  # Path refuses it with ValueError
+            self._send_text(400, "a file name cannot hold a NUL byte")
+            return
+        path = (STATIC_DIR / name).resolve()
         if not path.is_relative_to(STATIC_DIR) or not path.is_file():
             self._send_text(404, "no such file")
             return
@@ -671,9 +1030,13 @@ class SparqlHandler(BaseHTTPRequestHandler):
         self._send(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode("utf-8"))
 
     def _send(self, status: int, content_type: str, body: bytes, *, vary: bool = False) -> None:
+        # a client that does not read its answer gets as long as one that does not send
+        self.connection.settimeout(self.server.options.read_timeout)
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if status in (429, 503):
+            self.send_header("Retry-After", str(RETRY_AFTER))
         if vary:
             self.send_header("Vary", "Accept")
         self._cors_headers()
@@ -766,7 +1129,7 @@ def make_server(store_path: str | Path, *, host: str = "127.0.0.1", port: int = 
     """
     options = options or ServeOptions()
     path = find_store(store_path)  # a clear StoreError before any worker starts
-    pool = QueryPool(path, workers=options.workers)
+    pool = QueryPool(path, options)
     try:
         server = SparqlServer((host, port), pool, options, catalogue or {}, quiet=quiet)
         server.build_dir = Path(path).parent
