@@ -54,7 +54,7 @@ import time
 import traceback
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -386,13 +386,18 @@ class _Lane:
             with self._lock:
                 self._waiting -= 1
 
-    def run(self, job: Mapping[str, Any], *, time_limit: float, wait: float) -> Reply | None:
+    def run(self, job: Mapping[str, Any], *, time_limit: float, wait: float,
+            elsewhere: Callable[[], bool] | None = None) -> Reply | None:
         """Run a job on a worker of this lane, waiting at most ``wait`` s for one.
 
         Returns the worker's reply, or ``None`` when the job ran past ``time_limit`` (its worker
-        was killed). Raises :class:`_Busy` when no worker can be had.
+        was killed) or when ``elsewhere()`` says, once a worker is free, that the job belongs to
+        another lane now. Raises :class:`_Busy` when no worker can be had.
         """
         worker = self._take(wait)
+        if elsewhere is not None and elsewhere():
+            self._idle.put(worker)
+            return None
         try:
             worker.conn.send(dict(job))
         except OSError:
@@ -492,8 +497,9 @@ class QueryPool:
         key = self._key(job)
         try:
             if not self._known_slow(key):
+                # copies of a query that overran while they waited go to the slow lane too
                 reply = self.fast.run(job, time_limit=min(options.fast_budget, options.time_limit),
-                                      wait=options.time_limit)
+                                      wait=options.time_limit, elsewhere=lambda: self._known_slow(key))
                 if reply is not None:
                     return reply
                 if options.fast_budget >= options.time_limit:
