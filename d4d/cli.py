@@ -298,21 +298,31 @@ def serve(host: str, port: int, store_dir: Path, time_limit: float, max_rows: in
               show_default=True, help="The built graph: an RDF file or a store folder.")
 @click.option("--chunk-size", type=int, default=50_000, show_default=True, help="Triples per request.")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted push; start over.")
+@click.option("--user", help="User for HTTP basic or digest authentication; the password is read from "
+                             "D4D_PUSH_PASSWORD (or the netrc entry of the endpoint's host).")
+@click.option("--netrc", "netrc_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The netrc file holding the credentials (default: $NETRC or ~/.netrc).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds without an answer before a request is tried again (twice).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors
 def push(endpoint: str, graph_iri: str | None, source: Path, chunk_size: int, restart: bool,
-         quiet: bool) -> None:
+         user: str | None, netrc_file: Path | None, timeout: float, quiet: bool) -> None:
     """Upload the built graph to a SPARQL server, in chunks; pushing again replaces, never duplicates."""
-    from d4d.push import push as run_push
+    from d4d.push import credentials, push as run_push
 
     def progress(done: int, total: int, sent: int, triples: int) -> None:
         if not quiet:
             click.echo(f"chunk {done}/{total}: {sent}/{triples} triples", err=True)
 
+    auth = credentials(endpoint, user=user, netrc_file=netrc_file)
     report = run_push(source, endpoint, graph=graph_iri, chunk_size=chunk_size, restart=restart,
-                      progress=progress)
+                      progress=progress, auth=auth, timeout=timeout)
     resumed = f", resumed at chunk {report.resumed_from + 1}" if report.resumed_from else ""
-    click.echo(f"pushed {report.triples} triples in {report.chunks} chunks to {report.url}{resumed}")
+    click.echo(f"pushed {report.triples} triples in {report.chunks} chunks to {report.url}{resumed}; "
+               f"the server holds {report.server_triples}")
+    if report.note:
+        click.echo(f"note: {report.note}", err=True)
 
 
 @main.command("map")
