@@ -466,7 +466,14 @@ def push(source: str | Path, endpoint: str, *, graph: str | None = None,
         _send(opener, url, method, body, timeout=timeout, retries=retries)
 
     for index in range(start, len(chunks)):
-        send(index, "PUT" if index == 0 else "POST")
+        try:
+            send(index, "PUT" if index == 0 else "POST")
+        except QueryError as error:
+            if graph is not None or "refused" not in error.reason:
+                raise
+            raise QueryError(f"{error.reason} (this was the default graph: a store without one in "
+                             f"the Graph Store protocol, such as Virtuoso, needs --graph IRI)",
+                             path=error.path) from None
         state["done"] = index + 1
         _write_json(state_file, state)
         sent_triples += len(chunks[index])

@@ -81,3 +81,125 @@ def oxigraph_server(location: Path) -> Iterator[Oxigraph]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+# ---------------------------------------------------------------------------------------------
+# OpenLink Virtuoso (Debian: virtuoso-opensource-7; .ci/run installs it)
+
+#: The smallest configuration that runs Virtuoso 7 in a folder of its own, on two ports of
+#: 127.0.0.1 ({sql} for isql, {http} for SPARQL), its files under {root}.
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {root}/virtuoso.db
+ErrorLogFile = {root}/virtuoso.log
+LockFile = {root}/virtuoso.lck
+TransactionFile = {root}/virtuoso.trx
+xa_persistent_file = {root}/virtuoso.pxa
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {root}/virtuoso-temp.db
+TransactionFile = {root}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = ., {root}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+MaxQueryMem = 500M
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {root}
+ServerThreads = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+Charset = UTF-8
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+DefaultQuery = SELECT * WHERE {{ ?s ?p ?o }} LIMIT 10
+"""
+
+#: The password of Virtuoso's ``dba`` user in a new database (the tests' server only).
+VIRTUOSO_DBA_PASSWORD = "dba"
+
+
+def virtuoso_binary() -> str:
+    """Path of ``virtuoso-t``; skips the test when it is not installed."""
+    found = shutil.which("virtuoso-t")
+    if found is None:
+        pytest.skip("OpenLink Virtuoso (virtuoso-t, Debian package virtuoso-opensource-7) is not installed")
+    return str(found)
+
+
+@dataclass
+class Virtuoso:
+    """A running Virtuoso: SPARQL at ``query``, Graph Store at ``store`` (digest auth, user dba)
+    and ``open_store`` (no auth: granted to the anonymous SPARQL user)."""
+
+    base: str
+
+    @property
+    def query(self) -> str:
+        return self.base + "/sparql"
+
+    @property
+    def store(self) -> str:
+        return self.base + "/sparql-graph-crud-auth"
+
+    @property
+    def open_store(self) -> str:
+        return self.base + "/sparql-graph-crud"
+
+    def count(self, graph: str) -> int:
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        result = run_query(query, endpoint=self.query)
+        return int(result.values()[0]["n"] or 0)
+
+
+@contextmanager
+def virtuoso_server(location: Path) -> Iterator[Virtuoso]:
+    """Start ``virtuoso-t`` with a new database in ``location`` on free ports; stop it afterwards."""
+    binary = virtuoso_binary()
+    location.mkdir(parents=True, exist_ok=True)
+    sql, http = free_port(), free_port()
+    (location / "virtuoso.ini").write_text(VIRTUOSO_INI.format(root=location, sql=sql, http=http),
+                                           encoding="utf-8")
+    process = subprocess.Popen([binary, "+configfile", str(location / "virtuoso.ini"), "+foreground"],
+                               cwd=location, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Virtuoso(f"http://127.0.0.1:{http}")
+    try:
+        deadline = time.monotonic() + 120  # a new database takes 10-30 s on a busy machine
+        while True:
+            try:
+                with urllib.request.urlopen(server.query + "?query=" + urllib.parse.quote("ASK {}"), timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log = (location / "virtuoso.log").read_text(errors="replace")[-2000:] \
+                        if (location / "virtuoso.log").exists() else ""
+                    raise RuntimeError(f"virtuoso-t did not start:\n{log}")
+                time.sleep(0.3)
+        # the anonymous SPARQL user may write through /sparql-graph-crud (the tests' server only)
+        isql = shutil.which("isql-vt") or shutil.which("isql")
+        if isql is not None:
+            subprocess.run([isql, f"127.0.0.1:{sql}", "dba", VIRTUOSO_DBA_PASSWORD,
+                            "exec=GRANT SPARQL_UPDATE TO \"SPARQL\";"], check=True, timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

@@ -160,9 +160,16 @@ def test_catalogue_answers_the_same_on_a_remote_server(seed_build: Path, seed_st
         assert rows_of(chain, endpoint=server.query, params=params) == local_chain
 
 
+#: Separators of the catalogue's GROUP_CONCAT cells, whose order SPARQL leaves to the store.
+SEPARATORS = (" | ", ", ")
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
 def rows_of(query: CatalogueQuery, *, store: ox.Store | None = None, endpoint: str | None = None,
-            params: dict[str, str] | None = None) -> list[tuple[str, ...]]:
-    """Rows as sorted tuples of N-Triples terms (GROUP_CONCAT cells as sorted parts), or triples."""
+            params: dict[str, str] | None = None, booleans_as_numbers: bool = False) -> list[tuple[str, ...]]:
+    """Rows as sorted tuples of N-Triples terms, or triples. A literal holding a GROUP_CONCAT
+    separator has its parts sorted. With ``booleans_as_numbers``, true and false read as the
+    integers 1 and 0 (Virtuoso 7 has no boolean type in its answers: it writes 1 and 0)."""
     result = run_query(query, store=store, endpoint=endpoint, params=params)
     if result.triples is not None:
         return sorted((str(t.subject), str(t.predicate), str(t.object)) for t in result.triples)
@@ -170,8 +177,21 @@ def rows_of(query: CatalogueQuery, *, store: ox.Store | None = None, endpoint: s
     for row in result.rows():
         cells = []
         for name in result.variables:
-            term = row[name]
-            text = "" if term is None else str(term)
-            cells.append(" | ".join(sorted(text.split(" | "))) if " | " in text else text)
+            cells.append(cell_text(row[name], booleans_as_numbers=booleans_as_numbers))
         rows.append(tuple(cells))
     return sorted(rows)
+
+
+def cell_text(term: object, *, booleans_as_numbers: bool = False) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        if booleans_as_numbers and term.datatype.value == XSD_BOOLEAN:
+            number = "1" if term.value in ("true", "1") else "0"
+            return str(ox.Literal(number, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+        for separator in SEPARATORS:
+            if separator in term.value:
+                value = separator.join(sorted(term.value.split(separator)))
+                return str(ox.Literal(value, datatype=term.datatype) if term.language is None
+                           else ox.Literal(value, language=term.language))
+    return str(term)
