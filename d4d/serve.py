@@ -183,6 +183,11 @@ class ServeOptions:
 # fails its allocation, the worker dies, the client gets 503 naming the limit, and the worker is
 # replaced.
 
+#: Started workers waiting in each lane to replace a killed one: starting a worker takes 0.3 s on
+#: an idle machine and about 2 s on a loaded one, a lane a worker short all that time
+#: (bench/RESULTS-endpoint.md).
+SPARE_WORKERS = 1
+
 #: Query texts remembered as slow (the oldest is forgotten first).
 REMEMBERED_SLOW_QUERIES = 1024
 
@@ -297,14 +302,15 @@ class _Lane:
         self._queue_limit = queue_limit
         self._context = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded server
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._spare: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._waiting = 0
         self._closed = False
-        started = [self._spawn() for _ in range(max(1, workers))]
-        for worker in started:
+        started = [self._spawn() for _ in range(max(1, workers) + SPARE_WORKERS)]
+        for index, worker in enumerate(started):
             self._await_ready(worker)
-            self._idle.put(worker)
+            (self._idle if index < max(1, workers) else self._spare).put(worker)
 
     def idle(self) -> int:
         """Workers waiting for a query."""
@@ -316,7 +322,7 @@ class _Lane:
             return self._waiting
 
     def pids(self) -> list[int]:
-        """Process ids of the lane's workers (for the load test's memory watch)."""
+        """Process ids of the lane's workers, spares included (for the load test's memory watch)."""
         with self._lock:
             return [worker.process.pid for worker in self._all if worker.process.pid]
 
@@ -352,7 +358,7 @@ class _Lane:
         with self._lock:
             self._all.discard(worker)
 
-    def _replace(self) -> None:
+    def _replace(self, into: queue.Queue[_Worker]) -> None:
         delay = 0.1
         while not self._closed:  # a lane never stays a worker short
             worker = self._spawn()
@@ -363,13 +369,18 @@ class _Lane:
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
-            self._idle.put(worker)
+            into.put(worker)
             return
 
     def _retire(self, worker: _Worker) -> None:
-        """Kill ``worker`` and start its replacement in the background."""
+        """Kill ``worker``; a spare takes its place at once, and a new one starts in the background."""
         self._discard(worker)
-        threading.Thread(target=self._replace, daemon=True, name=f"d4d-{self.name}-respawn").start()
+        try:
+            self._idle.put(self._spare.get_nowait())
+            into = self._spare
+        except queue.Empty:
+            into = self._idle
+        threading.Thread(target=self._replace, args=(into,), daemon=True, name=f"d4d-{self.name}-respawn").start()
 
     def _take(self, wait: float) -> _Worker:
         with self._lock:

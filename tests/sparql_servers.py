@@ -143,8 +143,7 @@ def virtuoso_binary() -> str:
 
 @dataclass
 class Virtuoso:
-    """A running Virtuoso: SPARQL at ``query``, Graph Store at ``store`` (digest auth, user dba)
-    and ``open_store`` (no auth: granted to the anonymous SPARQL user)."""
+    """A running Virtuoso: SPARQL at ``query``, Graph Store at ``store`` (digest auth, user dba)."""
 
     base: str
 
@@ -155,10 +154,6 @@ class Virtuoso:
     @property
     def store(self) -> str:
         return self.base + "/sparql-graph-crud-auth"
-
-    @property
-    def open_store(self) -> str:
-        return self.base + "/sparql-graph-crud"
 
     def count(self, graph: str) -> int:
         query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
@@ -189,12 +184,6 @@ def virtuoso_server(location: Path) -> Iterator[Virtuoso]:
                         if (location / "virtuoso.log").exists() else ""
                     raise RuntimeError(f"virtuoso-t did not start:\n{log}")
                 time.sleep(0.3)
-        # the anonymous SPARQL user may write through /sparql-graph-crud (the tests' server only)
-        isql = shutil.which("isql-vt") or shutil.which("isql")
-        if isql is not None:
-            subprocess.run([isql, f"127.0.0.1:{sql}", "dba", VIRTUOSO_DBA_PASSWORD,
-                            "exec=GRANT SPARQL_UPDATE TO \"SPARQL\";"], check=True, timeout=60,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         yield server
     finally:
         process.terminate()
