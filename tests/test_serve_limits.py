@@ -227,3 +227,14 @@ def test_a_short_body_gets_400(server: SparqlServer) -> None:
         while chunk := connection.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.0 400") and b"after 6 of the 100 bytes" in answer
+
+
+def test_the_cli_defaults_are_the_options_defaults() -> None:
+    from d4d.cli import serve as serve_command
+
+    defaults = {param.name: param.default for param in serve_command.params}
+    options = ServeOptions()
+    assert (defaults["time_limit"], defaults["max_rows"], defaults["workers"], defaults["slow_workers"],
+            defaults["fast_budget"], defaults["memory_limit"]) == (
+        options.time_limit, options.max_rows, options.workers, options.slow_workers, options.fast_budget,
+        options.memory_limit)
