@@ -461,19 +461,26 @@ def push(source: str | Path, endpoint: str, *, graph: str | None = None,
     if progress is not None:
         progress(start, len(chunks), sent_triples, total)
 
-    def send(index: int, method: str) -> None:
-        body = ox.serialize(chunks[index], format=ox.RdfFormat.N_TRIPLES) or b""
-        _send(opener, url, method, body, timeout=timeout, retries=retries)
-
-    for index in range(start, len(chunks)):
+    def request(method: str, body: bytes) -> None:
         try:
-            send(index, "PUT" if index == 0 else "POST")
+            _send(opener, url, method, body, timeout=timeout, retries=retries)
         except QueryError as error:
             if graph is not None or "refused" not in error.reason:
                 raise
             raise QueryError(f"{error.reason} (this was the default graph: a store without one in "
                              f"the Graph Store protocol, such as Virtuoso, needs --graph IRI)",
                              path=error.path) from None
+
+    def send(index: int, method: str) -> None:
+        request(method, ox.serialize(chunks[index], format=ox.RdfFormat.N_TRIPLES) or b"")
+
+    if auth is not None:
+        # An empty POST (it adds nothing) meets the server's challenge first: a server refusing
+        # the credentials may close the connection before reading a large body, which the
+        # client would see as a broken pipe instead of the 401
+        request("POST", b"")
+    for index in range(start, len(chunks)):
+        send(index, "PUT" if index == 0 else "POST")
         state["done"] = index + 1
         _write_json(state_file, state)
         sent_triples += len(chunks[index])
