@@ -21,7 +21,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from d4d.checks import find_contact_data, is_currency
-from d4d.errors import FactError
+from d4d.errors import D4DError, FactError
 from d4d.limits import FACT_FILE_BYTES, FIELD_VALUES, TEXT_CHARS, YAML_DEPTH
 from d4d.ontology import Ontology, PropertySpec, load_ontology
 from d4d.vocab import D4D, ID
@@ -106,8 +106,9 @@ def _construct(loader: _Loader, node: yaml.Node, path: Path) -> Any:
 _EventParser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _check_bounds(text: str, path: Path) -> None:
-    """Refuse anchors, aliases, deep nesting and long scalars before anything is built from the file.
+def check_yaml(text: str, path: str | Path, *, error: type[D4DError] = FactError) -> None:
+    """Refuse anchors, aliases, deep nesting and long scalars before anything is built from a YAML text
+    (a fact file; the importers' mapping and ``imports.yaml`` too, with ``error=SourceError``).
 
     The events come from libyaml's parser (C), which holds one event at a time: an anchor bomb or a
     recursive alias stops at its first ``&`` or ``*``, and a 10 MB description is refused as it is read.
@@ -115,27 +116,43 @@ def _check_bounds(text: str, path: Path) -> None:
     Raises
     ------
     FactError
-        Naming the file, the line and the bound (see :mod:`d4d.limits`).
+        (or ``error``) Naming the file, the line and the bound (see :mod:`d4d.limits`); or a YAML syntax
+        error with its line.
     """
+    try:
+        _check_events(text, path, error)
+    except yaml.MarkedYAMLError as exc:
+        if error is FactError:
+            raise
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise error(f"YAML syntax error: {exc.problem or exc.context}", path=path, record=where) from exc
+    except yaml.YAMLError as exc:
+        if error is FactError:
+            raise
+        raise error(f"YAML error: {exc}", path=path) from exc
+
+
+def _check_events(text: str, path: str | Path, error: type[D4DError]) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_EventParser):
         line = f"line {event.start_mark.line + 1}" if event.start_mark is not None else None
         anchor = getattr(event, "anchor", None)
         if isinstance(event, yaml.AliasEvent):
-            raise FactError(f"YAML alias '*{anchor}': fact files allow no aliases (write the value out)",
-                            path=path, record=line)
+            raise error(f"YAML alias '*{anchor}': d4d's YAML files allow no aliases (write the value out)",
+                        path=path, record=line)
         if anchor:
-            raise FactError(f"YAML anchor '&{anchor}': fact files allow no anchors (write the value out)",
-                            path=path, record=line)
+            raise error(f"YAML anchor '&{anchor}': d4d's YAML files allow no anchors (write the value out)",
+                        path=path, record=line)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > YAML_DEPTH:
-                raise FactError(f"nested more than {YAML_DEPTH} levels deep", path=path, record=line)
+                raise error(f"nested more than {YAML_DEPTH} levels deep", path=path, record=line)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         elif isinstance(event, yaml.ScalarEvent) and len(event.value) > TEXT_CHARS:
-            raise FactError(f"a value of {len(event.value):,} characters (the limit is {TEXT_CHARS:,})",
-                            path=path, record=line)
+            raise error(f"a value of {len(event.value):,} characters (the limit is {TEXT_CHARS:,})",
+                        path=path, record=line)
 
 
 def _read_records(path: Path) -> Iterator[_Record]:
@@ -151,7 +168,7 @@ def _read_records(path: Path) -> Iterator[_Record]:
         raise FactError(f"cannot read the file: {exc.strerror}", path=path) from exc
     loader = _Loader(text)
     try:
-        _check_bounds(text, path)
+        check_yaml(text, path)
         root = loader.get_single_node()
         if root is None:
             return

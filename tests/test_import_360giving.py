@@ -11,9 +11,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from d4d.checks import EMAIL
 from d4d.errors import SourceError
 from d4d.imports import SourceSpec, import_source
-from d4d.checks import EMAIL
 from d4d.imports.giving360 import grant_iri
 from d4d.vocab import D4D
 

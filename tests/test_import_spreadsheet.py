@@ -9,10 +9,10 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from d4d.checks import EMAIL
 from d4d.cli import main
 from d4d.errors import SourceError
 from d4d.imports import SourceSpec, import_source, resolver_for
-from d4d.checks import EMAIL
 from d4d.ontology import load_ontology
 from d4d.vocab import D4D
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import pyoxigraph as ox
 import yaml
@@ -44,9 +44,12 @@ from d4d.errors import SourceError
 from d4d.imports import compass, giving360, iati, spreadsheet
 from d4d.imports.context import ImportContext, ImportReport, Problem, source_graph
 from d4d.imports.identity import FACTS_GRAPH, Crosswalk, Resolver
+from d4d.load import check_yaml
+from d4d.vocab import PREFIXES
 
 __all__ = [
-    "IMPORTERS", "ImportReport", "ImportsConfig", "Problem", "SourceSpec", "import_declared", "import_source",
+    "IMPORTERS", "ImportReport", "ImportsConfig", "Problem", "SourceSpec", "dump_sources", "import_declared",
+    "import_source",
     "import_sources", "imported_sources", "read_project", "remove_source", "resolver_for", "source_graph",
     "source_specs",
 ]
@@ -124,8 +127,10 @@ def read_project(project: str | Path) -> ImportsConfig:
     if not path.is_file():
         return ImportsConfig(crosswalk=default_walk if default_walk.is_file() else None, sources=[])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+        text = path.read_text(encoding="utf-8")
+        check_yaml(text, path, error=SourceError)
+        data = yaml.safe_load(text) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SourceError(f"not valid YAML: {exc}", path=path) from exc
     if not isinstance(data, dict):
         raise SourceError("imports.yaml must be a mapping with 'sources'", path=path)
@@ -197,7 +202,8 @@ def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | Non
     ------
     SourceError
         A file is missing; the source cannot be read at all; or, when ``strict``, a record cannot be
-        read. On an error the source's graph is removed, so the store never holds half a source.
+        read; or the import kept nothing (every record skipped, or none in the files). On an error the
+        source's graph is removed, so the store never holds half a source.
     """
     if spec.kind not in IMPORTERS:
         raise SourceError(f"unknown kind of source {spec.kind!r} (known: {', '.join(IMPORTERS)})")
@@ -207,11 +213,25 @@ def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | Non
     try:
         IMPORTERS[spec.kind](ctx, list(spec.paths))
         report = ctx.finish()
+        if report.kept_nothing:
+            raise SourceError(_nothing_kept(report), path=report.files[0] if len(report.files) == 1 else None)
     except BaseException:
         ctx.discard()
         remove_source(store, spec.name)
         raise
     return report
+
+
+def _nothing_kept(report: ImportReport) -> str:
+    """The one line of an import that kept nothing: how many records were skipped, and the first reason."""
+    text = f"nothing imported into source '{report.source}'"
+    if report.problems:
+        first = report.problems[0]
+        where = first.record if len(report.files) == 1 else f"{first.path}, {first.record}"
+        text += f": {report.problem_count} record(s) skipped; the first, {where}: {first.reason}"
+    else:
+        text += ": no records in the files"
+    return text
 
 
 def import_declared(project: str | Path, store: ox.Store, *, ontology: Any = None, only: Sequence[str] | None = None,
@@ -276,6 +296,35 @@ def imported_sources(store: ox.Store, reports: Sequence[ImportReport]) -> list[t
         data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(report.graph))
         out.append((data if isinstance(data, bytes) else b"", report.graph))
     return out
+
+
+_TRIPLE_FORMATS_THAT_CONCATENATE = (ox.RdfFormat.N_TRIPLES,)
+
+
+def dump_sources(store: ox.Store, reports: Sequence[ImportReport], output: BinaryIO, *,
+                 format: ox.RdfFormat) -> None:
+    """Write the imported graphs of ``store`` to ``output`` as the store streams them, never all at once
+    (an import of millions of statements writes in the memory of a few).
+
+    A format with named graphs (N-Quads, TriG) gets every source in its graph; a format of triples gets
+    the source's statements, and N-Triples those of several sources one after the other. The order is
+    the store's (by its encoded terms): the same input gives the same bytes.
+
+    Raises
+    ------
+    SourceError
+        Several sources in a format of triples other than N-Triples (Turtle, RDF/XML, JSON-LD hold one).
+    """
+    graphs = [ox.NamedNode(r.graph) for r in reports]
+    if format.supports_datasets:
+        store.dump(output, format=format, prefixes=dict(PREFIXES) if format == ox.RdfFormat.TRIG else None)
+        return
+    if len(graphs) > 1 and format not in _TRIPLE_FORMATS_THAT_CONCATENATE:
+        raise SourceError(f"{format.name} holds the statements of one source; write {len(graphs)} sources "
+                          "as N-Quads (.nq), TriG (.trig) or N-Triples (.nt)")
+    for graph in graphs:
+        store.dump(output, format=format, from_graph=graph,
+                   prefixes=dict(PREFIXES) if format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None)
 
 
 def source_specs(project: str | Path = ".", *, kind: str | None = None, paths: Sequence[str | Path] = (),

@@ -32,7 +32,7 @@ import yaml
 from d4d.checks import is_currency, redact
 from d4d.errors import SourceError
 from d4d.imports.identity import OrgId, Resolution, Resolver, local_iri, parse_org_id, slug
-from d4d.limits import TEXT_CHARS
+from d4d.limits import NUMBER_DIGITS, NUMBER_MAGNITUDE, TEXT_CHARS
 from d4d.load import parse_date
 from d4d.vocab import D4D, GRAPH, ID, SECTOR
 
@@ -128,19 +128,79 @@ def date_literal(value: Any) -> ox.Literal | None:
     return ox.Literal(str(literal), datatype=term(str(literal.datatype)))
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as a message quotes it: in full up to ``limit`` characters, else its ends and its length.
+
+    >>> shown("1" * 1000)
+    "'11111111111111111111…1111111111' (1,000 characters)"
+    """
+    text = str(value)
+    if len(text) > limit:
+        return f"'{text[:20]}…{text[-10:]}' ({len(text):,} characters)"
+    return repr(value) if isinstance(value, str) else text
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a value is not a number d4d reads, in words that do not repeat the value (so reports count
+    records by it), or None: not a number, not finite, or beyond :data:`d4d.limits.NUMBER_DIGITS` digits
+    or a magnitude of 10^±:data:`~d4d.limits.NUMBER_MAGNITUDE`. A text is measured before it is parsed,
+    so a number of a million digits costs nothing.
+
+    >>> number_problem("1,234.50") is None, number_problem("n/a"), number_problem("1E+99999")
+    (True, 'is not a number', 'is out of bounds (more than 30 digits or beyond 10^±30)')
+    """
+    bounds = f"is out of bounds (more than {NUMBER_DIGITS} digits or beyond 10^±{NUMBER_MAGNITUDE})"
+    if value is None or isinstance(value, bool):
+        return "is not a number"
+    if isinstance(value, Decimal):
+        number = value
+    else:
+        text = str(value).strip().replace(",", "")
+        if len(text) > NUMBER_DIGITS + 12:   # digits, a sign, a point and an exponent of up to 9 characters
+            return bounds
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return "is not a number"
+    if not number.is_finite():
+        return "is not a finite number"
+    if number and (len(number.as_tuple().digits) > NUMBER_DIGITS or abs(number.adjusted()) > NUMBER_MAGNITUDE):
+        return bounds
+    return None
+
+
 def decimal_value(value: Any) -> Decimal | None:
-    """A number (int, float, Decimal or text with optional thousands separators), or None.
+    """A number (int, float, Decimal or text with optional thousands separators) within the bounds of
+    :func:`number_problem`, or None.
 
     >>> decimal_value("1,234.50"), decimal_value(15000), decimal_value(3239.34), decimal_value("n/a")
     (Decimal('1234.50'), Decimal('15000'), Decimal('3239.34'), None)
+    >>> decimal_value("1e999999999") is None
+    True
     """
-    if value is None or isinstance(value, bool):
+    if number_problem(value) is not None:
         return None
-    try:
-        number = Decimal(str(value).strip().replace(",", "")) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    return value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ""))
+
+
+def amount_value(value: Any) -> tuple[Decimal | None, str | None]:
+    """An amount of money: (the number, None) if it is a positive number, else (None, why not), in words
+    that do not repeat the value.
+
+    >>> amount_value("1500"), amount_value(-5), amount_value(0), amount_value(None), amount_value("1e999")
+    ((Decimal('1500'), None), (None, 'is negative'), (None, 'is zero'), (None, 'is missing'), (None, 'is out of bounds (more than 30 digits or beyond 10^±30)'))
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "is missing"
+    problem = number_problem(value)
+    if problem is not None:
+        return None, problem
+    number = decimal_value(value)
+    if number is None or number < 0:
+        return None, "is negative"
+    if number == 0:
+        return None, "is zero"
+    return number, None
 
 
 def decimal_literal(number: Decimal) -> ox.Literal:
@@ -212,11 +272,18 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     warning_counts: Counter[str] = field(default_factory=Counter)
     quads: int = 0
+    document_quads: int = 0
+    """Of ``quads``, those that describe the imported files (their SourceDocuments)."""
     seconds: float = 0.0
 
     @property
     def problem_count(self) -> int:
         return sum(self.skipped.values())
+
+    @property
+    def kept_nothing(self) -> bool:
+        """Whether the import wrote nothing but the description of its files."""
+        return self.quads <= self.document_quads
 
     @property
     def warning_count(self) -> int:
@@ -427,11 +494,12 @@ class ImportContext:
         if len(self.report.problems) < MAX_EXAMPLES:
             self.report.problems.append(Problem(str(path), record, reason))
 
-    def warn(self, path: Path | str, record: str, reason: str) -> None:
-        """Report something read leniently (kept)."""
+    def warn(self, path: Path | str, record: str, reason: str, *, detail: str | None = None) -> None:
+        """Report something read leniently (kept), counted by ``reason`` (a rule: the same words for
+        every record it applies to); the example kept in the report adds the record's ``detail``."""
         self.report.warning_counts[reason] += 1
         if len(self.report.warnings) < MAX_EXAMPLES:
-            self.report.warnings.append(Problem(str(path), record, reason))
+            self.report.warnings.append(Problem(str(path), record, f"{reason}: {detail}" if detail else reason))
 
     # -- literals --------------------------------------------------------------------------------
 
@@ -473,6 +541,7 @@ class ImportContext:
             number += 1
         node = ox.NamedNode(node_iri)
         self._documents[key] = node
+        before = self.report.quads + len(self._batch)
         self.report.files.append(str(path))
         self.add(node, RDF_TYPE, d4d("SourceDocument"))
         self.add(node, d4d("title"), ox.Literal(title))
@@ -487,6 +556,7 @@ class ImportContext:
         url = url_literal(self.options.get("url"))
         if url is not None:
             self.add(node, d4d("url"), url)
+        self.report.document_quads += self.report.quads + len(self._batch) - before
         return node
 
     def _shared_path(self, path: Path) -> str | None:

@@ -24,7 +24,8 @@ import csv
 import json
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+import zipfile
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,7 @@ from d4d.imports.context import (
     ImportContext,
     OrgMention,
     ResolvedOrg,
+    amount_value,
     currency_code,
     d4d,
     data_file,
@@ -49,8 +51,11 @@ from d4d.imports.context import (
     decimal_literal,
     decimal_value,
     expand_paths,
+    number_problem,
+    shown,
 )
 from d4d.imports.identity import parse_org_id, slug
+from d4d.limits import JSON_DEPTH, JSON_ITEMS, NUMBER_DIGITS
 from d4d.vocab import ID
 
 GRANT_BASE = f"{ID}360giving/grant/"
@@ -79,9 +84,9 @@ def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
         if suffix == ".json":
             grants = _json_grants(ctx, path)
         elif suffix == ".csv":
-            grants = _flat_grants(_csv_rows(path))
+            grants = _flat_grants(ctx, path, _csv_rows(path))
         else:
-            grants = _flat_grants(_xlsx_rows(path, ctx.options.get("sheet")))
+            grants = _flat_grants(ctx, path, _xlsx_rows(path, ctx.options.get("sheet")))
         for number, grant in grants:
             try:
                 read_grant(ctx, path, document, number, grant, validate)
@@ -93,20 +98,82 @@ def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
 # Reading
 
 
+class _Breach(Exception):
+    """A bound of :mod:`d4d.limits` crossed while reading JSON."""
+
+
+def _check_number(value: Any) -> None:
+    problem = number_problem(value)
+    if problem is not None:
+        raise _Breach(f"the number {shown(value)} {problem}")
+
+
+_UNEXPECTED = re.compile(r"^Unexpected symbol '([-+0-9.eE]{41,})")
+
+
+def _json_message(exc: Exception) -> str:
+    """A JSON parser's error in one readable line (a symbol of a million digits is measured, not shown)."""
+    text = str(exc)
+    match = _UNEXPECTED.match(text)
+    if match:
+        return (f"a number of {len(match.group(1)):,} characters (the limit is {NUMBER_DIGITS} digits)")
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
 def _json_grants(ctx: ImportContext, path: Path) -> Iterator[tuple[int, Any]]:
+    """The grants of a JSON package (``{"grants": [...]}``) or a bare list, one at a time.
+
+    The file is read as a stream of ijson events (its pure-Python backend: see :mod:`d4d.limits`), so
+    nesting, the members of one container and every number are checked before a grant is built. A grant
+    that crosses a bound, or broken JSON, ends the file: the grants before it are kept, and the rest is
+    reported as one problem.
+    """
     with path.open("rb") as handle:
-        head = handle.read(4096).lstrip()
+        bare = handle.read(4096).lstrip().startswith(b"[")
         handle.seek(0)
-        prefix = "item" if head.startswith(b"[") else "grants.item"
         number = 0
+        builder: Any = None
+        # one [is an object, its current key, members so far] for each open array or object; ijson's
+        # basic events, not its prefixed ones: a prefix is a string as long as the nesting is deep
+        open_: list[list[Any]] = []
+        top = 1 if bare else 2             # the grants are the members of the root list, or of "grants"
         try:
-            for grant in ijson.items(handle, prefix, use_float=False):
-                number += 1
-                yield number, grant
+            for event, value in ijson.get_backend("python").basic_parse(handle, use_float=False):
+                if event == "map_key":
+                    open_[-1][1] = value
+                elif event == "number":
+                    _check_number(value)
+                starts = event not in ("map_key", "end_map", "end_array")
+                if starts and builder is None and len(open_) == top and not open_[-1][0] and (
+                        bare or (open_[0][0] and open_[0][1] == "grants")):
+                    if event not in ("start_map", "start_array"):
+                        number += 1
+                        yield number, value           # not an object: read_grant says so
+                        continue
+                    builder = ijson.ObjectBuilder()
+                if builder is not None and len(open_) > top and (event == "map_key" or (starts and not open_[-1][0])):
+                    open_[-1][2] += 1
+                    if open_[-1][2] > JSON_ITEMS:
+                        raise _Breach(f"a list or object of more than {JSON_ITEMS:,} members")
+                if builder is not None:
+                    builder.event(event, value)
+                if event in ("start_map", "start_array"):
+                    if len(open_) == JSON_DEPTH:
+                        raise _Breach(f"nested more than {JSON_DEPTH} levels deep")
+                    open_.append([event == "start_map", None, 0])
+                elif event in ("end_map", "end_array"):
+                    open_.pop()
+                    if builder is not None and len(open_) == top:
+                        number += 1
+                        grant, builder = builder.value, None
+                        yield number, grant
+        except _Breach as exc:
+            ctx.problem(path, f"grant {number + 1}", f"{exc}; the rest of the file is skipped "
+                        f"({number} grant(s) before it read)", kind="file")
         except (ijson.JSONError, ValueError) as exc:
-            ctx.problem(path, f"after grant {number}", f"not valid JSON, the rest of the file is skipped: {exc}",
-                        kind="file")
-    if number == 0:
+            ctx.problem(path, f"after grant {number}", f"not valid JSON, the rest of the file is skipped: "
+                        f"{_json_message(exc)}", kind="file")
+    if number == 0 and not ctx.report.skipped["file"]:
         ctx.problem(path, "file", "no grants in the file (a 360Giving package is {\"grants\": [...]})", kind="file")
 
 
@@ -135,28 +202,63 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[dict[str, Any]]:
         book.close()
 
 
-def _flat_grants(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, Any]]:
-    """Rows of the flat form as nested grants (column titles or JSON paths -> the JSON structure)."""
+_JSON_PATH = re.compile(r"[A-Za-z]+(/[A-Za-z0-9]+)*")
+_UNREADABLE = (csv.Error, UnicodeDecodeError, ValueError, KeyError, OSError, zipfile.BadZipFile)
+"""What reading a CSV file or an XLSX workbook raises on a broken file (openpyxl: KeyError, ValueError)."""
+
+
+def _flat_grants(ctx: ImportContext, path: Path, rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, Any]]:
+    """Rows of the flat form as nested grants (column titles or JSON paths -> the JSON structure), each
+    cell converted to the standard's type first: amounts and durations to numbers, dates (a
+    spreadsheet's date cells) to ISO 8601 text, other numbers (a charity number typed as a number) to text.
+
+    A row that cannot be read (a broken CSV, a damaged workbook) ends the file: the rows before it are
+    kept, the rest reported as one problem.
+    """
     columns: dict[str, str] = data_file("360giving.yaml")["columns"]
-    for number, row in enumerate(rows, start=1):
+    number = 1
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except _UNREADABLE as exc:
+            ctx.problem(path, f"row {number + 1}", f"cannot be read, the rest of the file is skipped "
+                        f"({number - 1} row(s) before it read): {type(exc).__name__}: {exc}", kind="file")
+            return
+        number += 1
         grant: dict[str, Any] = {}
         for header, value in row.items():
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             header = (header or "").strip()
-            target = columns.get(header) or (header if re.fullmatch(r"[A-Za-z]+(/[A-Za-z0-9]+)*", header) else None)
+            target = columns.get(header) or (header if _JSON_PATH.fullmatch(header) else None)
             if target is None:
                 continue
-            _put(grant, target.split("/"), value)
-        for key in _NUMERIC:
-            if isinstance(grant.get(key), str) and decimal_value(grant[key]) is not None:
-                grant[key] = decimal_value(grant[key])
-        for dates in grant.get("plannedDates", []):
-            if isinstance(dates, dict) and isinstance(dates.get("duration"), str) and dates["duration"].isdigit():
-                dates["duration"] = int(dates["duration"])
-        if isinstance(grant.get("awardDate"), datetime):
-            grant["awardDate"] = grant["awardDate"].date().isoformat()
-        yield number + 1, grant   # the row number in the sheet (row 1 is the header)
+            parts = target.split("/")
+            if any(p.isdigit() and int(p) >= JSON_ITEMS for p in parts):
+                ctx.problem(path, f"column {header!r}", f"a list index of {JSON_ITEMS:,} or more; the file "
+                            "is skipped", kind="file")
+                return
+            _put(grant, parts, _standard_type(parts[-1], value))
+        yield number, grant   # the row number in the sheet (row 1 is the header)
+
+
+def _standard_type(field: str, value: Any) -> Any:
+    """A cell as the 360Giving standard types its field."""
+    if isinstance(value, datetime):   # a date cell: midnight is a date, anything else a date-time as written
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if field in _NUMERIC:
+        return decimal_value(value) if decimal_value(value) is not None else value
+    if field == "duration":
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _put(tree: dict[str, Any], parts: list[str], value: Any) -> None:
@@ -213,36 +315,43 @@ def _schema_validator(path: str) -> Any:
     return Draft202012Validator(schema, format_checker=checker)
 
 
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
+
+
+def _finding(error: Any) -> tuple[str, str]:
+    """A JSON Schema error as (rule, detail): the rule names the field (list indices left out) and the
+    schema keyword, the same for every grant it applies to; the detail is the validator's message."""
+    parts = [str(p) for p in error.absolute_path if not isinstance(p, int)]
+    detail = str(error.message)
+    if error.validator == "required":
+        match = _REQUIRED.match(detail)
+        if match:
+            parts.append(match.group(1))
+    elif error.validator == "enum" and isinstance(error.validator_value, list) and len(error.validator_value) > 10:
+        detail = f"{shown(error.instance)} is not one of the {len(error.validator_value)} values the standard allows"
+    elif len(detail) > 300:   # a oneOf on the whole grant quotes the grant
+        detail = f"the value matches none of the schema's {error.validator} alternatives"
+    return f"not valid by the 360Giving schema: {'/'.join(parts) or 'grant'} ({error.validator})", detail
+
+
 def _validator(schema: Any) -> Any:
-    """A function grant -> list of messages (empty if the grant is valid)."""
+    """A function grant -> list of (rule, detail): what the grant lacks of the standard. These are
+    reported and counted by rule; whether the grant is kept depends only on the fields d4d reads
+    (:func:`read_grant`)."""
     if schema:
         validator = _schema_validator(str(schema))
 
-        def check(grant: Any) -> list[str]:
+        def check(grant: Any) -> list[tuple[str, str]]:
             errors = sorted(validator.iter_errors(_jsonable(grant)), key=lambda e: list(map(str, e.absolute_path)))
-            return [f"{'/'.join(map(str, e.absolute_path)) or 'grant'}: {_short(e.message)}" for e in errors]
+            return [_finding(e) for e in errors]
         return check
 
     rules = data_file("360giving.yaml")
 
-    def check_required(grant: Any) -> list[str]:
-        if not isinstance(grant, dict):
-            return ["a grant must be a JSON object"]
+    def check_required(grant: Any) -> list[tuple[str, str]]:
         missing = [k for k in rules["required"] if grant.get(k) in (None, "", [])]
-        if not any(grant.get(k) for k in rules["required_one_of"]):
-            missing.append(" or ".join(rules["required_one_of"]))
-        out = [f"missing required field {k}" for k in missing]
-        for key in ("fundingOrganization", "recipientOrganization"):
-            for org in grant.get(key) or []:
-                if not isinstance(org, dict) or not org.get("id") or not org.get("name"):
-                    out.append(f"{key}: an organisation needs an id and a name")
-        return out
+        return [(f"missing the standard's required field {k}", "") for k in missing]
     return check_required
-
-
-def _short(message: str, limit: int = 160) -> str:
-    """A validator message cut to a readable length (an enum error lists every currency)."""
-    return message if len(message) <= limit else message[:limit - 1] + "…"
 
 
 def _jsonable(value: Any) -> Any:
@@ -273,33 +382,54 @@ def _org_kind(org_id: str, role: str) -> tuple[str, list[str]]:
 
 def read_grant(ctx: ImportContext, path: Path, document: ox.NamedNode, number: int, grant: Any,
                validate: Any) -> None:
-    """Import one grant (a parsed JSON object)."""
-    grant_id = str(grant.get("id")).strip() if isinstance(grant, dict) and grant.get("id") is not None else ""
-    record = f"grant {grant_id}" if grant_id else f"grant {number}"
-    errors = validate(grant)
-    if errors:
-        ctx.problem(path, record, "not a valid 360Giving grant: " + "; ".join(errors[:3])
-                    + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""), kind="grant")
+    """Import one grant (a parsed JSON object).
+
+    Strict where it matters: the grant is skipped only when a field d4d reads to make the funding is
+    missing or wrong (its id, its award date, a funding and a recipient organisation each with an id or a
+    name). What else the standard (or its JSON Schema) finds wrong is reported, counted by rule, and
+    the grant kept; an amount that is missing, not a number, negative, zero, out of bounds or in a
+    currency that is not ISO 4217 is left out, with its own warning, and the grant kept.
+    """
+    if not isinstance(grant, dict):
+        ctx.problem(path, f"grant {number}", f"a grant must be a JSON object, not {shown(grant)}", kind="grant")
         return
+    raw_id = grant.get("id")
+    grant_id = str(raw_id).strip() if isinstance(raw_id, (str, int, Decimal)) else ""
+    record = f"grant {grant_id}" if grant_id else f"grant {number}"
+    if not grant_id:
+        ctx.problem(path, record, "the grant has no id (d4d names each funding by it)", kind="grant")
+        return
+    if len(grant_id) > 200:
+        ctx.problem(path, f"grant {number}", f"the grant id {shown(grant_id)} is longer than 200 characters",
+                    kind="grant")
+        return
+    for rule, detail in validate(grant):
+        ctx.warn(path, record, rule, detail=detail or None)
     if grant.get("recipientIndividual") and not grant.get("recipientOrganization"):
         ctx.problem(path, record, "a grant to an individual: not imported (personal data)", kind="grant",
                     fatal=False)
         return
-    amount = decimal_value(grant.get("amountAwarded"))
-    currency = currency_code(grant.get("currency"))
-    if currency is None:
-        ctx.problem(path, record, f"currency {grant.get('currency')!r} is not an ISO 4217 code", kind="grant")
-        return
     award = date_literal(grant.get("awardDate"))
     if award is None:
-        ctx.problem(path, record, f"awardDate {grant.get('awardDate')!r} is not a date", kind="grant")
+        reason = ("the grant has no awardDate (d4d dates every funding)" if grant.get("awardDate") in (None, "")
+                  else f"awardDate {shown(grant.get('awardDate'))} is not a date")
+        ctx.problem(path, record, reason, kind="grant")
         return
-
     funders = _orgs(ctx, path, document, grant.get("fundingOrganization") or [], "funder", record)
     recipients = _orgs(ctx, path, document, grant.get("recipientOrganization") or [], "recipient", record)
-    if not funders or not recipients:
-        ctx.problem(path, record, "no funding or recipient organisation could be read", kind="grant")
-        return
+    for found, key in ((funders, "fundingOrganization"), (recipients, "recipientOrganization")):
+        if not found:
+            ctx.problem(path, record, f"no {key} could be read (each needs an id or a name)", kind="grant")
+            return
+    amount, why = amount_value(grant.get("amountAwarded"))
+    currency = currency_code(grant.get("currency"))
+    if why is not None:
+        ctx.warn(path, record, f"amountAwarded {why}: the grant is kept without an amount",
+                 detail=None if why == "is missing" else shown(grant.get("amountAwarded")))
+    elif currency is None:
+        ctx.warn(path, record, "currency is not an ISO 4217 code: the grant is kept without an amount",
+                 detail=shown(grant.get("currency")))
+        amount = None
 
     node = grant_iri(grant_id)
     ctx.count("grants")
@@ -310,15 +440,14 @@ def read_grant(ctx: ImportContext, path: Path, document: ox.NamedNode, number: i
         ctx.add(node, d4d("funder"), funder.node)
     for recipient in recipients:
         ctx.add(node, d4d("recipient"), recipient.node)
-    if amount is not None and amount > 0:
+    if amount is not None and currency is not None:
         ctx.add(node, d4d("amount"), decimal_literal(amount))
         ctx.add(node, d4d("currency"), ox.Literal(currency))
-    else:
-        ctx.warn(path, record, "amountAwarded zero or not a number: no amount")
     ctx.add(node, d4d("date"), award)
     if str(grant.get("awardDate")).strip() != award.value:
         ctx.count("award dates given as date-times")
-    planned = (grant.get("plannedDates") or [{}])[0]
+    planned = grant.get("plannedDates")
+    planned = planned[0] if isinstance(planned, list) and planned else None
     if isinstance(planned, dict):
         for key, prop in (("startDate", "startDate"), ("endDate", "endDate")):
             literal = date_literal(planned.get(key))
@@ -328,16 +457,22 @@ def read_grant(ctx: ImportContext, path: Path, document: ox.NamedNode, number: i
     description = ctx.text(grant.get("description"), path=path, record=record)
     if description:
         ctx.add(node, d4d("purpose"), ox.Literal(description))
-    for programme in grant.get("grantProgramme") or []:
+    programmes = grant.get("grantProgramme")
+    for programme in programmes if isinstance(programmes, list) else []:
         name = ctx.text(programme.get("title"), path=path, record=record) if isinstance(programme, dict) else None
         if name:
             ctx.add(node, d4d("programme"), ox.Literal(name))
     names = f"{', '.join(f.name for f in funders)} → {', '.join(r.name for r in recipients)}"
     ctx.add(node, RDFS_LABEL, ox.Literal(title or f"Grant: {names}"))
-    amount_text = f"{grant.get('amountAwarded')} {currency}"
+    amount_text = f"{_as_written(grant.get('amountAwarded'))} {currency or _as_written(grant.get('currency'))}"
     ctx.cite(node, document, f'{record}: "{title or ""}", {names}, amountAwarded {amount_text}, '
                              f'awardDate {grant.get("awardDate")}')
     ctx.count("recipient links", len(recipients))
+
+
+def _as_written(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else shown(value)
 
 
 def _orgs(ctx: ImportContext, path: Path, document: ox.NamedNode, orgs: Any, role: str,

@@ -36,7 +36,9 @@ locator and the ``quote`` column's words when given.
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,16 +52,19 @@ from d4d.imports.context import (
     RDFS_LABEL,
     ImportContext,
     OrgMention,
+    amount_value,
     currency_code,
     d4d,
     date_literal,
     decimal_literal,
-    decimal_value,
     expand_paths,
+    number_problem,
+    shown,
     term,
     url_literal,
 )
 from d4d.imports.identity import key_segment, parse_org_id, slug, wikidata_qid
+from d4d.load import check_yaml
 from d4d.vocab import D4D, ID
 
 SUFFIXES = (".csv", ".xlsx")
@@ -77,8 +82,10 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+        check_yaml(text, path, error=SourceError)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SourceError(f"cannot read the mapping: {exc}", path=path) from exc
     if not isinstance(data, dict) or not (data.get("actors") or data.get("relationships")):
         raise SourceError("a mapping declares 'actors' and/or 'relationships'", path=path)
@@ -121,6 +128,28 @@ def _rows(path: Path, sheet: str | None) -> Iterator[tuple[int, dict[str, Any]]]
             yield number, {h: c for h, c in zip(header, row) if h}
     finally:
         book.close()
+
+
+_UNREADABLE = (csv.Error, UnicodeDecodeError, ValueError, KeyError, OSError, zipfile.BadZipFile)
+"""What reading a CSV file or an XLSX workbook raises on a broken file (openpyxl: KeyError, ValueError)."""
+
+
+def _readable_rows(ctx: ImportContext, path: Path, sheet: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of :func:`_rows` up to the first that cannot be read (a broken CSV, a damaged workbook):
+    the rows before it are kept, the rest of the file reported as one problem."""
+    rows = _rows(path, sheet)
+    read = 0
+    while True:
+        try:
+            number, row = next(rows)
+        except StopIteration:
+            return
+        except _UNREADABLE as exc:
+            ctx.problem(path, _locator(path, sheet, read + 2), f"cannot be read, the rest of the file is skipped "
+                        f"({read} row(s) before it read): {type(exc).__name__}: {exc}", kind="file")
+            return
+        read += 1
+        yield number, row
 
 
 def _table_file(spec: dict[str, Any], mapping: dict[str, Any], files: list[Path]) -> tuple[Path, str | None]:
@@ -178,14 +207,14 @@ def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
         spec = mapping["actors"]
         path, sheet = _table_file(spec, mapping, files)
         doc = document(path)
-        for number, row in _rows(path, sheet):
+        for number, row in _readable_rows(ctx, path, sheet):
             _actor(ctx, path, doc, sheet, number, row, spec, separator, actors)
             ctx.record_done()
     if mapping.get("relationships"):
         spec = mapping["relationships"]
         path, sheet = _table_file(spec, mapping, files)
         doc = document(path)
-        for number, row in _rows(path, sheet):
+        for number, row in _readable_rows(ctx, path, sheet):
             _relationship(ctx, path, doc, sheet, number, row, spec, separator, actors)
             ctx.record_done()
 
@@ -392,14 +421,22 @@ def _datatype_value(spec: Any, value: Any) -> ox.Literal:
         if literal is None:
             raise ValueError(f"'{value}' is not a date (a year, a year-month or a date)")
         return literal
+    if str(spec.iri) == str(D4D.amount):
+        amount, why = amount_value(value)
+        if amount is None:
+            raise ValueError(f"the amount {shown(value)} {why}" if why != "is missing" else "no amount")
+        return decimal_literal(amount)
     if datatype == xsd + "decimal":
-        number = decimal_value(value)
-        if number is None:
-            raise ValueError(f"'{value}' is not a number")
-        return decimal_literal(number)
+        problem = number_problem(value)
+        if problem is not None:
+            raise ValueError(f"{shown(value)} {problem}")
+        return decimal_literal(Decimal(str(value).strip().replace(",", "")))
     if datatype == xsd + "integer":
-        number = decimal_value(value)
-        if number is None or number != number.to_integral_value():
+        problem = number_problem(value)
+        if problem is not None:
+            raise ValueError(f"{shown(value)} {problem}")
+        number = Decimal(str(value).strip().replace(",", ""))
+        if number != number.to_integral_value():
             raise ValueError(f"'{value}' is not a whole number")
         return ox.Literal(str(int(number)), datatype=term(datatype))
     if datatype == xsd + "boolean":
