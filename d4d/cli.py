@@ -487,24 +487,11 @@ def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declare
     specs = imports.source_specs(project, kind=kind, paths=paths, name=name, declared=declared,
                                  all_declared=all_declared, options=_key_values(options, "--option"))
     if output is not None:
-        import tempfile
-
-        from d4d.io import open_atomic
-
         suffix = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG, ".ttl": ox.RdfFormat.TURTLE,
                   ".nt": ox.RdfFormat.N_TRIPLES, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML,
                   ".xml": ox.RdfFormat.RDF_XML}
-        rdf_format = suffix.get(output.suffix.lower(), ox.RdfFormat.N_QUADS)
-        # the sources go through a store on disk, so neither they nor the output are held in memory
-        with tempfile.TemporaryDirectory(prefix="d4d-import-") as scratch:
-            store = ox.Store(scratch)
-            reports = imports.import_sources(store, specs, project=project, strict=strict)
-            if str(output) == "-":
-                imports.dump_sources(store, reports, sys.stdout.buffer, format=rdf_format)
-            else:
-                with open_atomic(output) as handle:
-                    imports.dump_sources(store, reports, handle, format=rdf_format)
-            del store
+        reports = imports.import_to_file(specs, None if str(output) == "-" else output, project=project,
+                                         strict=strict, format=suffix.get(output.suffix.lower(), ox.RdfFormat.N_QUADS))
     else:
         from d4d import reason
         from d4d.ontology import load_ontology

@@ -605,7 +605,11 @@ def resolve_query(spec: str, *, catalogue: Mapping[str, CatalogueQuery] | None =
         return catalogue[spec]
     path = Path(spec)
     if path.is_file():
-        return parse_query_text(path.read_text(encoding="utf-8"), name=path.stem, path=path)
+        try:
+            body = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise QueryError(f"not UTF-8 text: {exc.reason} at byte {exc.start}", path=path) from exc
+        return parse_query_text(body, name=path.stem, path=path)
     raise QueryError(f"no catalogue query or file called {spec!r}; `d4d queries` lists the catalogue")
 
 
@@ -771,7 +775,10 @@ class Result:
         # a solution iterates over its values in the order of the variables (None when unbound):
         # zipping them is three times faster than looking each variable up
         names = self.variables
-        return [dict(zip(names, solution)) for solution in solutions]
+        try:
+            return [dict(zip(names, solution)) for solution in solutions]
+        except OSError as exc:   # raised by the store while it evaluates (a SERVICE it may not call)
+            raise QueryError(f"the query failed as it ran: {exc}") from exc
 
     def values(self) -> list[dict[str, str | None]]:
         """SELECT solutions with each term as its plain value (IRI text, literal lexical form)."""

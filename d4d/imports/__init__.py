@@ -32,6 +32,8 @@ the build imports those marked ``build: true`` (:func:`import_declared`).
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +42,7 @@ from typing import Any, BinaryIO, Protocol
 import pyoxigraph as ox
 import yaml
 
-from d4d.errors import SourceError
+from d4d.errors import D4DError, SourceError
 from d4d.imports import compass, giving360, iati, spreadsheet
 from d4d.imports.context import ImportContext, ImportReport, Problem, source_graph
 from d4d.imports.identity import FACTS_GRAPH, Crosswalk, Resolver
@@ -49,7 +51,7 @@ from d4d.vocab import PREFIXES
 
 __all__ = [
     "IMPORTERS", "ImportReport", "ImportsConfig", "Problem", "SourceSpec", "dump_sources", "import_declared",
-    "import_source",
+    "import_source", "import_to_file",
     "import_sources", "imported_sources", "read_project", "remove_source", "resolver_for", "source_graph",
     "source_specs",
 ]
@@ -325,6 +327,45 @@ def dump_sources(store: ox.Store, reports: Sequence[ImportReport], output: Binar
     for graph in graphs:
         store.dump(output, format=format, from_graph=graph,
                    prefixes=dict(PREFIXES) if format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None)
+
+
+def import_to_file(specs: Sequence[SourceSpec], output: Path | None, *, format: ox.RdfFormat,
+                   project: str | Path = ".", strict: bool = False,
+                   progress: Callable[[str], None] | None = None) -> list[ImportReport]:
+    """Import sources into a file (``None``: standard output) instead of a store.
+
+    The sources go through a scratch store on disk, and are streamed from it (:func:`dump_sources`)
+    into a file beside ``output`` that replaces it once complete: memory stays flat whatever the size
+    of the sources, and an import that fails leaves ``output`` as it was.
+
+    Raises
+    ------
+    SourceError
+        As :func:`import_sources` and :func:`dump_sources`.
+    """
+    with tempfile.TemporaryDirectory(prefix="d4d-import-", ignore_cleanup_errors=True) as scratch:
+        try:
+            return _import_to_file(Path(scratch), specs, output, format=format, project=project, strict=strict,
+                                   progress=progress)
+        except D4DError as exc:
+            # raised again without its traceback, whose frames hold the scratch store open (RocksDB
+            # writes into its folder until it is closed, and the folder is removed next)
+            failure = type(exc)(exc.reason, path=exc.path, record=exc.record)
+    raise failure
+
+
+def _import_to_file(scratch: Path, specs: Sequence[SourceSpec], output: Path | None, *, format: ox.RdfFormat,
+                    project: str | Path, strict: bool, progress: Callable[[str], None] | None) -> list[ImportReport]:
+    from d4d.io import open_atomic
+
+    store = ox.Store(str(scratch))
+    reports = import_sources(store, specs, project=project, strict=strict, progress=progress)
+    if output is None:
+        dump_sources(store, reports, sys.stdout.buffer, format=format)
+    else:
+        with open_atomic(output) as handle:
+            dump_sources(store, reports, handle, format=format)
+    return reports
 
 
 def source_specs(project: str | Path = ".", *, kind: str | None = None, paths: Sequence[str | Path] = (),

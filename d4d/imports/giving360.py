@@ -171,7 +171,8 @@ def _json_grants(ctx: ImportContext, path: Path) -> Iterator[tuple[int, Any]]:
             ctx.problem(path, f"grant {number + 1}", f"{exc}; the rest of the file is skipped "
                         f"({number} grant(s) before it read)", kind="file")
         except (ijson.JSONError, ValueError) as exc:
-            ctx.problem(path, f"after grant {number}", f"not valid JSON, the rest of the file is skipped: "
+            ctx.problem(path, f"after grant {number}" if number else "the start of the file",
+                        f"not valid JSON, the rest of the file is skipped: "
                         f"{_json_message(exc)}", kind="file")
     if number == 0 and not ctx.report.skipped["file"]:
         ctx.problem(path, "file", "no grants in the file (a 360Giving package is {\"grants\": [...]})", kind="file")
@@ -415,6 +416,12 @@ def read_grant(ctx: ImportContext, path: Path, document: ox.NamedNode, number: i
                   else f"awardDate {shown(grant.get('awardDate'))} is not a date")
         ctx.problem(path, record, reason, kind="grant")
         return
+    for key in ("fundingOrganization", "recipientOrganization"):
+        orgs = grant.get(key)
+        if not any(isinstance(o, dict) and (str(o.get("id") or "").strip() or str(o.get("name") or "").strip())
+                   for o in (orgs if isinstance(orgs, list) else [])):
+            ctx.problem(path, record, f"no {key} with an id or a name", kind="grant")
+            return
     funders = _orgs(ctx, path, document, grant.get("fundingOrganization") or [], "funder", record)
     recipients = _orgs(ctx, path, document, grant.get("recipientOrganization") or [], "recipient", record)
     for found, key in ((funders, "fundingOrganization"), (recipients, "recipientOrganization")):

@@ -46,14 +46,15 @@ from d4d.imports.context import (
     ImportContext,
     OrgMention,
     ResolvedOrg,
+    amount_value,
     currency_code,
     d4d,
     data_file,
     date_literal,
     decimal_literal,
-    decimal_value,
     expand_paths,
     language_tag,
+    shown,
 )
 from d4d.imports.identity import slug
 from d4d.vocab import ID
@@ -202,14 +203,17 @@ def read_activity(ctx: ImportContext, path: Path, document: ox.NamedNode, act: A
     if reporting is not None:
         reporter = _organisation(ctx, path, document, reporting, scope, lang, f"{where}, reporting-org")
 
-    titles = _narratives(act.find("title"), lang)
+    # the titles as kept (contact data removed, an over-long one left out): the label, the participations'
+    # labels and the citation quote the first
+    titles = [(clean, tag) for text, tag in _unique(_narratives(act.find("title"), lang))
+              if (clean := ctx.text(text, path=path, record=where))]
     title = titles[0][0] if titles else ident
     ctx.count("activities")
     ctx.add(project, RDF_TYPE, d4d("Project"))
     ctx.add(project, DC_IDENTIFIER, ox.Literal(ident))
     ctx.add(project, RDFS_LABEL, ox.Literal(title))
-    for text, tag in _unique(titles):
-        ctx.add(project, DC_TITLE, ctx.literal(ctx.text(text, path=path, record=where) or text, tag))
+    for text, tag in titles:
+        ctx.add(project, DC_TITLE, ctx.literal(text, tag))
     descriptions = [n for d in act.findall("description") for n in _narratives(d, lang)]
     for text, tag in _unique(descriptions):
         clean = ctx.text(text, path=path, record=where)
@@ -328,16 +332,21 @@ def _transaction(ctx: ImportContext, path: Path, document: ox.NamedNode, project
     if date is None and value_el is not None and date_literal(value_el.get("value-date")) is not None:
         date = date_literal(value_el.get("value-date"))
         ctx.warn(path, record, "transaction date taken from value/@value-date")
-    amount = decimal_value(value_el.text) if value_el is not None and (value_el.text or "").strip() else None
-    currency = currency_code(value_el.get("currency")) if value_el is not None else None
-    currency = currency or default_currency
-    if value_el is None or amount is None:
-        ctx.warn(path, record, "transaction without a readable value: no amount")
-    elif amount <= 0:
-        ctx.warn(path, record, "transaction value zero or negative: not stored as an amount")
+    amount, why = amount_value(value_el.text if value_el is not None else None)
+    given = value_el.get("currency") if value_el is not None else None
+    currency = currency_code(given) if given else default_currency
+    act_currency = tx.getparent().get("default-currency") if tx.getparent() is not None else None
+    if why is not None:
+        ctx.warn(path, record, f"transaction value {why}: no amount",
+                 detail=shown((value_el.text or "").strip()) if value_el is not None and why != "is missing" else None)
         amount = None
     elif currency is None:
-        ctx.warn(path, record, "transaction value without a currency: no amount")
+        if given:
+            ctx.warn(path, record, "value/@currency is not an ISO 4217 code: no amount", detail=shown(given))
+        elif act_currency:
+            ctx.warn(path, record, "default-currency is not an ISO 4217 code: no amount", detail=shown(act_currency))
+        else:
+            ctx.warn(path, record, "transaction value without a currency: no amount")
         amount = None
 
     node = ox.NamedNode(f"{project.value}/transaction/{number}")

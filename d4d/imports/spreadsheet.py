@@ -45,7 +45,6 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from d4d.checks import redact
 from d4d.errors import SourceError
 from d4d.imports.context import (
     RDF_TYPE,
@@ -325,7 +324,7 @@ def _relationship(ctx: ImportContext, path: Path, doc: ox.NamedNode, sheet: str 
         used |= {str(c) for c in (columns if isinstance(columns, list) else [columns])}
         values = _cells(row, columns, separator)
         try:
-            triples += _values(ctx, node, allowed[field], values, actors)
+            triples += _values(ctx, node, allowed[field], values, actors, path=path, record=record)
         except ValueError as exc:
             ctx.problem(path, record, f"{field}: {exc}", kind="relationship")
             return
@@ -373,14 +372,15 @@ def _field(ctx: ImportContext, path: Path, record: str, node: ox.NamedNode, kind
         raise SourceError(f"'{field}' is not a field of {kind} (fields: {', '.join(allowed)})",
                           path=ctx.options.get("mapping"), record="actors")
     try:
-        for triple in _values(ctx, node, allowed[field], values, actors):
+        for triple in _values(ctx, node, allowed[field], values, actors, path=path, record=record):
             ctx.add_once(*triple)
     except ValueError as exc:
         ctx.warn(path, record, f"{field}: {exc} (not kept)")
 
 
 def _values(ctx: ImportContext, node: ox.NamedNode, spec: Any, values: list[Any],
-            actors: dict[str, tuple[ox.NamedNode, str]]) -> list[tuple[ox.NamedNode, ox.NamedNode, Any]]:
+            actors: dict[str, tuple[ox.NamedNode, str]], *, path: Path,
+            record: str) -> list[tuple[ox.NamedNode, ox.NamedNode, Any]]:
     """The triples of one field, each value read as the ontology declares (raises ValueError)."""
     prop = term(str(spec.iri))
     out: list[tuple[ox.NamedNode, ox.NamedNode, Any]] = []
@@ -394,7 +394,13 @@ def _values(ctx: ImportContext, node: ox.NamedNode, spec: Any, values: list[Any]
                 continue
             out.append((node, prop, _reference(ctx, text, actors)))
             continue
-        out.append((node, prop, _datatype_value(spec, value)))
+        literal = _datatype_value(spec, value)
+        if literal.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+            clean = ctx.text(literal.value, path=path, record=record)   # contact data and long texts out
+            if clean is None:
+                continue
+            literal = ox.Literal(clean)
+        out.append((node, prop, literal))
     return out
 
 
@@ -455,5 +461,4 @@ def _datatype_value(spec: Any, value: Any) -> ox.Literal:
         if code is None:
             raise ValueError(f"'{value}' is not an ISO 4217 currency code")
         return ox.Literal(code)
-    text, _ = redact(text)
     return ox.Literal(text)

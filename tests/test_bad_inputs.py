@@ -1,0 +1,148 @@
+"""The bad-input corpus: every file of tests/bad_inputs/ run through the command a user would type,
+with the outcome written beside it in tests/bad_inputs/cases.yaml.
+
+Each case asserts the exit status; for a refused input, that the error is one line naming the file and
+the reason; for a record skipped or read leniently, the line reporting it; and that nothing already
+written changed: the build folder a bad fact file would have rebuilt, the output file a failed import
+would have replaced, the store a query ran on.
+
+A case file may hold markers that the runner expands, so that a 10 MB description or a million-deep
+array is not committed: ``@@BIG@@`` (10,000,000 letters), ``@@CELL@@`` (200,000 letters), ``@@PAD@@``
+(4 MiB of comment), ``@@DIGITS@@`` (a million digits), ``@@OPEN@@``/``@@CLOSE@@`` (a million nested
+brackets, or tags in XML), ``@@MANY@@`` (the next item written 10,001 times: see each case).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from d4d.cli import main
+
+HERE = Path(__file__).parent / "bad_inputs"
+ROOT = Path(__file__).resolve().parents[1]
+CASES: list[dict[str, Any]] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
+BEFORE = b"an earlier output that a failed command must leave as it is\n"
+
+_MARKERS = {
+    "@@BIG@@": "a" * 10_000_000,
+    "@@CELL@@": "c" * 200_000,
+    "@@PAD@@": "x" * (4 * 1024 * 1024 + 1),
+    "@@DIGITS@@": "1" * 1_000_000,
+}
+
+
+def _expand(case: dict[str, Any], text: bytes) -> bytes:
+    """The case file with its markers written out."""
+    if b"@@" not in text:
+        return text
+    xml = case["case"].endswith(".xml")
+    depth = 1_000 if xml else 100 if case["case"].endswith(".yaml") else 1_000_000
+    markers = dict(_MARKERS)
+    markers["@@OPEN@@"] = "<x>" * depth if xml else "[" * depth
+    markers["@@CLOSE@@"] = "</x>" * depth if xml else "]" * depth
+    for marker, value in markers.items():
+        text = text.replace(marker.encode(), value.encode())
+    if b"@@MANY@@" in text:   # the item after the marker (up to the closing bracket), 10,001 times in all
+        head, tail = text.split(b"@@MANY@@", 1)
+        end = tail.index(b"]")
+        item = tail[:end]
+        text = head + (item + b", ") * 10_000 + tail
+    return text
+
+
+def _tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def facts_build(seed_build: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A copy of the seed build that every fact case tries to rebuild, and its hash."""
+    out = tmp_path_factory.mktemp("bad-inputs") / "build"
+    shutil.copytree(seed_build, out)
+    return out, _tree_hash(out)
+
+
+def _run(args: list[str]) -> Any:
+    result = CliRunner().invoke(main, args, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"{args} raised {result.exception!r}") from result.exception
+    return result
+
+
+def _error_line(result: Any) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line of error, got: {result.stderr[:2000]}"
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
+def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path,
+                   facts_build: tuple[Path, str]) -> None:
+    source = HERE / case["case"]
+    area = case["case"].split("/", 1)[0]
+    data = _expand(case, source.read_bytes())
+    started = time.perf_counter()
+    if area == "facts":
+        project = tmp_path / "project"
+        for name in ("ontology", "graph"):
+            shutil.copytree(ROOT / name, project / name)
+        target = project / "graph" / source.name
+        target.write_bytes(data)
+        build, before = facts_build
+        result = _run(["build", "--project", str(project), "--out", str(build), "--no-reasoner", "--rdf-only", "-q"])
+        assert _tree_hash(build) == before                       # the earlier build is untouched
+        written = None
+    elif area == "queries":
+        target = tmp_path / source.name
+        target.write_bytes(data)
+        store = seed_build / "store"
+        before = _tree_hash(store)
+        result = _run(["query", str(target), "--store", str(store), *case.get("args", [])])
+        assert _tree_hash(store) == before
+        written = None
+    else:
+        name = "ties.csv" if area == "spreadsheet" else source.name
+        target = tmp_path / name
+        target.write_bytes(data)
+        output = tmp_path / "out.nq"
+        output.write_bytes(BEFORE)
+        options: list[str] = []
+        for option in case.get("options", []):
+            options += ["--option", option.format(here=HERE, shared=ROOT.parent / "shared")]
+        result = _run(["import", area, str(target), "--project", str(ROOT), "-o", str(output), *options])
+        written = output.read_bytes()
+        if case["exit"] != 0:
+            assert written == BEFORE                             # a failed import replaces nothing
+        else:
+            assert written != BEFORE and written.strip()
+    assert time.perf_counter() - started < case.get("seconds", 30)
+    assert result.exit_code == case["exit"], result.stderr[:2000]
+    if case["exit"] != 0:
+        line = _error_line(result)
+        assert case["error"] in line, line
+        if area != "queries":
+            assert case.get("names", target.name) in line, line  # the line names the file
+    else:
+        assert case["stderr"] in result.stderr, result.stderr[:2000]
+    for text in case.get("absent", []):
+        assert written is not None and text.encode() not in written
+
+
+def test_the_corpus_is_complete() -> None:
+    """Every file of the corpus has its expectation, and every expectation its file."""
+    files = {str(p.relative_to(HERE)) for p in HERE.rglob("*") if p.is_file() and p.name != "cases.yaml"}
+    files -= {"spreadsheet/mapping.yaml", "spreadsheet/mapping-with-anchors.yaml"}
+    assert files == {c["case"] for c in CASES}
+    assert len(CASES) >= 60
