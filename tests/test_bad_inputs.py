@@ -6,17 +6,29 @@ the reason; for a record skipped or read leniently, the line reporting it; and t
 written changed: the build folder a bad fact file would have rebuilt, the output file a failed import
 would have replaced, the store a query ran on.
 
+An HTTP case is a raw request sent to a real ``d4d serve`` of the seed build on 127.0.0.1: it asserts
+the status, words of the body, and that the served data still count the same.
+
 A case file may hold markers that the runner expands, so that a 10 MB description or a million-deep
 array is not committed: ``@@BIG@@`` (10,000,000 letters), ``@@CELL@@`` (200,000 letters), ``@@PAD@@``
 (4 MiB of comment), ``@@DIGITS@@`` (a million digits), ``@@OPEN@@``/``@@CLOSE@@`` (a million nested
-brackets, or tags in XML), ``@@MANY@@`` (the next item written 10,001 times: see each case).
+brackets, or tags in XML), ``@@MANY@@`` (the next item written 10,001 times: see each case);
+``@@QUERY@@`` (a query string of a megabyte) and ``@@LENGTH@@`` (the body's length) in a request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +37,7 @@ import yaml
 from click.testing import CliRunner
 
 from d4d.cli import main
+from sparql_servers import free_port
 
 HERE = Path(__file__).parent / "bad_inputs"
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +100,11 @@ def _error_line(result: Any) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
+FILES = [c for c in CASES if not c["case"].startswith("http/")]
+REQUESTS = [c for c in CASES if c["case"].startswith("http/")]
+
+
+@pytest.mark.parametrize("case", FILES, ids=[c["case"] for c in FILES])
 def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path,
                    facts_build: tuple[Path, str]) -> None:
     source = HERE / case["case"]
@@ -138,6 +155,58 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path,
         assert case["stderr"] in result.stderr, result.stderr[:2000]
     for text in case.get("absent", []):
         assert written is not None and text.encode() not in written
+
+
+@pytest.fixture(scope="module")
+def served(seed_build: Path) -> Iterator[int]:
+    """A real `d4d serve` of the seed build on 127.0.0.1 (a free port); yields the port."""
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "d4d.cli", "serve", "--store", str(seed_build), "--port", str(port),
+                             "-q"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _count(port: int) -> int:
+    query = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/sparql?query={query}",
+                                     headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.load(response)["results"]["bindings"][0]["n"]["value"])
+
+
+def _request(port: int, data: bytes) -> tuple[int, bytes]:
+    data = data.replace(b"@@QUERY@@", b"SELECT%20" + b"%3Fs%20" * 150_000)
+    if b"@@LENGTH@@" in data:
+        head, body = data.split(b"\r\n\r\n", 1)
+        data = head.replace(b"@@LENGTH@@", str(len(body)).encode()) + b"\r\n\r\n" + body
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(data)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    assert head, "the server closed the connection without an answer"
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize("case", REQUESTS, ids=[c["case"] for c in REQUESTS])
+def test_bad_request(case: dict[str, Any], served: int) -> None:
+    before = _count(served)
+    status, body = _request(served, (HERE / case["case"]).read_bytes())
+    assert status == case["status"], body[:500]
+    assert case["error"].encode() in body, body[:500]
+    assert _count(served) == before
 
 
 def test_the_corpus_is_complete() -> None:
