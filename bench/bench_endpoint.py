@@ -173,7 +173,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="d4d-bench-endpoint-") as scratch:
         if args.store is None:
-            from d4d.build import build
+            from d4d.pipeline import build
 
             print("building the bundled project ...", file=sys.stderr, flush=True)
             build(ROOT, out=Path(scratch) / "build", extras=False)

@@ -401,8 +401,8 @@ class _Lane:
             elsewhere: Callable[[], bool] | None = None) -> Reply | None:
         """Run a job on a worker of this lane, waiting at most ``wait`` s for one.
 
-        Returns the worker's reply, or ``None`` when the job ran past ``time_limit`` (its worker
-        was killed) or when ``elsewhere()`` says, once a worker is free, that the job belongs to
+        Returns the worker's reply (``(_MEMORY, 503, message)`` when the job needed more memory
+        than the limit), or ``None`` when the job ran past ``time_limit`` (its worker was killed) or when ``elsewhere()`` says, once a worker is free, that the job belongs to
         another lane now. Raises :class:`_Busy` when no worker can be had.
         """
         worker = self._take(wait)
@@ -433,7 +433,7 @@ class _Lane:
         return reply
 
     def _memory_reply(self) -> Reply:
-        return ("error", 503, f"the query needed more memory than the limit of {self._memory_limit} MB "
+        return (_MEMORY, 503, f"the query needed more memory than the limit of {self._memory_limit} MB "
                               f"of a query worker and was stopped")
 
     def close(self) -> None:
@@ -448,6 +448,11 @@ class _Lane:
                 pass
             worker.process.join(2)
             self._discard(worker)
+
+
+def _public(reply: Reply) -> Reply:
+    """A lane's reply as the handler takes it: a memory kill is an error like any other."""
+    return ("error", reply[1], reply[2]) if reply[0] == _MEMORY else reply
 
 
 class QueryPool:
@@ -511,15 +516,17 @@ class QueryPool:
                 # copies of a query that overran while they waited go to the slow lane too
                 reply = self.fast.run(job, time_limit=min(options.fast_budget, options.time_limit),
                                       wait=options.time_limit, elsewhere=lambda: self._known_slow(key))
+                if reply is not None and reply[0] == _MEMORY:
+                    self._remember(key)  # a query over the memory limit kills a fast worker once
                 if reply is not None:
-                    return reply
+                    return _public(reply)
                 if options.fast_budget >= options.time_limit:
                     return self._overtime()
                 self._remember(key)
             reply = self.slow.run(job, time_limit=options.time_limit, wait=options.time_limit)
         except _Busy as busy:
             return ("error", busy.status, busy.message)
-        return self._overtime() if reply is None else reply
+        return self._overtime() if reply is None else _public(reply)
 
     def _overtime(self) -> Reply:
         return ("error", 503, f"the query ran longer than the time limit of "

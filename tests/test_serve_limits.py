@@ -117,6 +117,11 @@ def test_a_query_over_the_memory_limit_gets_503_naming_it(memory_server: SparqlS
     while len(memory_server.pool.fast.pids()) != 1 + SPARE_WORKERS and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ask(memory_server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[1].count(f'"{TRIPLES}"') == 1
+    # remembered: the second time it runs in the slow lane, and the fast lane keeps its workers
+    fast_workers = sorted(memory_server.pool.fast.pids())
+    status, body, _ = ask(memory_server, HUNGRY)
+    assert status == 503 and "limit of 1024 MB" in body
+    assert sorted(memory_server.pool.fast.pids()) == fast_workers
     for pid in memory_server.pool.pids():  # and the workers are under the limit
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             fields = dict(line.split(":", 1) for line in status)
