@@ -186,8 +186,11 @@ def ei_bars_svg(metrics: dict[str, Any]) -> str:
             parts.append(f'<line x1="{xe:.1f}" y1="{y - 2}" x2="{xe:.1f}" y2="{y + bar + 2}" '
                          f'stroke="#000" stroke-width="2" stroke-dasharray="3,2">'
                          f'<title>expected {float(entry["expected"]):.3f}</title></line>')
-        # the value sits right of the bar's outer end, or right of the axis for inward bars
+        # the value sits right of the bar's outer end (or of the axis for inward bars), and right
+        # of the expected tick when that reaches further, so the two never overlap
         tx = x1 + 4
+        if entry.get("expected") is not None:
+            tx = max(tx, zero + float(entry["expected"]) * plot / 2 + 5)
         parts.append(f'<text x="{tx:.1f}" y="{y + bar - 5}" font-size="11">{v:+.2f}</text>')
     return _svg(width, height, "E-I index by sector", "".join(parts))
 
@@ -351,7 +354,7 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
         items = []
         for p in pairs[:5]:
             a, b = (_sector_label(metrics, x) for x in p["sectors"])
-            items.append(f"<li><strong>{_e(a)} and {_e(b)}</strong>: {quantity(p['ties'])} ties of "
+            items.append(f"<li><strong>{_e(a)} \u2013 {_e(b)}</strong>: {quantity(p['ties'])} ties of "
                          f"{quantity(p['possible'])} possible pairs (density {p['density']:.3g}, "
                          f"against {density:.3g} for the whole field)</li>")
         out.append('<p class="explain">The sectors most cut off from each other (fewest ties for the '
@@ -370,9 +373,10 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
     kinds = metrics["sectors"].get("by_relationship_type") or {}
     if kinds:
         total = sum(k["relationships"] for k in kinds.values())
-        parts = [f"{_e(name)} {k['relationships']:,} ({k['relationships'] / total:.0%}), "
+        labels = metrics["network"].get("relationship_labels") or {}
+        parts = [f"{_e(labels.get(name, name))} {k['relationships']:,} ({k['relationships'] / total:.0%}), "
                  f"{k['across'] / k['counted']:.0%} of it across sectors" if k["counted"] else
-                 f"{_e(name)} {k['relationships']:,} ({k['relationships'] / total:.0%})"
+                 f"{_e(labels.get(name, name))} {k['relationships']:,} ({k['relationships'] / total:.0%})"
                  for name, k in kinds.items()]
         out.append('<p class="explain">What the ties are, and how much of each kind crosses '
                    "sectors (a tie between actors of several sectors counts by their shares): "

@@ -172,7 +172,8 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
             ``ei_index``, ``ei_expected``, ``sector_modularity``, ``assortativity``,
             ``communities``, ``community_sector_nmi``, ``community_sector_ari``.
         ``network``
-            ``relationship_types`` (``{type: count}``), ``sectors`` (``{slug: {"label",
+            ``relationship_types`` (``{type: count}``), ``relationship_labels``
+            (``{type: label}``), ``sectors`` (``{slug: {"label",
             "color", "actors" (counting shares), "members" (actors with a share)}}`` in report
             order), ``kinds`` (``{kind: count}``).
         ``connectivity``
@@ -300,6 +301,7 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
 
     ei_summary = {key: value for key, value in ei.items() if key != "by_actor"}
     sector_info = net.graph_attrs.get("sectors") or {}
+    edge_info = net.graph_attrs.get("edge_types") or {}
     sizes = dict(zip(mixing["sectors"], mixing["actors"]))
     members = dict(zip(mixing["sectors"], mixing["members"]))
     sectors_meta = {
@@ -336,6 +338,8 @@ def analyse(G: nx.Graph | Network, *, year: int | None = None, seed: int = 0,
         },
         "network": {
             "relationship_types": {t: c for t, c in zip(net.type_names, type_counts) if c},
+            "relationship_labels": {t: str((edge_info.get(t) or {}).get("label") or t)
+                                    for t, c in zip(net.type_names, type_counts) if c},
             "sectors": sectors_meta,
             "kinds": dict(sorted(kinds.items())),
         },
