@@ -3,6 +3,7 @@ and run again, pushes running at once, a server that never answers; and the push
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -142,3 +144,65 @@ def test_merged_size_counts_equal_numbers_once() -> None:
             f'<{EX}b> <{EX}v> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
     triples = [q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
     assert merged_size(triples) == 3
+
+
+class BasicAuthProxy(ThreadingHTTPServer):
+    """A real HTTP server in front of Oxigraph that asks for HTTP basic authentication (Oxigraph
+    has none of its own), and forwards what passes to it."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str, user: str, password: str) -> None:
+        self.target = target
+        self.expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.refused = 0
+        super().__init__(("127.0.0.1", 0), BasicAuthHandler)
+
+
+class BasicAuthHandler(BaseHTTPRequestHandler):
+    server: BasicAuthProxy
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.headers.get("Authorization") != self.server.expected:
+            self.server.refused += 1
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="d4d test"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        headers = {key: value for key, value in self.headers.items() if key in ("Content-Type", "Accept")}
+        request = urllib.request.Request(self.server.target + self.path[len("/store"):], data=body or None,
+                                         method=self.command, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = response.read()
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.headers.get("Content-Type") or "text/plain")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    do_GET = do_PUT = do_POST = _forward
+
+
+def test_basic_authentication(oxigraph: Oxigraph, tmp_path: Path) -> None:
+    source = tmp_path / "ecosystem.ttl"
+    source.write_text(data(20), encoding="utf-8")
+    proxy = BasicAuthProxy(oxigraph.store, "analyst", "s3cret")
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{proxy.server_address[1]}/store"
+    try:
+        with pytest.raises(QueryError, match="refused with 401") as caught:
+            push(source, endpoint, auth=("analyst", "wrong"), checkpoint_dir=tmp_path)
+        assert "wrong" not in str(caught.value)
+        refused = proxy.refused
+        report = push(source, endpoint, auth=("analyst", "s3cret"), checkpoint_dir=tmp_path)
+        assert report.server_triples == 100
+        assert proxy.refused > refused  # the requests met the challenge, and passed it
+        assert held(oxigraph) == expected(source)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
