@@ -9,8 +9,9 @@ bundled project (or ``--store``), then runs, for ``--seconds`` (30):
   product to count) or one that needs unbounded memory (a three-way product, sorted); a client
   told 429 or 503 waits the ``Retry-After`` seconds before asking again, as well-behaved clients do.
 
-Clients are threads spread over a few processes (each opens a new connection per request, as
-the server speaks HTTP/1.0). A watcher samples every worker process's resident memory and address
+Clients are threads spread over a few processes, each client from an address of its own on
+127.0.0.0/8 (the server limits queries per client address), opening a new connection per request
+(the server speaks HTTP/1.0). A watcher samples every worker process's resident memory and address
 space every 20 ms. Afterwards it checks that the server still runs with all its workers, answers
 the same count as before, and that no file of the store changed (SHA-256 of every file).
 
@@ -61,11 +62,11 @@ CLIENT_PROCESSES = 5
 TIMEOUT = 120.0
 
 
-def request(port: int, query: str) -> tuple[int, float, float, str]:
+def request(port: int, query: str, source: str = "127.0.0.1") -> tuple[int, float, float, str]:
     """GET one query: (status, seconds, Retry-After, first line of an error's text); status 0 for
     a connection that failed."""
     started = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT, source_address=(source, 0))
     try:
         connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}),
                            headers={"Accept": "application/sparql-results+json"})
@@ -83,33 +84,41 @@ def request(port: int, query: str) -> tuple[int, float, float, str]:
 Outcome = tuple[str, int, float, str]  # query, status, seconds, reason
 
 
-def client(port: int, queries: list[str], until: float, retry: bool, out: list[Outcome]) -> None:
+def client(port: int, source: str, queries: list[str], until: float, retry: bool, out: list[Outcome]) -> None:
     index = 0
     while time.monotonic() < until:
         query = queries[index % len(queries)]
         index += 1
-        status, seconds, wait, reason = request(port, query)
+        status, seconds, wait, reason = request(port, query, source)
         out.append((query, status, seconds, reason))
         if retry and wait:
             time.sleep(min(wait, max(0.0, until - time.monotonic())))
 
 
-def client_process(port: int, cheap: int, expensive: list[str], start: float, seconds: float,
+def client_process(port: int, first: int, cheap: int, expensive: list[str], start: float, seconds: float,
                    results: Any) -> None:
     """Run ``cheap`` cheap clients and one expensive client per query in ``expensive``."""
     time.sleep(max(0.0, start - time.time()))
     until = time.monotonic() + seconds
     out_cheap: list[Outcome] = []
     out_expensive: list[Outcome] = []
-    threads = [threading.Thread(target=client, args=(port, CHEAP[i % len(CHEAP):] + CHEAP[:i % len(CHEAP)],
+    threads = [threading.Thread(target=client, args=(port, address(first + i),
+                                                     CHEAP[i % len(CHEAP):] + CHEAP[:i % len(CHEAP)],
                                                      until, False, out_cheap)) for i in range(cheap)]
-    threads += [threading.Thread(target=client, args=(port, [query], until, True, out_expensive))
-                for query in expensive]
+    threads += [threading.Thread(target=client, args=(port, address(first + cheap + i), [query], until, True,
+                                                      out_expensive))
+                for i, query in enumerate(expensive)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     results.put((out_cheap, out_expensive))
+
+
+def address(client_number: int) -> str:
+    """Each client's own address on 127.0.0.0/8, as distinct clients (the server limits queries
+    per client address)."""
+    return f"127.0.{1 + client_number // 250}.{1 + client_number % 250}"
 
 
 def children(pid: int) -> list[int]:
@@ -219,12 +228,15 @@ def run(args: argparse.Namespace, server: subprocess.Popen[bytes], port: int, st
     results = context.Queue()
     start = time.time() + 2  # every client process starts at once
     processes = []
+    first = 0
     for index in range(CLIENT_PROCESSES):
         cheap = args.cheap // CLIENT_PROCESSES + (1 if index < args.cheap % CLIENT_PROCESSES else 0)
+        mine = expensive[index::CLIENT_PROCESSES]
         process = context.Process(target=client_process,
-                                  args=(port, cheap, expensive[index::CLIENT_PROCESSES], start, args.seconds, results))
+                                  args=(port, first, cheap, mine, start, args.seconds, results))
         process.start()
         processes.append(process)
+        first += cheap + len(mine)
     cheap_results: list[Outcome] = []
     expensive_results: list[Outcome] = []
     for _ in processes:

@@ -275,10 +275,12 @@ def queries(catalogue_dir: Path | None, verbose: bool) -> None:
               help="Seconds a query may run in the fast lane before it moves to the slow lane.")
 @click.option("--memory-limit", type=click.IntRange(min=0), default=2048, show_default=True,
               help="Address space of one query worker in MB (more: HTTP 503); 0: no limit.")
+@click.option("--per-client", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Queries one client address may have running or waiting at once (more: HTTP 429).")
 @click.option("-q", "--quiet", is_flag=True, help="Do not log each request.")
 @reports_errors
 def serve(host: str, port: int, store_dir: Path, time_limit: float, max_rows: int, workers: int,
-          slow_workers: int, fast_budget: float, memory_limit: int, quiet: bool) -> None:
+          slow_workers: int, fast_budget: float, memory_limit: int, per_client: int, quiet: bool) -> None:
     """Serve the built graph read-only over SPARQL 1.1 at /sparql, with a query editor at /."""
     from d4d import sparql
     from d4d.serve import ServeOptions, serve as run_server
@@ -287,7 +289,7 @@ def serve(host: str, port: int, store_dir: Path, time_limit: float, max_rows: in
     run_server(store_dir, host=host, port=port, catalogue=catalogue, quiet=quiet,
                options=ServeOptions(time_limit=time_limit, max_rows=max_rows, workers=workers,
                                     slow_workers=slow_workers, fast_budget=fast_budget,
-                                    memory_limit=memory_limit))
+                                    memory_limit=memory_limit, per_client=per_client))
 
 
 @main.command()

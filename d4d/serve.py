@@ -146,6 +146,8 @@ class ServeOptions:
         Seconds a query may run in the fast lane.
     memory_limit:
         Address space of one worker, in MB (RLIMIT_AS; a query needing more: 503). 0: none.
+    per_client:
+        Queries one client address may have running or waiting at once; one more: 429.
     queue_limit, slow_queue_limit:
         Requests that may wait for a worker of the fast / slow lane; one more: 429.
     max_connections:
@@ -164,6 +166,7 @@ class ServeOptions:
     slow_workers: int = 1
     fast_budget: float = 1.0
     memory_limit: int = 2048
+    per_client: int = 8
     queue_limit: int = 100
     slow_queue_limit: int = 2
     max_connections: int = 160
@@ -477,7 +480,7 @@ class QueryPool:
         The store directory.
     options:
         The limits (:class:`ServeOptions`): ``workers``, ``slow_workers``, ``memory_limit``,
-        ``fast_budget``, ``time_limit``, ``queue_limit``, ``slow_queue_limit``.
+        ``fast_budget``, ``time_limit``, ``per_client``, ``queue_limit``, ``slow_queue_limit``.
 
     Raises
     ------
@@ -498,6 +501,7 @@ class QueryPool:
             self.fast.close()
             raise
         self._slow_queries: OrderedDict[str, None] = OrderedDict()
+        self._clients: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def pids(self) -> list[int]:
@@ -520,8 +524,30 @@ class QueryPool:
         with self._lock:
             return key in self._slow_queries
 
-    def run(self, job: Mapping[str, Any]) -> Reply:
-        """Run a job; ``("ok", media_type, body)`` or ``("error", http_status, message)``."""
+    def run(self, job: Mapping[str, Any], *, client: str = "") -> Reply:
+        """Run a job for ``client`` (its address); ``("ok", media_type, body)`` or
+        ``("error", http_status, message)``."""
+        limit = self._options.per_client
+        with self._lock:
+            held = self._clients.get(client, 0)
+            if held >= limit:
+                return ("error", 429, f"this client ({client}) has {held} queries running or waiting, "
+                                      f"the limit of one client; wait for an answer first")
+            self._clients[client] = held + 1
+        try:
+            return self._run(job)
+        finally:
+            with self._lock:
+                self._clients[client] -= 1
+                if not self._clients[client]:
+                    del self._clients[client]
+
+    def clients(self) -> dict[str, int]:
+        """Queries running or waiting, by client address."""
+        with self._lock:
+            return dict(self._clients)
+
+    def _run(self, job: Mapping[str, Any]) -> Reply:
         options = self._options
         key = self._key(job)
         try:
@@ -936,7 +962,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
         job = {"query": text, "results_format": results_format, "graph_format": graph_format,
                "max_rows": options.max_rows, "default_graph": default_graph or [],
                "named_graphs": named_graphs or [], "union": options.union_default_graph}
-        return self.server.pool.run(job)
+        return self.server.pool.run(job, client=str(self.client_address[0]))
 
     def _check_slug(self, name: str, slug: str, iri: str) -> None:
         """A slug is a guess at a namespace: refuse one that names nothing, as ``d4d query`` does."""

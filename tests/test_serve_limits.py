@@ -3,6 +3,7 @@ slow and malformed requests. Every request gets an answer; none is a dropped con
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
@@ -240,6 +241,35 @@ def test_the_cli_defaults_are_the_options_defaults() -> None:
     defaults = {param.name: param.default for param in serve_command.params}
     options = ServeOptions()
     assert (defaults["time_limit"], defaults["max_rows"], defaults["workers"], defaults["slow_workers"],
-            defaults["fast_budget"], defaults["memory_limit"]) == (
+            defaults["fast_budget"], defaults["memory_limit"], defaults["per_client"]) == (
         options.time_limit, options.max_rows, options.workers, options.slow_workers, options.fast_budget,
-        options.memory_limit)
+        options.memory_limit, options.per_client)
+
+
+def ask_from(server: SparqlServer, source: str, query: str) -> tuple[int, str]:
+    """GET the query from the local address ``source`` (another client of 127.0.0.0/8)."""
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), port, timeout=60, source_address=(source, 0))
+    try:
+        connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}))
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_one_client_past_its_limit_gets_429_while_others_are_served(store: Path) -> None:
+    options = ServeOptions(time_limit=4.0, fast_budget=4.0, workers=2, slow_workers=1, per_client=1)
+    for srv in running(store, options):
+        answers: list[tuple[int, str]] = []
+        slow = threading.Thread(target=lambda: answers.append(ask_from(srv, "127.0.0.1", SLOW)))
+        slow.start()
+        deadline = time.monotonic() + 10
+        while srv.pool.clients().get("127.0.0.1") != 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        status, body = ask_from(srv, "127.0.0.1", CHEAP)
+        assert status == 429 and "this client (127.0.0.1) has 1 queries running or waiting" in body
+        assert ask_from(srv, "127.0.0.2", CHEAP)[0] == 200  # another client, the other worker
+        slow.join()
+        assert answers[0][0] == 503
+        assert ask_from(srv, "127.0.0.1", CHEAP)[0] == 200  # its query over, the client is served again
