@@ -49,8 +49,9 @@ no amount of money is near 10^30, and a larger exponent would be written out dig
 
 # -- spreadsheets (CSV, XLSX) ----------------------------------------------------------------------
 
-CELL_CHARS = TEXT_CHARS
-"""Longest CSV cell read; a longer one stops the file with the rows before it kept."""
+# A CSV cell is bounded by Python's csv module (131,072 characters, its default, which d4d does not
+# change: the setting is process-wide); a longer one stops the file, the rows before it kept. A cell's
+# text is then bounded by TEXT_CHARS like any other.
 
 # -- XML (IATI) ------------------------------------------------------------------------------------
 # lxml's own limits, kept on (huge_tree=False): 10,000,000 bytes of one text node, 256 levels of

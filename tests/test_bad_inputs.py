@@ -25,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -105,8 +106,8 @@ REQUESTS = [c for c in CASES if c["case"].startswith("http/")]
 
 
 @pytest.mark.parametrize("case", FILES, ids=[c["case"] for c in FILES])
-def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path,
-                   facts_build: tuple[Path, str]) -> None:
+def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path, facts_build: tuple[Path, str],
+                   monkeypatch: pytest.MonkeyPatch) -> None:
     source = HERE / case["case"]
     area = case["case"].split("/", 1)[0]
     data = _expand(case, source.read_bytes())
@@ -138,7 +139,11 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path,
         options: list[str] = []
         for option in case.get("options", []):
             options += ["--option", option.format(here=HERE, shared=ROOT.parent / "shared")]
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
         result = _run(["import", area, str(target), "--project", str(ROOT), "-o", str(output), *options])
+        assert not list(scratch.iterdir())                       # the scratch store is removed
         written = output.read_bytes()
         if case["exit"] != 0:
             assert written == BEFORE                             # a failed import replaces nothing

@@ -69,3 +69,13 @@ def test_is_currency_reads_iso_4217(code: str, known: bool) -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(checks).failed == 0
+
+
+def test_value_helpers_of_the_importers() -> None:
+    from d4d.imports import context
+
+    assert doctest.testmod(context).failed == 0
+    # measured before parsing: a million digits is refused without being read as a number
+    assert context.number_problem("9" * 1_000_000) == "is out of bounds (more than 30 digits or beyond 10^±30)"
+    assert context.amount_value("-0.5") == (None, "is negative")
+    assert context.amount_value("1E+30")[0] is not None and context.amount_value("1E+31")[0] is None

@@ -374,3 +374,23 @@ def test_complete_activities_before_a_broken_one_are_kept_across_chunks(tmp_path
     report = import_source(ox.Store(), SourceSpec("long", "iati", (path,)))
     assert report.counts["activities"] == 2000
     assert report.problems[0].record == "line 2003"
+
+
+def test_import_to_a_file_is_streamed_deterministic_and_whole(shared: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from d4d.cli import main
+
+    source = shared / "data/hdx-scraper-iati-viz/foodsecurity/dportal.xml"
+    outputs = {}
+    for name in ("a.nq", "b.nq", "c.ttl"):
+        result = CliRunner().invoke(main, ["import", "iati", str(source), "-o", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        outputs[name] = (tmp_path / name).read_bytes()
+    assert outputs["a.nq"] == outputs["b.nq"]                       # the same input, the same bytes
+    quads = ox.Store()
+    quads.load(outputs["a.nq"], format=ox.RdfFormat.N_QUADS)
+    triples = ox.Store()
+    triples.load(outputs["c.ttl"], format=ox.RdfFormat.TURTLE)
+    assert len(quads) == len(triples) > 0                           # one source: the same statements
+    assert not list(tmp_path.glob(".*.tmp"))                        # nothing left beside the outputs

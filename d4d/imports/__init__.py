@@ -32,6 +32,7 @@ the build imports those marked ``build: true`` (:func:`import_declared`).
 
 from __future__ import annotations
 
+import gc
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -351,6 +352,10 @@ def import_to_file(specs: Sequence[SourceSpec], output: Path | None, *, format: 
             # raised again without its traceback, whose frames hold the scratch store open (RocksDB
             # writes into its folder until it is closed, and the folder is removed next)
             failure = type(exc)(exc.reason, path=exc.path, record=exc.record)
+        finally:
+            # and a store held by a reference cycle (an exception kept in a frame that holds the
+            # import's context) is closed before its folder is removed
+            gc.collect()
     raise failure
 
 

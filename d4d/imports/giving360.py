@@ -6,16 +6,20 @@ organisation(s) to its recipient organisation(s), with the amount awarded, curre
 purpose (the description), citing the file with the grant's id and key values as the quote.
 Organisations are identified by their org-ids (360Giving's local ``360G-...`` ids included).
 
-Validation: with the option ``schema`` (the path of the standard's ``360-giving-schema.json``) every
-grant is validated against the JSON Schema (``jsonschema``, draft 2020-12, with a date-time format
-check); without it, the importer checks the standard's required fields itself (``d4d/data/360giving.yaml``).
-A grant that fails is reported and skipped. A grant to an individual (``recipientIndividual``) is
-skipped on purpose: d4d does not hold data on private persons. Addresses, postcodes, contact names and
-e-mails of organisations are never read.
+Validation, strict where it matters: a grant is skipped only when a field d4d reads to make the funding
+is missing or wrong (:func:`read_grant`). With the option ``schema`` (the path of the standard's
+``360-giving-schema.json``) every grant is also validated against the JSON Schema (``jsonschema``,
+draft 2020-12, with a date-time format check); without it, the standard's required fields are checked
+(``d4d/data/360giving.yaml``). What these find in other fields is reported, counted by rule, and the
+grant kept. Cells of the flat form are converted to the standard's types first. A grant to an
+individual (``recipientIndividual``) is skipped on purpose: d4d does not hold data on private persons.
+Addresses, postcodes, contact names and e-mails of organisations are never read.
 
-Streaming: JSON packages are read grant by grant with ijson (its C backend where installed), so a
-national dump of hundreds of thousands of grants needs no more memory than one grant; CSV rows are
-read one at a time, and XLSX sheets in openpyxl's read-only mode.
+Streaming and bounds: JSON packages are read grant by grant from ijson's events (its pure-Python
+backend, see :mod:`d4d.limits`), nesting, container sizes and numbers checked before a grant is built,
+so a national dump of hundreds of thousands of grants needs no more memory than one grant; CSV rows
+are read one at a time, and XLSX sheets in openpyxl's read-only mode. The grants before a broken one
+are kept.
 """
 
 from __future__ import annotations
