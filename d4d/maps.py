@@ -1079,7 +1079,8 @@ class _FactTable:
         record = {"fact": _text(fact.get("fact")), "type": _text(fact.get("type")),
                   "text": _text(fact.get("text")), "quote": _text(fact.get("quote")),
                   "source_title": _text(fact.get("source_title")),
-                  "source_url": _web_url(fact.get("source_url"))}
+                  "source_url": _web_url(fact.get("source_url")),
+                  "basis": _text(fact.get("basis")) or None, "note": _text(fact.get("note")) or None}
         key = tuple(_text(v) for v in record.values())
         if key not in self._seen:
             self._seen[key] = len(self.records)

@@ -193,6 +193,29 @@ def bases(store: ox.Store) -> dict[str, dict[str, str | None]]:
         SELECT ?x ?basis ?note WHERE { ?x d4d:basis ?basis OPTIONAL { ?x d4d:note ?note } } ORDER BY ?x""")}
 
 
+def roles(store: ox.Store) -> dict[str, str]:
+    """Every relationship fact with a role -> the role in words: the role's name, followed by the
+    source's own wording (``d4d:roleTitle``) in quotation marks where it says more; several roles
+    or titles are all kept, in order, joined by "; "."""
+    names: dict[str, set[str]] = defaultdict(set)
+    titles: dict[str, set[str]] = defaultdict(set)
+    for row in _query(store, """
+        SELECT ?fact ?name ?title WHERE {
+          { ?fact d4d:role ?role . ?role rdfs:label ?name } UNION { ?fact d4d:roleTitle ?title }
+        }"""):
+        if row["name"] is not None:
+            names[_value(row["fact"])].add(_value(row["name"]))
+        if row["title"] is not None:
+            titles[_value(row["fact"])].add(_value(row["title"]))
+    out = {}
+    for fact in sorted(set(names) | set(titles)):
+        said = sorted(names.get(fact, ()))
+        lowered = {n.lower() for n in said}
+        said += [f"\u201c{t}\u201d" for t in sorted(titles.get(fact, ())) if t.lower() not in lowered]
+        out[fact] = "; ".join(said)
+    return out
+
+
 def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.MultiDiGraph:
     """Project the built graph onto a networkx multigraph of actors.
 
@@ -216,7 +239,8 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
         :mod:`d4d.field`, ``sector_weights`` (``{sector: share}``) and ``from``/``to`` (the
         first and last year it stands, ``None`` open).
         One edge per relationship fact (key: the fact IRI) with ``type``, ``label``, ``fact``,
-        ``directed``, ``amount``, ``currency``, ``year``, ``end_year``, ``from``, ``to``,
+        ``directed``, ``amount``, ``currency``, ``year``, ``end_year``, ``from``, ``to``, ``role``
+        (the role in words, see :func:`roles`, or ``None``),
         ``weight``, ``sources``, ``quote``. An undirected relationship (a partnership) with n partners gives one edge per pair,
         ``directed=False``. Graph attributes ``edge_types``, ``sectors`` and ``kinds`` carry labels,
         colours and shapes from the ontology.
@@ -237,6 +261,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
 
     cited = citations(store) if facts else {}
     basis = bases(store) if facts else {}
+    role = roles(store)
     node_facts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for name, edge in ontology.edge_types.items():
         for row in edge_rows(store, edge):
@@ -253,6 +278,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
                 weight=weight if weight is not None else 1.0,
                 sources=sorted({q["source"] for q in quotes}),
                 quote=quotes[0]["quote"] if quotes else "",
+                role=role.get(row["fact"]),
             )
             if facts:
                 entry = {"fact": row["fact"], "type": name, "text": row["label"] or edge.label}

@@ -21,9 +21,10 @@ XSS_TITLE = "Map <script>alert(1)</script> & co"
 QUOTE = "The Rockefeller Foundation provided a grant of $1 million to Global Pulse."
 
 
-def fact(slug: str, kind: str, text: str, quote: str, title: str, url: str | None) -> dict[str, object]:
+def fact(slug: str, kind: str, text: str, quote: str, title: str, url: str | None, *, basis: str | None = None,
+         note: str | None = None) -> dict[str, object]:
     return {"fact": ID + slug, "type": kind, "text": text, "quote": quote, "source_title": title,
-            "source_url": url, "from_seeds": True}
+            "source_url": url, "from_seeds": True, "basis": basis, "note": note}
 
 
 def ecosystem() -> nx.MultiDiGraph:
@@ -50,13 +51,15 @@ def ecosystem() -> nx.MultiDiGraph:
         "Person": {"label": "Person", "shape": "star"},
     }
     f_rock_pulse = fact("f-rockefeller-pulse", "Funding", "Rockefeller Foundation funded UN Global Pulse.",
-                        QUOTE, "Rockefeller annual report 2012", "https://www.rockefellerfoundation.org/report")
+                        QUOTE, "Rockefeller annual report 2012", "https://www.rockefellerfoundation.org/report",
+                        basis="stated")
     f_gates_pulse = fact("f-gates-pulse", "Funding", "Gates Foundation funded UN Global Pulse.",
                          "Gates granted $5 million.", "Gates grants database", "https://www.gatesfoundation.org/grants")
     f_rock_dk = fact("f-rockefeller-datakind", "Funding", "Rockefeller Foundation funded DataKind.",
                      "A $200,000 grant to DataKind.", "DataKind press release", "http://www.datakind.org/press")
     f_rock_pulse_p = fact("f-rockefeller-pulse-partner", "Partnership", "Rockefeller and Global Pulse partner.",
-                          "A partnership on data philanthropy.", "Global Pulse blog", "https://www.unglobalpulse.org/blog")
+                          "A partnership on data philanthropy.", "Global Pulse blog", "https://www.unglobalpulse.org/blog",
+                          basis="read", note="The blog names both as partners of one programme.")
     f_jane = fact("f-jane-datakind", "Membership", "Jane Doe is a member of DataKind.",
                   "Jane Doe, DataKind volunteer.", "DataKind team page", None)
     f_lab = fact("f-lab-pulse", "Partnership", "The lab partners with Global Pulse.",
@@ -82,17 +85,17 @@ def ecosystem() -> nx.MultiDiGraph:
                    facts=facts)
 
     def tie(source: str, target: str, f: dict[str, object], *, year: int | None, amount: float | None = None,
-            directed: bool = True) -> None:
+            directed: bool = True, role: str | None = None) -> None:
         G.add_edge(ID + source, ID + target, key=str(f["fact"]), type=f["type"], label=str(f["type"]).lower(),
                    fact=f["fact"], directed=directed, amount=amount, currency="USD" if amount else None,
                    year=year, end_year=None, weight=1.0, sources=[ID + "source-" + source],
-                   quote=f["quote"])
+                   quote=f["quote"], role=role)
 
     tie("rockefeller", "un-global-pulse", f_rock_pulse, year=2012, amount=1_000_000)
     tie("gates", "un-global-pulse", f_gates_pulse, year=2014, amount=5_000_000)
     tie("rockefeller", "datakind", f_rock_dk, year=2013, amount=200_000)
     tie("rockefeller", "un-global-pulse", f_rock_pulse_p, year=2015, directed=False)
-    tie("jane-doe", "datakind", f_jane, year=None)
+    tie("jane-doe", "datakind", f_jane, year=None, role="Volunteer; \u201cDataKind volunteer\u201d")
     tie("lab", "un-global-pulse", f_lab, year=2016, directed=False)
     tie("hostile", "datakind", f_xss, year=2018)
     return G

@@ -79,3 +79,17 @@ def test_errors_are_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-un
     code, output = run("--actor", "nobody", "-o", str(tmp_path / "x.html"))
     assert code == 1 and "no such actor" in output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_ties_carry_their_role_and_facts_their_basis(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, output = run("-o", str(tmp_path / "map.html"))
+    assert code == 0, output
+    data = page_data(tmp_path / "map.html")
+    role = {e["fact"]: e["role"] for e in data["edges"]}
+    # graph/relationships/memberships.yaml: role-director with roleTitle "director and co-founder";
+    # role-leadership without a title; a founding has no role.
+    assert role[ID + "membership-letouze-data-pop-director"] == "Director; \u201cdirector and co-founder\u201d"
+    assert role[ID + "membership-letouze-data-pop-leadership"] == "Leadership"
+    assert all(r is None for fact, r in role.items() if "/founding-" in fact)
+    facts = data["meta"]["facts"]
+    assert {f["basis"] for f in facts if f["fact"] == ID + "membership-letouze-data-pop-director"} == {"stated"}

@@ -214,6 +214,9 @@ def test_the_panel_reads_in_words(opened: Opened) -> None:
     assert "Source: Rockefeller annual report 2012" in pulse and QUOTE in pulse
     quotes = opened.page.locator("#d4d-panel-body q").all_inner_texts()
     assert QUOTE in quotes and len(quotes) == 3
+    # Whether the source states each fact or a curator read it in, with the curator's note.
+    assert "1,000,000 USD stated" in pulse
+    assert "read: The blog names both as partners of one programme." in next(t for t in items if "2015" in t)
     link = opened.page.locator("#d4d-panel-body a", has_text="Rockefeller annual report 2012")
     assert link.get_attribute("href") == "https://www.rockefellerfoundation.org/report"
     assert link.get_attribute("rel") == "noopener noreferrer nofollow"
@@ -231,6 +234,12 @@ def test_the_panel_reads_in_words(opened: Opened) -> None:
     opened.page.mouse.click(box["x"] + 15, box["y"] + 15)
     assert opened.page.inner_text("#d4d-panel-body") == ""
     assert opened.js(colour, opened.node_id("Jane Doe")) != DIMMED
+
+
+def test_a_membership_says_its_role(opened: Opened) -> None:
+    opened.js("(i) => d4dMap.pick(i)", opened.node_id("DataKind"))
+    items = opened.page.locator("#d4d-panel-body li.d4d-fact").all_inner_texts()
+    assert any(t.startswith("\u2190 Jane Doe \u00b7 Volunteer; \u201cDataKind volunteer\u201d") for t in items)
 
 
 def test_clicking_a_tie_shows_its_fact(opened: Opened) -> None:

@@ -465,6 +465,12 @@
   // --- tooltip -------------------------------------------------------------------------------
   const tooltip = document.getElementById("d4d-tooltip");
   const container = document.getElementById("mynetwork");
+  /** A tie's own label is shown unless it only restates the tie (its type, or both actors' names). */
+  function saysMore(edge) {
+    const text = edge.text || "";
+    if (!text || text.toLowerCase() === typeLabel(edge.type).toLowerCase()) return false;
+    return !(text.includes(NODES[edge.from].label) && text.includes(NODES[edge.to].label));
+  }
   function tieDetails(edge) {
     const parts = [];
     if (edge.role) parts.push(edge.role);
@@ -518,6 +524,15 @@
     return line;
   }
 
+  /** Whether the sources state the fact or a curator read it into them (and how), if known. */
+  function basisNote(indices) {
+    const fact = indices.length ? FACTS[indices[0]] : null;
+    if (!fact || !fact.basis) return null;
+    if (fact.basis === "stated") return el("span", { className: "d4d-basis", text: "stated", title: "The quoted source states this." });
+    return el("span", { className: "d4d-basis d4d-read", text: "read" + (fact.note ? ": " + fact.note : ""),
+      title: "A curator read this into the quoted source; the source does not state it in so many words." });
+  }
+
   function nodeButton(i) {
     const button = el("button", { type: "button", className: "d4d-actor", text: NODES[i].label });
     button.addEventListener("click", () => pick(i));
@@ -530,8 +545,10 @@
     const arrow = edge.arrows ? (edge.from === from ? "→ " : "← ") : "— ";
     const head = el("p", { className: "d4d-tie-head" }, [arrow, nodeButton(other)]);
     const details = tieDetails(edge);
-    if (edge.text && edge.text.toLowerCase() !== typeLabel(edge.type).toLowerCase()) details.unshift(edge.text);
+    if (saysMore(edge)) details.unshift(edge.text);
     if (details.length) head.append(" · " + details.join(" · "));
+    const basis = basisNote(edge.facts);
+    if (basis) head.append(" ", basis);
     const open = el("button", { type: "button", className: "d4d-more", text: "tie", title: "Show this tie on its own" });
     open.addEventListener("click", () => selectEdge(id));
     head.append(" ", open);
@@ -595,6 +612,8 @@
       for (const indices of byFact.values()) {
         const fact = FACTS[indices[0]];
         const head = el("p", { className: "d4d-tie-head", text: (fact.type ? capital(typeLabel(fact.type)) + ": " : "") + (fact.text || "") });
+        const basis = basisNote(indices);
+        if (basis) head.append(" ", basis);
         const item = el("li", { className: "d4d-fact" }, [head]);
         for (const index of indices) if (FACTS[index].quote || FACTS[index].source_title) item.append(citation(index));
         list.append(item);
@@ -618,8 +637,10 @@
     const body = [el("h2", { text: capital(typeLabel(edge.type)) })];
     body.push(el("p", { className: "d4d-sub" }, [nodeButton(edge.from), edge.arrows ? " → " : " — ", nodeButton(edge.to)]));
     const details = tieDetails(edge);
-    if (edge.text && edge.text.toLowerCase() !== typeLabel(edge.type).toLowerCase()) details.unshift(edge.text);
+    if (saysMore(edge)) details.unshift(edge.text);
     if (details.length) body.push(el("p", { text: details.join(" · ") }));
+    const basis = basisNote(edge.facts);
+    if (basis) body.push(el("p", {}, [basis]));
     for (const index of edge.facts) body.push(citation(index));
     if (edge.fact) body.push(el("p", { className: "d4d-iri", text: edge.fact }));
     panelBody.replaceChildren(...body);
