@@ -19,9 +19,7 @@
   const GROUPS = META.groups;
   const PHYSICS = Boolean(OPTIONS.physics && OPTIONS.physics.enabled);
 
-  const DIM_NODE = "#e4e7eb";
-  const DIM_GROUP = "rgba(228, 231, 235, 0.35)";
-  const DIM_EDGE = "#eceef1";
+  const VEIL = "rgba(255, 255, 255, 0.82)";
   const FONT = "#1f2328";
   const DIM_FONT = "#9aa1a9";
   const BROKER_BORDER = "#111111";
@@ -172,9 +170,8 @@
     // of groups, drawn under the map as wide as the ties it stands for are many.
     const group = (i) => NODES[i].group;
     const kept = state.allTies ? null : backbone(passing.filter((id) => group(EDGES[id].from) === group(EDGES[id].to)));
-    const forced = new Set(state.path ? state.path.edges : []);
-    if (state.selected && state.selected.type === "node") for (const id of incident[state.selected.id]) forced.add(id);
-    if (state.selected && state.selected.type === "edge") forced.add(state.selected.id);
+    // A selection's or a chain's ties that the thinning leaves out are drawn by drawFocus, not
+    // added here: a click then changes no record of vis-network's (which costs it O(N) each time).
     const shownEdges = [];
     const aggregate = new Map();
     const bundles = new Map();
@@ -182,7 +179,7 @@
       const edge = EDGES[id];
       const a = displayId(edge.from);
       const b = displayId(edge.to);
-      if (kept && !kept.has(id) && !forced.has(id) && typeof a === "number" && typeof b === "number") {
+      if (kept && !kept.has(id) && typeof a === "number" && typeof b === "number") {
         const ga = group(edge.from), gb = group(edge.to);
         if (ga !== gb) {
           const key = Math.min(ga, gb) + "|" + Math.max(ga, gb);
@@ -228,6 +225,14 @@
         near.add(displayId(edge.from));
         near.add(displayId(edge.to));
       }
+      for (const k of view.recommended) {
+        const rec = META.recommendations[k];
+        if (rec.from === sel.id || rec.to === sel.id) { edges.add("r" + k); near.add(rec.from); near.add(rec.to); }
+      }
+      for (const key of view.aggregate.keys()) {
+        const entry = view.aggregate.get(key);
+        if (entry.from === sel.id || entry.to === sel.id) { edges.add("a" + key); near.add(entry.from); near.add(entry.to); }
+      }
     } else {
       const edge = EDGES[sel.id];
       edges.add(sel.id);
@@ -247,7 +252,6 @@
     let border = "#ffffff";
     let borderWidth = 1;
     if (state.overlays.brokers && DETAILS[i].broker) { border = BROKER_BORDER; borderWidth = 5; }
-    if (focus && !focus.near.has(i)) { background = DIM_NODE; border = DIM_NODE; borderWidth = 1; }
     if (i === META.focus) { border = BROKER_BORDER; borderWidth = Math.max(borderWidth, 3); }
     return { id: i, size: node.size, shape: node.shape, color: nodeColour(background, border), borderWidth,
              x: node.x, y: node.y };
@@ -255,21 +259,19 @@
 
   // A collapsed group is drawn as the disc its actors occupy when shown (its area shrinks
   // with the share of them that the filters leave).
-  function groupRecord(g, count, focus) {
+  function groupRecord(g, count) {
     const group = GROUPS[g];
-    const dim = focus && !focus.near.has("g" + g);
-    const colour = dim ? DIM_GROUP : group.color;
     return {
       id: "g" + g, x: group.x, y: group.y, shape: "dot",
       size: Math.round(Math.max(20, group.radius * Math.sqrt(count / groupTotal[g]))),
-      color: nodeColour(colour, dim ? DIM_GROUP : "#ffffff"), borderWidth: 2,
+      color: nodeColour(group.color, "#ffffff"), borderWidth: 2,
     };
   }
 
-  function edgeRecord(id, focus) {
+  function edgeRecord(id) {
     const edge = EDGES[id];
     const onPath = state.path && state.path.edges.includes(id);
-    const colour = onPath ? PATH_EDGE : focus && !focus.edges.has(id) ? DIM_EDGE : edge.color;
+    const colour = onPath ? PATH_EDGE : edge.color;
     return {
       id, from: edge.from, to: edge.to, arrows: edge.arrows, dashes: edge.dashes,
       width: onPath ? Math.max(edge.width, 4) : edge.width,
@@ -307,19 +309,20 @@
   function render() {
     const view = compute();
     const focus = neighbourhood(view);
-    const nodeRecords = view.shownNodes.map((i) => nodeRecord(i, focus));
+    // What is out of focus is not recoloured here (updating thousands of records costs vis-network
+    // seconds): a veil is drawn over the map and the focus drawn again on it (afterDrawing).
+    const nodeRecords = view.shownNodes.map((i) => nodeRecord(i));
     for (const [g, count] of [...view.groupCounts.entries()].sort((a, b) => a[0] - b[0])) {
-      nodeRecords.push(groupRecord(g, count, focus));
+      nodeRecords.push(groupRecord(g, count));
     }
-    const edgeRecords = view.shownEdges.map((id) => edgeRecord(id, focus));
+    const edgeRecords = view.shownEdges.map((id) => edgeRecord(id));
     for (const [key, entry] of view.aggregate) {
-      const dim = focus && !(state.selected && state.selected.type === "node" && (entry.from === state.selected.id || entry.to === state.selected.id));
       // Between two groups: as wide as the groups are big; from an actor to a group: a thin line.
       const unit = typeof entry.from === "string" && typeof entry.to === "string" ? AGG_WIDTH : 1;
       edgeRecords.push({
         id: "a" + key, from: entry.from, to: entry.to, arrows: "", dashes: false,
         width: Math.round(unit * (1 + Math.log2(entry.count)) * 10) / 10, smooth: false,
-        color: { color: dim ? DIM_EDGE : AGG_EDGE, highlight: AGG_EDGE, hover: AGG_EDGE, opacity: 0.8 },
+        color: { color: AGG_EDGE, highlight: AGG_EDGE, hover: AGG_EDGE, opacity: 0.8 },
       });
     }
     for (const k of view.recommended) {
@@ -352,6 +355,40 @@
     }
     return NODES[id].label;
   }
+  /** A tie that is not among the lines drawn (a thinned map): a straight line in its colour. */
+  function drawTie(ctx, id) {
+    const edge = EDGES[id];
+    const a = network.body.nodes[displayId(edge.from)], b = network.body.nodes[displayId(edge.to)];
+    if (!a || !b) return;
+    const onPath = state.path && state.path.edges.includes(id);
+    ctx.save();
+    ctx.strokeStyle = onPath ? PATH_EDGE : edge.color;
+    ctx.lineWidth = onPath ? Math.max(edge.width, 4) : edge.width;
+    ctx.setLineDash(edge.dashes ? [5 / network.getScale(), 5 / network.getScale()] : []);
+    ctx.beginPath();
+    ctx.moveTo(a.x, a.y);
+    ctx.lineTo(b.x, b.y);
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  /** With a selection or a chain: a white veil over the map, then the focus drawn again on it. */
+  function drawFocus(ctx) {
+    if (!lastFocus) return;
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = VEIL;
+    ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    ctx.restore();
+    // vis-network's own drawing of each edge and node (the same look, on top of the veil).
+    for (const id of lastFocus.edges) {
+      const edge = network.body.edges[id];
+      if (edge && shown.edges.has(id)) edge.draw(ctx);
+      else if (typeof id === "number") drawTie(ctx, id);
+    }
+    for (const id of lastFocus.near) { const node = network.body.nodes[id]; if (node && shown.nodes.has(id)) node.draw(ctx); }
+  }
+
   /** An actor of several sectors gets a pie of their colours (equal shares) inside its shape. */
   const sectorColour = new Map(META.legend.sectors.map((s) => [s.key, s.color]));
   function drawPies(ctx) {
@@ -734,7 +771,7 @@
   render();
   const network = new vis.Network(container, { nodes, edges }, OPTIONS);
   window.d4dTimings = { created: performance.now() };
-  network.on("afterDrawing", (ctx) => { drawPies(ctx); drawLabels(ctx); });
+  network.on("afterDrawing", (ctx) => { drawFocus(ctx); drawPies(ctx); drawLabels(ctx); });
   // Each group (community, else sector) sits in its own disc: a faint one shows where it lies.
   network.on("beforeDrawing", (ctx) => {
     if (GROUPS.length < 2) return;
@@ -1174,15 +1211,17 @@
     for (const record of edges.get()) {
       const a = at(record.from), b = at(record.to);
       const dash = record.dashes === true ? ' stroke-dasharray="5 5"' : Array.isArray(record.dashes) ? ' stroke-dasharray="' + record.dashes.join(" ") + '"' : "";
+      const veiled = lastFocus && !lastFocus.edges.has(record.id) ? ' opacity="0.18"' : "";
       out.push('<line x1="' + a.x.toFixed(1) + '" y1="' + a.y.toFixed(1) + '" x2="' + b.x.toFixed(1) + '" y2="' + b.y.toFixed(1) +
-        '" stroke="' + xml(record.color.color) + '" stroke-width="' + (record.width * scale).toFixed(2) + '"' + dash + "/>");
+        '" stroke="' + xml(record.color.color) + '" stroke-width="' + (record.width * scale).toFixed(2) + '"' + dash + veiled + "/>");
     }
     out.push("</g>", '<g class="actors">');
     for (const record of nodes.get()) {
       const p = at(record.id);
       const r = (record.size * scale).toFixed(1);
       const fill = xml(record.color.background), stroke = xml(record.color.border);
-      const common = ' fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + record.borderWidth + '"';
+      const veiled = lastFocus && !lastFocus.near.has(record.id) ? ' opacity="0.18"' : "";
+      const common = ' fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + record.borderWidth + '"' + veiled;
       if (record.shape === "square") {
         out.push('<rect x="' + (p.x - r).toFixed(1) + '" y="' + (p.y - r).toFixed(1) + '" width="' + (2 * r) + '" height="' + (2 * r) + '"' + common + "/>");
       } else if (record.shape === "diamond" || record.shape === "triangle" || record.shape === "triangleDown") {
