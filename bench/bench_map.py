@@ -97,6 +97,9 @@ def in_browser(browser: Any, path: Path) -> dict[str, Any]:
     top = page.evaluate("d4dMap.data.nodes.reduce((a, n) => (n.rank < a.rank ? n : a)).id")
     group_ms = None
     if page.evaluate("d4dMap.meta.aggregated"):
+        # Back to the whole map (the zoom and pan above moved it), as it opened.
+        page.evaluate("() => new Promise((r) => { d4dMap.network.once('afterDrawing', r); "
+                      "document.getElementById('d4d-fit').click(); d4dMap.network.redraw(); })")
         group = page.evaluate("(i) => 'g' + d4dMap.data.nodes[i].group", top)
         x, y = page.evaluate(WHERE, group)
         clicked = time.perf_counter()
