@@ -131,10 +131,16 @@ def pyvis_in_browser(browser: Any, path: Path, node: str, *, cap: float) -> tupl
     pyvis's page runs vis-network's physics until stable under a loading bar that takes the
     clicks; clicks are tried every 2 s at the node's current place. Its CDN links (Bootstrap)
     are refused: nothing here leaves the machine."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
     start = time.perf_counter()
-    page.goto(path.resolve().as_uri(), wait_until="domcontentloaded", timeout=cap * 1000)
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="domcontentloaded", timeout=cap * 1000)
+    except PlaywrightTimeout:
+        page.close()
+        return None, "page not loaded"
     where = """(id) => { if (typeof network === 'undefined' || !network) return null;
         const p = network.canvasToDOM(network.getPosition(id));
         const box = document.getElementById('mynetwork').getBoundingClientRect();
@@ -148,7 +154,7 @@ def pyvis_in_browser(browser: Any, path: Path, node: str, *, cap: float) -> tupl
             if page.evaluate("(id) => network.getSelectedNodes().includes(id)", node):
                 answered = time.perf_counter() - start
                 break
-        progress = page.evaluate("() => (document.getElementById('text') || {}).innerHTML || ''")
+        progress = "physics " + page.evaluate("() => (document.getElementById('text') || {}).innerHTML || ''")
         page.wait_for_timeout(2000)
     page.close()
     return answered, progress
@@ -232,7 +238,7 @@ def main() -> None:
         answer = "-"
         if r["pyvis_answer_s"] is not None:
             seconds, progress = r["pyvis_answer_s"]
-            answer = f"{seconds:.1f}" if seconds is not None else f"none in {args.pyvis_cap:.0f} s (physics {progress})"
+            answer = f"{seconds:.1f}" if seconds is not None else f"none in {args.pyvis_cap:.0f} s ({progress})"
         lines.append(f"| {r['n']:,} | {r['m']:,} | {r['mode']} | {r['write_s']:.2f} | {base} | {r['size_mb']:.1f} | "
                      f"{r['ready_s']:.2f} | {'-' if r['group_ms'] is None else format(r['group_ms'], '.0f')} | "
                      f"{r['click_ms']:.0f} | {r['answered_s']:.2f} | {answer} | {r['heap_mb']:.0f} | "
