@@ -7,7 +7,7 @@ For each size the script
    (counted at start-up), each cited from one or two source documents, with amounts, currencies,
    dates, roles, places and titles where the type has them;
 2. materialises what the ontology entails with the build's own rules (``d4d.reason``) and engine
-   (``d4d.materialise``), as the build does;
+   (``d4d.reason.materialise``), as the build does;
 3. writes the store with ``d4d.store.write_store`` as ``d4d build`` leaves it (ontology, facts and
    inferences in their named graphs, and their merge in the default graph) and, for comparison, a bare
    ``pyoxigraph.Store`` holding the same triples in its default graph and nothing else;
@@ -53,7 +53,6 @@ sys.path.insert(0, str(ROOT))
 
 from d4d import reason  # noqa: E402
 from d4d.load import load  # noqa: E402
-from d4d.materialise import Materialiser  # noqa: E402
 from d4d.sparql import CatalogueQuery, bind, load_catalogue, resolve_params, run_query  # noqa: E402
 from d4d.store import open_store, write_store  # noqa: E402
 from d4d.vocab import GRAPH  # noqa: E402
@@ -264,7 +263,7 @@ def materialise(ecosystem: Ecosystem, folder: Path) -> tuple[dict[str, Path], fl
     """Write the ontology, the facts and the inferred triples as N-Triples files in ``folder``.
 
     The rules run in an on-disk store (a million relationships give tens of millions of triples,
-    too many for memory), with the build's engine (``d4d.materialise``). Returns the files by named
+    too many for memory), with the build's engine (``d4d.reason.materialise``). Returns the files by named
     graph and the seconds the rules took.
     """
     loaded = load(ROOT / "ontology", ROOT / "graph")  # the ontology (and its sectors) as the build reads it
@@ -279,11 +278,8 @@ def materialise(ecosystem: Ecosystem, folder: Path) -> tuple[dict[str, Path], fl
         if path.exists():
             store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
     started = time.perf_counter()
-    # the build's own engine (d4d.materialise: one-triple rules closed in Python, join rules run
-    # semi-naively in the store), tested equal to d4d.reason.materialise in tests/test_scale.py
-    engine = Materialiser(store, reason.all_rules(loaded.ontology),
-                          asserted=[str(GRAPH["ontology"]), str(GRAPH["facts"])], into=str(reason.INFERRED))
-    engine.full()
+    # the build's own engine (d4d.reason.materialise: the rules run in the store to a fixpoint)
+    reason.materialise(store, reason.all_rules(loaded.ontology), into=str(reason.INFERRED))
     seconds = time.perf_counter() - started
     store.dump(str(files[str(reason.INFERRED)]), ox.RdfFormat.N_TRIPLES,
                from_graph=ox.NamedNode(str(reason.INFERRED)))

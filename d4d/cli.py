@@ -139,28 +139,35 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
                            strict=strict)
     finally:
         stages._close()
+    _print_build(result)
+
+
+def _print_build(result: Any, *, verb: str = "built") -> None:
+    """The closing summary of a build: distinct nodes by kind and by source, the store, the files."""
     counts = result.counts
-    click.echo(f"built {counts['triples']} triples ({counts['inferred']} inferred): "
+    click.echo(f"{verb} {counts['triples']} triples ({counts['inferred']} inferred): "
                f"{counts['organisations']} organisations, {counts['people']} people, "
                f"{counts['relationships']} relationships, {counts['activities']} activities, "
                f"{counts['citations']} citations from {counts['sources']} sources")
+    for source, kinds in result.by_source.items():
+        click.echo(f"  from {source}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
     click.echo("relationships: " + ", ".join(f"{name} {n}" for name, n in result.relationships.items()))
     store = result.store
-    if store:
-        done = [f"imported {', '.join(store['imported'])}" if store.get("imported") else "",
-                f"copied {', '.join(store['copied'])}" if store.get("copied") else ""]
-        click.echo(f"store: {store['mode']} ({store['reason']})" + "".join(f"; {d}" for d in done if d))
-    for source, report in (store or {}).get("validation", {}).items():
+    done = [f"imported {', '.join(store['imported'])}" if store.get("imported") else "",
+            f"copied {', '.join(store['copied'])}" if store.get("copied") else ""]
+    click.echo(f"store: {store['mode']} ({store['reason']})" + "".join(f"; {d}" for d in done if d))
+    for source, report in store.get("validation", {}).items():
         sampled = f" in a sample of {report['sample']} records per rule" if report.get("sample") else ""
         click.secho(f"  {source}: {report['violations']} shape violations{sampled} "
                     "(not fatal: --strict stops the build)", err=True, fg="yellow")
         for rule, n in list(report["rules"].items())[:5]:
             click.echo(f"    {n} x {rule}", err=True)
-    for name, path in result.outputs.items():
+    for path in result.outputs.values():
         click.echo(f"  wrote {path}")
     for note in result.skipped:
         click.echo(f"  not written: {note}")
-    click.echo("time: " + ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
+    if result.seconds:
+        click.echo("time: " + ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
 
 
 @main.command()
@@ -169,12 +176,17 @@ def build(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_r
 @reports_errors
 def validate(project: Path, ontology_dir: Path | None, graph_dir: Path | None, no_reasoner: bool,
              quiet: bool) -> None:
-    """Load, validate (SHACL) and reason (HermiT) without writing anything."""
+    """The build of the project (and the sources its build/ folder added) in a scratch folder:
+    load, validate (SHACL), import, reason (HermiT and the rules), without writing anything."""
     from d4d.pipeline import check
 
-    summary = check(project, ontology_dir=ontology_dir, graph_dir=graph_dir, reasoner=not no_reasoner,
-                    progress=_Stages(quiet))
-    counts = summary["counts"]
+    stages = _Stages(quiet)
+    try:
+        result = check(project, ontology_dir=ontology_dir, graph_dir=graph_dir, reasoner=not no_reasoner,
+                       progress=stages)
+    finally:
+        stages._close()
+    counts = result.counts
     click.echo(f"valid: {counts['organisations']} organisations, {counts['people']} people, "
                f"{counts['relationships']} relationships, {counts['citations']} citations; "
                f"consistent, {counts['inferred']} triples inferred")
@@ -406,27 +418,6 @@ def map_command(actor: str | None, depth: int, query_spec: str | None, params: t
     click.echo(f"wrote {path}: {G.number_of_nodes()} actors, {G.number_of_edges()} ties")
 
 
-def _read_metrics(metrics_file: Path | None, store_dir: Path) -> dict[str, Any] | None:
-    """The analysis output named, else ``metrics.json`` beside the store when there is one."""
-    import json
-
-    from d4d.errors import D4DError
-    from d4d.store import find_store
-
-    if metrics_file is None:
-        beside = find_store(store_dir).parent / "metrics.json"
-        if not beside.is_file():
-            return None
-        metrics_file = beside
-    try:
-        data = json.loads(metrics_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise D4DError(f"cannot read the metrics: {error}", path=metrics_file) from error
-    if not isinstance(data, dict):
-        raise D4DError("not a `d4d analyse` output (a JSON object)", path=metrics_file)
-    return data
-
-
 def _key_values(items: tuple[str, ...], option: str) -> dict[str, str]:
     from d4d.errors import SourceError
 
@@ -456,67 +447,78 @@ def _print_import_report(report: Any, *, problems: int = 10) -> None:
 @click.argument("kind", required=False)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--name", help="Source name, a slug: its graph is graph/source/NAME (default: KIND).")
-@click.option("--declared", multiple=True, metavar="NAME", help="Import this source of imports.yaml (repeatable).")
-@click.option("--all-declared", is_flag=True, help="Import every source of imports.yaml.")
+@click.option("--declared", multiple=True, metavar="NAME", help="Add this source of imports.yaml (repeatable).")
+@click.option("--all-declared", is_flag=True, help="Add every source of imports.yaml.")
+@click.option("--remove", "removed", multiple=True, metavar="NAME",
+              help="Take a source added before out of this build (repeatable).")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="Importer option (repeatable): schema=FILE (360giving), mapping=FILE (spreadsheet), title=...")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="Project folder (imports.yaml, graph/crosswalk.csv, the curated facts).")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
-              help="The built store to import into.")
+              help="The build folder to add the sources to (or its store).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write the imported graphs to this file instead (.nq .trig .ttl .nt .jsonld .rdf; - for N-Quads "
-                   "on stdout).")
-@click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read.")
-@click.option("--no-reason", is_flag=True, help="Do not re-run the rules over the store after importing "
-              "(the store then holds no inferences until they are run again).")
+              help="Only write the imported graphs to this file, leaving the build alone (.nq .trig .ttl .nt "
+                   ".jsonld .rdf; - for N-Quads on stdout).")
+@click.option("--strict", is_flag=True, help="Stop at the first record that cannot be read or breaks a shape.")
+@click.option("--rdf-only", is_flag=True, help="Rebuild only the store and the RDF files (no analysis, map, report).")
+@click.option("--no-reasoner", is_flag=True, help="Skip HermiT's consistency check (the rules still run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the import reports as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors
 def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declared: tuple[str, ...],
-            all_declared: bool, options: tuple[str, ...], project: Path, store_dir: Path, output: Path | None,
-            strict: bool, no_reason: bool, as_json: bool) -> None:
-    """Import open data: KIND (iati, 360giving, compass, spreadsheet) and FILES, or declared sources.
+            all_declared: bool, removed: tuple[str, ...], options: tuple[str, ...], project: Path, store_dir: Path,
+            output: Path | None, strict: bool, rdf_only: bool, no_reasoner: bool, as_json: bool,
+            quiet: bool) -> None:
+    """Import open data into the build: KIND (iati, 360giving, compass, spreadsheet) and FILES, or
+    sources of imports.yaml (--declared), then rebuild.
 
-    Each source replaces its own named graph. Without -o the sources go into the built store and the
-    rules run again so the inferred graph covers them.
+    The sources are added to this build folder's own list (kept by later `d4d build`s until
+    `d4d import --remove NAME`), and the build runs as `d4d build` does: each source in its named
+    graph, the rules over all, the outputs made again. With -o the sources are only written to a file.
     """
-    import json
-
-    import pyoxigraph as ox
 
     from d4d import imports
 
-    specs = imports.source_specs(project, kind=kind, paths=paths, name=name, declared=declared,
-                                 all_declared=all_declared, options=_key_values(options, "--option"))
+    if removed and not (kind or paths or declared or all_declared):
+        specs = []
+    else:
+        specs = imports.source_specs(project, kind=kind, paths=paths, name=name, declared=declared,
+                                     all_declared=all_declared, options=_key_values(options, "--option"))
     if output is not None:
+        import pyoxigraph as ox
+
         suffix = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG, ".ttl": ox.RdfFormat.TURTLE,
                   ".nt": ox.RdfFormat.N_TRIPLES, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML,
                   ".xml": ox.RdfFormat.RDF_XML}
         reports = imports.import_to_file(specs, None if str(output) == "-" else output, project=project,
                                          strict=strict, format=suffix.get(output.suffix.lower(), ox.RdfFormat.N_QUADS))
+        for report in reports:
+            _print_import(report, as_json=as_json, err=str(output) == "-")
+        return
+    from d4d.pipeline import build as run_build, local_entry
+
+    out = store_dir.parent if store_dir.name == "store" else store_dir
+    add = [local_entry(project, name=s.name, kind=None if s.kind and (declared or all_declared) else s.kind,
+                       paths=s.paths, options=s.options) for s in specs]
+    stages = _Stages(quiet)
+    try:
+        result = run_build(project, out=out, reasoner=not no_reasoner, extras=not rdf_only, progress=stages,
+                           strict=strict, add=add, remove=list(removed))
+    finally:
+        stages._close()
+    for report in result.imports:
+        _print_import(report, as_json=as_json, err=False)
+    _print_build(result)
+
+
+def _print_import(report: Any, *, as_json: bool, err: bool) -> None:
+    import json
+
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), err=err)
     else:
-        from d4d import reason
-        from d4d.ontology import load_ontology
-        from d4d.store import open_store
-
-        from d4d.store import fill_default_graph
-
-        store = open_store(store_dir, read_only=False)
-        # the named graphs change: their merge in the default graph is made again at the end
-        store.clear_graph(ox.DefaultGraph())
-        reports = imports.import_sources(store, specs, project=project, strict=strict)
-        if not no_reason:
-            reason.materialise(store, reason.all_rules(load_ontology(project / "ontology")))
-        fill_default_graph(store)
-        # a built store keeps the inferences in the default graph only (see d4d.store)
-        store.remove_graph(ox.NamedNode(str(reason.INFERRED)))
-        store.flush()
-    for report in reports:
-        if as_json:
-            click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1), err=output is not None
-                       and str(output) == "-")
-        else:
-            _print_import_report(report)
+        _print_import_report(report)
 
 
 @main.command()
@@ -561,41 +563,20 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
 @click.option("--query", "query_spec", help="Export what this CONSTRUCT query selects (catalogue NAME, .rq FILE).")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable).")
 @click.option("--what", type=click.Choice(["nodes", "edges"]),
-              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json, "
-                   "which needs an -o name ending .zip).")
+              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("-"), show_default=True,
               help="Output file (- for stdout).")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="The built store (or its build folder).")
-@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Network formats: the actors' measures and communities from this `d4d analyse` output "
-                   "(default: metrics.json beside the store, when there is one).")
-@click.option("--base", help="RDF formats: serve-ready IRIs, moved from https://w3id.org/d4d/ to this base "
-                             "(e.g. https://example.org/d4d/).")
-@click.option("--redact", type=click.Choice(["people"]),
-              help="people: replace each person by their role (names in every text too), in any format.")
 @reports_errors
 def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str | None, output: Path,
-           store_dir: Path, metrics_file: Path | None, base: str | None,
-           redact: str | None) -> None:
+           store_dir: Path) -> None:
     """Export the built graph, or what a CONSTRUCT query selects, for other tools."""
-    from d4d.errors import QueryError
-    from d4d.export import RDF_FORMATS, export as run_export
+    from d4d.export import export as run_export
     from d4d.io import write_bytes_atomic
     from d4d.store import open_store
 
-    if fmt == "csv":
-        zipped = output.suffix.lower() == ".zip"
-        if what is None and not zipped:
-            raise QueryError(f"the csv export is several tables (nodes, edges): name the output .zip, "
-                             f"or write one table with --what nodes|edges (not {str(output)!r})")
-        if what is not None and zipped:
-            raise QueryError(f"--what {what} writes one CSV table: name the output .csv, not {str(output)!r}")
-    metrics = None
-    if fmt not in RDF_FORMATS:
-        metrics = _read_metrics(metrics_file, store_dir)
-    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what,
-                      metrics=metrics, base=base, redact=redact)
+    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what)
     if str(output) == "-":
         sys.stdout.buffer.write(data)
     else:
@@ -655,98 +636,6 @@ def analyse_command(year: int | None, by_year: bool, seed: int, samples: int, pe
                f"efficiency {s['efficiency']:.3f}, {len(metrics['recommendations'])} recommended ties; "
                f"{undated['relationships']} of {s['relationships']} relationships undated (they stand "
                f"from when both their ends exist)", err=True)
-
-
-@main.command()
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Project folder.")
-@click.option("--graph", "graph_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of fact files (default: PROJECT/graph).")
-@click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the ontology (default: PROJECT/ontology).")
-@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder the sources' localFile paths are relative to (default: the shared folder beside PROJECT).")
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of fetched source documents, by SHA-256 (default: PROJECT/.d4d/sources).")
-@reports_errors
-def lint(project: Path, graph_dir: Path | None, ontology_dir: Path | None, shared: Path | None,
-         cache: Path | None) -> None:
-    """Check the fact files like a linter: one `path:line:col: code message` a problem, exit 1 if any.
-
-    Quotes word for word in their sources, people only with a public role and no contact details,
-    organisations with a sector, ISO 4217 currencies, possible dates, well-formed identifiers, the
-    basis (stated or read) of every cited record, no fact resting on a heading alone."""
-    from d4d.curate.lint import lint as run_lint, summary
-
-    problems = run_lint(project, graph_dir=graph_dir, ontology_dir=ontology_dir, shared=shared, cache=cache)
-    for problem in problems:
-        click.echo(str(problem))
-    if problems:
-        counts = ", ".join(f"{n} {code}" for code, n in summary(problems).items())
-        click.echo(f"{len(problems)} problems ({counts})", err=True)
-        sys.exit(1)
-
-
-@main.command()
-@click.argument("document")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("-"), show_default=True,
-              help="The draft YAML to write (- for stdout).")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Project folder: the curated facts give the names the gazetteer knows.")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path),
-              help="A built store whose imported sources add names (default: PROJECT/build if it is built).")
-@click.option("--source", "source_id", help="The id of the document's SourceDocument record (default: the record "
-              "with the same SHA-256, else a new one).")
-@click.option("--sha256", help="Refuse the document unless its bytes have this SHA-256.")
-@reports_errors
-def extract(document: str, output: Path, project: Path, store_dir: Path | None, source_id: str | None,
-            sha256: str | None) -> None:
-    """Propose candidate facts from DOCUMENT (a text, HTML or PDF file, or an http(s) URL), each citing
-    its sentence and marked for review, as fact-file YAML."""
-    from d4d.curate import snapshot
-    from d4d.curate.extract import extract as run_extract, gazetteer_from_graph, graph_facts
-    from d4d.io import write_text_atomic
-    from d4d.store import find_store, open_store
-
-    snap = snapshot.read(document, sha256=sha256)
-    store = None
-    if store_dir is not None:
-        store = open_store(store_dir)
-    elif (project / "build").is_dir():
-        try:
-            store = open_store(find_store(project / "build"))
-        except D4DError:
-            store = None
-    gazetteer = gazetteer_from_graph(project, store=store)
-    keys, sources, ids, _ = graph_facts(project)
-    draft = run_extract(snap, gazetteer, source_id=source_id, known_sources=sources, existing=keys, taken=ids)
-    text = draft.to_yaml()
-    if str(output) == "-":
-        sys.stdout.write(text)
-    else:
-        write_text_atomic(output, text)
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(
-        {k: sum(1 for f in draft.facts if f["type"] == k) for k in {f["type"] for f in draft.facts}}.items()))
-    known = sum(1 for f in draft.facts if "the graph has this fact" in f["review"])
-    click.echo(f"{len(draft.facts)} candidate facts ({kinds or 'none'}; {known} already in the graph), "
-               f"{len(draft.actors)} new records" + ("" if str(output) == "-" else f": wrote {output}"), err=True)
-
-
-@main.command("diff")
-@click.argument("old")
-@click.argument("new")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="The project whose git revisions OLD and NEW may name.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
-              help="Plain text, or Markdown for a pull-request comment.")
-@reports_errors
-def diff_command(old: str, new: str, project: Path, fmt: str) -> None:
-    """Compare two builds (OLD and NEW: build folders or git revisions): actors, ties and facts added,
-    removed and changed field by field, and the headline measures that moved."""
-    from d4d.curate.diff import diff, to_markdown, to_text
-
-    result = diff(old, new, project=project)
-    click.echo((to_markdown if fmt == "markdown" else to_text)(result), nl=False)
 
 
 if __name__ == "__main__":

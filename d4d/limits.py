@@ -2,7 +2,7 @@
 
 A breach is never a crash or a silent cut: the reader raises (or, for one record of an imported
 source, reports) one line naming the file, the record and the bound. The figures behind each value
-are in ``bench/RESULTS-inputs.md``.
+are in ``bench/RESULTS-inputs.md``; the build's tunables (the last section) in ``bench/RESULTS-build.md``.
 """
 
 from __future__ import annotations
@@ -56,3 +56,35 @@ no amount of money is near 10^30, and a larger exponent would be written out dig
 # -- XML (IATI) ------------------------------------------------------------------------------------
 # lxml's own limits, kept on (huge_tree=False): 10,000,000 bytes of one text node, 256 levels of
 # nesting; entities are not resolved, no DTD is loaded and nothing is fetched.
+
+# -- the build -------------------------------------------------------------------------------------
+
+DUMP_LIMIT = 200_000
+"""Above this many triples a build writes neither ``ecosystem.ttl`` nor ``ecosystem.jsonld`` unless
+asked (``d4d build --dumps``): the store writes some tens of thousands of triples a second, so the
+files would take most of the build, and the store, the endpoint and ``d4d export`` serve the graph."""
+
+IMPORT_BATCH = 500_000
+"""Quads an importer writes into the store at a time (one bulk load each): large batches leave few
+files for the on-disk store to merge."""
+
+CHECK_IN_FULL = 100_000
+"""A source of up to this many triples is checked against the shapes in full; a larger one on a
+sample of :data:`SAMPLE` focus nodes per constraint (a shape costs tens of microseconds per node)."""
+
+SAMPLE = 5_000
+"""Focus nodes per constraint checked in a source above :data:`CHECK_IN_FULL` triples."""
+
+MAX_EXAMPLES = 20
+"""Violations of a source reported with their file and record (all are counted)."""
+
+MAX_PASSES = 20
+"""Passes of the rules before a build gives up on reaching a fixpoint (the bundled ontology needs 4:
+its longest chain of rules feeding rules is three deep)."""
+
+HERMIT_SECONDS = 300.0
+"""Wall-clock limit of HermiT's consistency check; past it the JVM is killed and the build fails
+(the seed facts take about a second)."""
+
+HERMIT_MEMORY_MB = 2_000
+"""Heap of HermiT's JVM."""

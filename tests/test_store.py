@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,9 +9,8 @@ import pytest
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.store import (COMPACTION_NICENESS, count_matches, fill_default_graph, find_store, memory_store,
-                       mirror_graph, open_store, query_options, remove_graph, store_path, store_summary,
-                       write_store)
+from d4d.store import (count_matches, find_store, memory_store, mirror_graph, open_store, query_options,
+                       store_path, store_summary, write_store)
 
 EX = "http://example.org/"
 TURTLE = """
@@ -160,22 +155,6 @@ def test_an_unmerged_store_is_read_as_the_union_of_its_graphs() -> None:
                                               **query_options(store))] == ["Alpha", "Beta"]  # type: ignore[union-attr]
 
 
-def test_removing_a_graph_keeps_what_another_graph_holds() -> None:
-    shared = f"<{EX}a> <{EX}name> \"Alpha\" .\n".encode()
-    store = memory_store([(TURTLE.encode(), EX + "g1"), (shared + f"<{EX}c> <{EX}p> _:x .\n".encode(), EX + "g2")],
-                         format="turtle")
-    fill_default_graph(store)
-    assert _default(store) == _named(store)
-    remove_graph(store, EX + "g2")
-    assert _default(store) == _named(store)
-    assert ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "name"), ox.Literal("Alpha")) in _default(store)
-    remove_graph(store, EX + "g1")
-    assert _default(store) == set() and _named(store) == set()
-    remove_graph(store, EX + "absent")  # nothing to do
-    mirror_graph(store, EX + "absent")
-    assert len(store) == 0
-
-
 def test_a_store_with_triples_outside_the_default_graph_is_read_as_a_union() -> None:
     """Asserted triples in the default graph and inferred ones in a named graph (d4d.reason.store_of and
     d4d.reason.materialise): not a merged store."""
@@ -197,45 +176,3 @@ def test_count_matches_stops_at_its_limit_and_reads_the_graphs_it_is_given() -> 
     assert count_matches(store, "?s ?p ?o", limit=10) == 5
     assert count_matches(store, "?s ?p ?o", default_graph=[g]) == 1
     assert count_matches(store, "?s ?p ?o", default_graph=[g, ox.DefaultGraph()], limit=4) == 4
-
-
-_THREADS = """
-import json, os, sys
-from pathlib import Path
-import pyoxigraph as ox
-from d4d.store import compaction_yields
-
-base = os.nice(0)  # the process's own niceness, which its other threads keep
-
-def threads():
-    out = {}
-    for task in Path("/proc/self/task").iterdir():
-        stat = (task / "stat").read_text()
-        out[int(task.name)] = ((task / "comm").read_text().strip(), int(stat.rsplit(")", 1)[1].split()[16]))
-    return out
-
-before = compaction_yields()  # no on-disk store yet, so no RocksDB threads
-store = ox.Store(sys.argv[1])
-lowered = compaction_yields()
-print(json.dumps({"before": before, "lowered": lowered, "again": compaction_yields(),
-                  "threads": threads(), "base": base}))
-"""
-
-
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's /proc")
-def test_compaction_threads_of_an_on_disk_store_get_the_lowest_priority(tmp_path: Path) -> None:
-    if os.nice(0) >= COMPACTION_NICENESS:
-        pytest.skip(f"the tests run at niceness {os.nice(0)}: no thread can be lowered below the others")
-    done = subprocess.run([sys.executable, "-c", _THREADS, str(tmp_path / "store")], capture_output=True,
-                          text=True, check=True)
-    seen = json.loads(done.stdout)
-    threads = {int(tid): (name, nice) for tid, (name, nice) in seen["threads"].items()}
-    assert seen["before"] == []
-    assert seen["lowered"] and seen["again"] == seen["lowered"]
-    lowered = {threads[tid] for tid in seen["lowered"]}
-    assert {name for name, _ in lowered} == {"rocksdb:low"}
-    assert {nice for _, nice in lowered} == {19}
-    # every other thread (Python's, RocksDB's flushing) keeps the process's priority
-    others = {nice for tid, (name, nice) in threads.items() if tid not in seen["lowered"]}
-    assert others == {seen["base"]}
-    assert any(name == "rocksdb:high" for name, _ in threads.values())
