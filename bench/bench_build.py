@@ -6,7 +6,7 @@ declared for the build in a project's ``imports.yaml``, it measures in the same 
 
 - ``d4d build --rdf-only`` (HermiT on the curated facts, the import streamed into the on-disk store,
   the shapes checked in the store, the rules run in the store, the RDF files when the graph is small
-  enough, see ``d4d.pipeline.DUMP_LIMIT``): wall time, peak memory of the process tree (RSS, with the
+  enough, see ``d4d.limits.DUMP_LIMIT``): wall time, peak memory of the process tree (RSS, with the
   JVM that HermiT runs in), triples;
 - the baseline: a raw pyoxigraph ``bulk_load`` of the build's result (every triple of the store, as
   N-Triples) into an empty on-disk store, in its own process;

@@ -2,7 +2,7 @@
 each; their merge in the default graph; the rules' inferences added to it there.
 
 This is the one way d4d makes a graph: ``d4d build``, ``d4d import`` and ``d4d validate`` all come
-here (through :func:`d4d.build.build`), and so do the tests' in-memory graphs (:func:`d4d.build.run_reasoning`).
+here (through :func:`d4d.pipeline.build`), and so do the tests' in-memory graphs (:func:`d4d.pipeline.run_reasoning`).
 A source whose hash is the one recorded for the previous build is copied from the previous store
 instead of being imported again; everything else is made anew, so the result is always the graph a
 fresh build of the same inputs makes.

@@ -1,5 +1,8 @@
 """The build: load -> validate -> reason -> store -> analyse -> render, into ``build/``.
 
+(The module is ``pipeline``, not ``build``: ``d4d.build`` is the public verb of :mod:`d4d.api`, which a
+submodule of that name would hide once imported.)
+
 One pipeline for ``d4d build``, ``d4d import`` (a source added to this build, then the same build)
 and ``d4d validate`` (the same build into a scratch folder). The graph is assembled by
 :func:`d4d.assemble.assemble`, always as a fresh build of the inputs would make it.

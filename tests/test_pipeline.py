@@ -16,7 +16,7 @@ from rdflib.compare import isomorphic
 from d4d import reason
 from d4d.pipeline import build
 from d4d.cli import main
-from d4d.store import open_store
+from d4d.store import count_matches, open_store
 
 
 def leftovers(out: Path) -> list[str]:
@@ -103,4 +103,71 @@ def test_bad_input_fails_cleanly_and_keeps_the_previous_build(case: str, project
     assert str(project_copy / "graph" / name) in result.output
     assert _digest(out) == before
     assert sorted(p.name for p in (out / "store").iterdir()) == store_files
+    assert not leftovers(out)
+
+
+def _jvms_under(folder: Path) -> list[int]:
+    """Processes whose command line names ``folder`` (HermiT's JVM reads its input from there)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(folder) in (proc / "cmdline").read_bytes().decode("utf-8", "replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads Linux's /proc")
+def test_a_killed_build_leaves_all_old_or_all_new(project_copy: Path, tmp_path: Path) -> None:
+    """A rebuild killed (SIGKILL) at several moments leaves build/ all old or all new, HermiT's JVM
+    dies with it, and the next build removes what the killed ones left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "build"
+    facts = project_copy / "graph" / "organizations.yaml"
+    texts = [facts.read_text(encoding="utf-8")]
+    texts.append(texts[0].replace("name: Data-Pop Alliance\n", "name: Data-Pop Alliance (renamed)\n"))
+    assert texts[1] != texts[0]
+    command = [sys.executable, "-m", "d4d.cli", "build", "--project", str(project_copy), "--out", str(out),
+               "-q", "--rdf-only"]
+
+    def run(state: int, tmp: Path, kill_after: float | None = None) -> None:
+        facts.write_text(texts[state], encoding="utf-8")
+        tmp.mkdir()
+        env = {**os.environ, "TMPDIR": str(tmp)}
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if kill_after is None:
+            assert process.wait() == 0
+            return
+        time.sleep(kill_after)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 5
+        while _jvms_under(tmp) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _jvms_under(tmp), "HermiT's JVM outlived the build"
+
+    # the Turtle of each state, from complete builds
+    expected = []
+    for state in (1, 0):
+        run(state, tmp_path / f"tmp-full-{state}")
+        expected.insert(0, (out / "ecosystem.ttl").read_bytes())
+    assert expected[0] != expected[1]
+    shown = 0
+    for n, delay in enumerate((0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)):
+        target = 1 - shown
+        run(target, tmp_path / f"tmp-{n}", kill_after=delay)
+        ttl = (out / "ecosystem.ttl").read_bytes()
+        assert ttl in (expected[shown], expected[target]), f"killed after {delay} s: a mix"
+        shown = expected.index(ttl)
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        store = ox.Store.read_only(str(out / "store"))
+        assert count_matches(store, "?s ?p ?o") == manifest["triples"]  # the store of the same build
+        del store
+    run(1 - shown, tmp_path / "tmp-last")
+    assert (out / "ecosystem.ttl").read_bytes() == expected[1 - shown]
     assert not leftovers(out)

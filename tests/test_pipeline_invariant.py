@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.compare import isomorphic, to_canonical_graph
 
-from d4d.build import build, local_entry
+from d4d.pipeline import build, local_entry
 from d4d.errors import D4DError
 from d4d.manifest import Manifest
 
