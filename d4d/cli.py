@@ -178,11 +178,11 @@ def validate(project: Path, ontology_dir: Path | None, graph_dir: Path | None, n
              quiet: bool) -> None:
     """The build of the project (and the sources its build/ folder added) in a scratch folder:
     load, validate (SHACL), import, reason (HermiT and the rules), without writing anything."""
-    from d4d.pipeline import check
+    from d4d.pipeline import validate_project
 
     stages = _Stages(quiet)
     try:
-        result = check(project, ontology_dir=ontology_dir, graph_dir=graph_dir, reasoner=not no_reasoner,
+        result = validate_project(project, ontology_dir=ontology_dir, graph_dir=graph_dir, reasoner=not no_reasoner,
                        progress=stages)
     finally:
         stages._close()

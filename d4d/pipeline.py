@@ -447,8 +447,9 @@ def write_extras(store: ox.Store, loaded: Loaded, folder: Path, *, progress: Pro
     return ["metrics.json", "report.html", "map.html"]
 
 
-def check(project: str | Path = ".", *, ontology_dir: str | Path | None = None, graph_dir: str | Path | None = None,
-          reasoner: bool = True, progress: Progress | None = None, strict: bool = False) -> BuildResult:
+def validate_project(project: str | Path = ".", *, ontology_dir: str | Path | None = None,
+                     graph_dir: str | Path | None = None, reasoner: bool = True, progress: Progress | None = None,
+                     strict: bool = False) -> BuildResult:
     """``d4d validate``: the build of ``project`` (with the sources its ``build/`` folder added) into a
     scratch folder that is removed after; nothing of the project is written. Raises as :func:`build`."""
     project = Path(project)
@@ -457,5 +458,5 @@ def check(project: str | Path = ".", *, ontology_dir: str | Path | None = None, 
                      extras=False, dumps=False, progress=progress, strict=strict, local_from=project / "build")
 
 
-__all__ = ["BuildResult", "OUTPUTS", "Reasoned", "build", "build_specs", "check", "local_entry", "remove_leftovers",
-           "run_reasoning", "switch", "write_extras", "write_rdf", "FACTS_GRAPH", "source_graph"]
+__all__ = ["BuildResult", "OUTPUTS", "Reasoned", "build", "build_specs", "local_entry", "remove_leftovers",
+           "run_reasoning", "switch", "validate_project", "write_extras", "write_rdf"]
