@@ -87,11 +87,14 @@ def _rss(pids: list[int]) -> int:
     return total
 
 
-def run(command: list[str], *, timeout: float | None = None, cwd: Path | None = None) -> dict[str, object]:
-    """Run a command; return wall seconds, CPU seconds of the tree, peak RSS of the tree, output, status."""
+def run(command: list[str], *, timeout: float | None = None, cwd: Path | None = None,
+        code: Path | None = None) -> dict[str, object]:
+    """Run a command (with ``code`` first on PYTHONPATH: another checkout's d4d); return wall seconds,
+    CPU seconds of the tree, peak RSS of the tree, output, status."""
     started = time.perf_counter()
     before = os.times()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
+    env = {**os.environ, "PYTHONPATH": str(code)} if code is not None else None
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd, env=env)
     peak = 0
     output: list[str] = []
     import threading
@@ -172,8 +175,9 @@ def check_space(folder: Path, triples: int, transactions: int) -> None:
                          f"their raw load), and it has {free / 1e9:.0f} GB")
 
 
-def build(project: Path, out: Path, *, timeout: float | None) -> dict[str, object]:
-    result = run([D4D, "build", "--project", str(project), "--out", str(out), "--rdf-only"], timeout=timeout)
+def build(project: Path, out: Path, *, timeout: float | None, code: Path | None = None) -> dict[str, object]:
+    result = run([D4D, "build", "--project", str(project), "--out", str(out), "--rdf-only"], timeout=timeout,
+                 code=code)
     text = str(result["output"])
     match = re.search(r"built (\d+) triples \((\d+) inferred\)", text)
     result["triples"] = int(match.group(1)) if match else None
@@ -269,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="full builds and raw loads per size, alternated (the table gives their medians)")
     parser.add_argument("--pairs-max", type=int, default=100_000,
                         help="give --pairs to sizes up to this many transactions; larger ones get one pair")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of the code to compare with (e.g. main before a change): its full build "
+                             "and one-fact rebuild are measured in the same run, right after this code's")
     parser.add_argument("--reuse-rdflib", default=None,
                         help="JSON of an earlier run: take its rdflib measurement for a size whose result has "
                              "the same number of triples (the baseline does not depend on d4d's code)")
@@ -301,6 +308,18 @@ def main(argv: list[str] | None = None) -> int:
         edit_one_fact(project)
         one = check(build(project, out, timeout=None), "the rebuild after editing one fact", n)
         edit_one_fact(project, back=True)
+        earlier: dict[str, object] = {}
+        if args.before is not None:
+            old_dir = here / "build-before"
+            shutil.rmtree(old_dir, ignore_errors=True)
+            earlier["build"] = check(build(project, old_dir, timeout=None, code=args.before), "the earlier code's build", n)
+            edit_one_fact(project)
+            earlier["one_fact"] = check(build(project, old_dir, timeout=None, code=args.before),
+                                        "the earlier code's one-fact rebuild", n)
+            edit_one_fact(project, back=True)
+            shutil.rmtree(old_dir, ignore_errors=True)
+            print(f"   earlier code: build {secs(earlier['build']['seconds'])} s, one fact "  # type: ignore[index]
+                  f"{secs(earlier['one_fact']['seconds'])} s", file=sys.stderr, flush=True)  # type: ignore[index]
         print(f"   rebuilds: unchanged {secs(same['seconds'])} s ({same['mode']}), one fact "
               f"{secs(one['seconds'])} s ({one['mode']})", file=sys.stderr, flush=True)
         # restore the build of the original facts for the baselines
@@ -326,13 +345,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   pair {k}: build {secs(again['seconds'])} s, raw bulk_load {secs(raw_again['seconds'])} s",
                       file=sys.stderr, flush=True)
             rdf: dict[str, object] = {}
-            earlier = [r for r in (json.loads(Path(args.reuse_rdflib).read_text()) if args.reuse_rdflib else [])
-                       if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
-            if earlier:
+            reused = [r for r in (json.loads(Path(args.reuse_rdflib).read_text()) if args.reuse_rdflib else [])
+                      if r["transactions"] == n and r["build"]["triples"] == full["triples"] and r["rdflib"]]
+            if reused:
                 # its ratio is taken against that run's own build, made under the same load
                 # (the build it was measured beside: that run's, or the one it took it from in turn)
-                rdf = dict(earlier[0]["rdflib"], reused=True)
-                rdf.setdefault("build_seconds", earlier[0]["build"]["seconds"])
+                rdf = dict(reused[0]["rdflib"], reused=True)
+                rdf.setdefault("build_seconds", reused[0]["build"]["seconds"])
                 print(f"   rdflib {secs(rdf['seconds'])} s (measured in an earlier run)", file=sys.stderr, flush=True)
             elif full["triples"] and int(str(full["triples"])) <= args.rdflib_max:
                 # a failure of rdflib (its memory, say) is a result of the baseline, shown as such
@@ -342,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             nt.unlink(missing_ok=True)  # at 1M transactions, some 17 GB
         rows.append({"transactions": n, "generate": generated, "load": load, "build": full, "unchanged": same,
                      "one_fact": one, "restore": back, "compact": compacted, "dump": dumped, "raw": raw,
-                     "rdflib": rdf, "pairs": pairs, "xml_bytes": (here / "iati.xml").stat().st_size,
+                     "rdflib": rdf, "pairs": pairs, "before": earlier, "xml_bytes": (here / "iati.xml").stat().st_size,
                      "load_after": os.getloadavg()[0]})
         if args.json:  # after every size, so that a long run stopped at the largest keeps the others
             Path(args.json).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
@@ -426,6 +445,18 @@ def render(rows: list[dict[str, object]], before: tuple[float, ...], after: tupl
             f"| {row['transactions']:,} | {int(str(row['xml_bytes'])) / 1e6:.0f} MB | {b['triples']:,} ({b['inferred']:,}) | "
             f"{build_text} | {gb(paired['peak'])} | {raw_text} | {ratio} | {rdflib_text} | "
             f"{speedup} | {secs(same['seconds'])} s ({same['mode']}) | {secs(one['seconds'])} s ({one['mode']}) |")
+    compared = [row for row in rows if row.get("before")]
+    if compared:
+        lines += ["", "The earlier code (`--before`), measured in the same run right after this code's builds:", "",
+                  "| transactions | triples (inferred) | build | build / raw | rebuild, one fact edited |",
+                  "|---:|---:|---:|---:|---:|"]
+        for row in compared:
+            old, raw = row["before"], summary(row)["raw"]
+            assert isinstance(old, dict)
+            b, one = old["build"], old["one_fact"]
+            ratio = f"{b['seconds'] / raw:.2f}x" if raw else "-"
+            lines.append(f"| {row['transactions']:,} | {b['triples']:,} ({b['inferred']:,}) | {secs(b['seconds'])} s | "
+                         f"{ratio} | {secs(one['seconds'])} s ({one['mode']}) |")
     repeated = [row for row in rows if summary(row)["pairs"] > 1]
     if repeated:
         lines += ["", "Full builds and raw loads, alternated (build / raw = ratio):", ""]
