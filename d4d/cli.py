@@ -418,6 +418,27 @@ def map_command(actor: str | None, depth: int, query_spec: str | None, params: t
     click.echo(f"wrote {path}: {G.number_of_nodes()} actors, {G.number_of_edges()} ties")
 
 
+def _read_metrics(metrics_file: Path | None, store_dir: Path) -> dict[str, Any] | None:
+    """The analysis output named, else ``metrics.json`` beside the store when there is one."""
+    import json
+
+    from d4d.errors import D4DError
+    from d4d.store import find_store
+
+    if metrics_file is None:
+        beside = find_store(store_dir).parent / "metrics.json"
+        if not beside.is_file():
+            return None
+        metrics_file = beside
+    try:
+        data = json.loads(metrics_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise D4DError(f"cannot read the metrics: {error}", path=metrics_file) from error
+    if not isinstance(data, dict):
+        raise D4DError("not a `d4d analyse` output (a JSON object)", path=metrics_file)
+    return data
+
+
 def _key_values(items: tuple[str, ...], option: str) -> dict[str, str]:
     from d4d.errors import SourceError
 
@@ -563,20 +584,41 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
 @click.option("--query", "query_spec", help="Export what this CONSTRUCT query selects (catalogue NAME, .rq FILE).")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable).")
 @click.option("--what", type=click.Choice(["nodes", "edges"]),
-              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json).")
+              help="csv: write this table alone (default: a zip of nodes.csv, edges.csv and graph.json, "
+                   "which needs an -o name ending .zip).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("-"), show_default=True,
               help="Output file (- for stdout).")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="The built store (or its build folder).")
+@click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Network formats: the actors' measures and communities from this `d4d analyse` output "
+                   "(default: metrics.json beside the store, when there is one).")
+@click.option("--base", help="RDF formats: serve-ready IRIs, moved from https://w3id.org/d4d/ to this base "
+                             "(e.g. https://example.org/d4d/).")
+@click.option("--redact", type=click.Choice(["people"]),
+              help="people: replace each person by their role (names in every text too), in any format.")
 @reports_errors
 def export(fmt: str, query_spec: str | None, params: tuple[str, ...], what: str | None, output: Path,
-           store_dir: Path) -> None:
+           store_dir: Path, metrics_file: Path | None, base: str | None,
+           redact: str | None) -> None:
     """Export the built graph, or what a CONSTRUCT query selects, for other tools."""
-    from d4d.export import export as run_export
+    from d4d.errors import QueryError
+    from d4d.export import RDF_FORMATS, export as run_export
     from d4d.io import write_bytes_atomic
     from d4d.store import open_store
 
-    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what)
+    if fmt == "csv":
+        zipped = output.suffix.lower() == ".zip"
+        if what is None and not zipped:
+            raise QueryError(f"the csv export is several tables (nodes, edges): name the output .zip, "
+                             f"or write one table with --what nodes|edges (not {str(output)!r})")
+        if what is not None and zipped:
+            raise QueryError(f"--what {what} writes one CSV table: name the output .csv, not {str(output)!r}")
+    metrics = None
+    if fmt not in RDF_FORMATS:
+        metrics = _read_metrics(metrics_file, store_dir)
+    data = run_export(open_store(store_dir), fmt, query=query_spec, params=_key_values(params, "--param"), what=what,
+                      metrics=metrics, base=base, redact=redact)
     if str(output) == "-":
         sys.stdout.buffer.write(data)
     else:
@@ -636,6 +678,98 @@ def analyse_command(year: int | None, by_year: bool, seed: int, samples: int, pe
                f"efficiency {s['efficiency']:.3f}, {len(metrics['recommendations'])} recommended ties; "
                f"{undated['relationships']} of {s['relationships']} relationships undated (they stand "
                f"from when both their ends exist)", err=True)
+
+
+@main.command()
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder.")
+@click.option("--graph", "graph_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of fact files (default: PROJECT/graph).")
+@click.option("--ontology", "ontology_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the ontology (default: PROJECT/ontology).")
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the sources' localFile paths are relative to (default: the shared folder beside PROJECT).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of fetched source documents, by SHA-256 (default: PROJECT/.d4d/sources).")
+@reports_errors
+def lint(project: Path, graph_dir: Path | None, ontology_dir: Path | None, shared: Path | None,
+         cache: Path | None) -> None:
+    """Check the fact files like a linter: one `path:line:col: code message` a problem, exit 1 if any.
+
+    Quotes word for word in their sources, people only with a public role and no contact details,
+    organisations with a sector, ISO 4217 currencies, possible dates, well-formed identifiers, the
+    basis (stated or read) of every cited record, no fact resting on a heading alone."""
+    from d4d.curate.lint import lint as run_lint, summary
+
+    problems = run_lint(project, graph_dir=graph_dir, ontology_dir=ontology_dir, shared=shared, cache=cache)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        counts = ", ".join(f"{n} {code}" for code, n in summary(problems).items())
+        click.echo(f"{len(problems)} problems ({counts})", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("document")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("-"), show_default=True,
+              help="The draft YAML to write (- for stdout).")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder: the curated facts give the names the gazetteer knows.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path),
+              help="A built store whose imported sources add names (default: PROJECT/build if it is built).")
+@click.option("--source", "source_id", help="The id of the document's SourceDocument record (default: the record "
+              "with the same SHA-256, else a new one).")
+@click.option("--sha256", help="Refuse the document unless its bytes have this SHA-256.")
+@reports_errors
+def extract(document: str, output: Path, project: Path, store_dir: Path | None, source_id: str | None,
+            sha256: str | None) -> None:
+    """Propose candidate facts from DOCUMENT (a text, HTML or PDF file, or an http(s) URL), each citing
+    its sentence and marked for review, as fact-file YAML."""
+    from d4d.curate import snapshot
+    from d4d.curate.extract import extract as run_extract, gazetteer_from_graph, graph_facts
+    from d4d.io import write_text_atomic
+    from d4d.store import find_store, open_store
+
+    snap = snapshot.read(document, sha256=sha256)
+    store = None
+    if store_dir is not None:
+        store = open_store(store_dir)
+    elif (project / "build").is_dir():
+        try:
+            store = open_store(find_store(project / "build"))
+        except D4DError:
+            store = None
+    gazetteer = gazetteer_from_graph(project, store=store)
+    keys, sources, ids, _ = graph_facts(project)
+    draft = run_extract(snap, gazetteer, source_id=source_id, known_sources=sources, existing=keys, taken=ids)
+    text = draft.to_yaml()
+    if str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(
+        {k: sum(1 for f in draft.facts if f["type"] == k) for k in {f["type"] for f in draft.facts}}.items()))
+    known = sum(1 for f in draft.facts if "the graph has this fact" in f["review"])
+    click.echo(f"{len(draft.facts)} candidate facts ({kinds or 'none'}; {known} already in the graph), "
+               f"{len(draft.actors)} new records" + ("" if str(output) == "-" else f": wrote {output}"), err=True)
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="The project whose git revisions OLD and NEW may name.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="Plain text, or Markdown for a pull-request comment.")
+@reports_errors
+def diff_command(old: str, new: str, project: Path, fmt: str) -> None:
+    """Compare two builds (OLD and NEW: build folders or git revisions): actors, ties and facts added,
+    removed and changed field by field, and the headline measures that moved."""
+    from d4d.curate.diff import diff, to_markdown, to_text
+
+    result = diff(old, new, project=project)
+    click.echo((to_markdown if fmt == "markdown" else to_text)(result), nl=False)
 
 
 if __name__ == "__main__":
