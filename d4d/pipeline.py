@@ -154,7 +154,6 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
     out = Path(out) if out is not None else project / "build"
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
-        remove_leftovers(out)
         current = (out / CURRENT).resolve() if (out / CURRENT).is_symlink() else None
         before = Manifest.read(current) if current is not None else None
         if before is not None and not (current / "store" / "CURRENT").is_file():  # type: ignore[operator]
@@ -181,12 +180,11 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
                                      dumps=dumps, strict=strict, progress=progress)
             manifest.local = local
             manifest.write(version)
-            switch(out, version)
+            switch(out, version, manifest.outputs)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
             raise
-        if current is not None:
-            shutil.rmtree(current, ignore_errors=True)
+        remove_leftovers(out)  # the previous build, and what stopped builds left
         _summarise(result, manifest, out, mode="new", why=_why(before, inputs))
         return result
 
@@ -310,13 +308,16 @@ def _stage(progress: Progress | None, name: str) -> None:
 
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
-    """One build at a time in a build folder."""
-    with open(out / ".lock", "w") as handle:
+    """One build at a time in a build folder (a lock on the folder itself: no file is made)."""
+    handle = os.open(out, os.O_RDONLY)
+    try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreError("another build is running in this folder", path=out) from None
         yield
+    finally:
+        os.close(handle)
 
 
 def remove_leftovers(out: Path) -> list[str]:
@@ -335,17 +336,30 @@ def remove_leftovers(out: Path) -> list[str]:
     return removed
 
 
-def switch(out: Path, version: Path) -> None:
-    """Make ``version`` the build folder's current build: one rename of the ``current`` link (the
-    output names are links through it, made once)."""
-    for name in OUTPUTS:
+def switch(out: Path, version: Path, outputs: list[str]) -> None:
+    """Make ``version`` the build folder's current build: one rename of the ``current`` link.
+
+    Each of ``outputs`` (the names the build wrote) is a link through ``current/``, made before the
+    switch; a name the build did not write loses its link after it, so no link points at nothing. A
+    file or folder where a link belongs (an older d4d's build folder, a copy made without its links)
+    is replaced."""
+    for name in outputs:
         path = out / name
         if path.is_symlink() and os.readlink(path) == f"{CURRENT}/{name}":
             continue
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)  # an older d4d's build folder: its files become links once
+            shutil.rmtree(path)
         _relink(out, f"{CURRENT}/{name}", path)
-    _relink(out, version.name, out / CURRENT)
+    current = out / CURRENT
+    if current.is_dir() and not current.is_symlink():
+        shutil.rmtree(current)
+    _relink(out, version.name, current)
+    for name in sorted(set(OUTPUTS) - set(outputs)):
+        path = out / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
 
 
 def _relink(out: Path, target: str, path: Path) -> None:
