@@ -221,7 +221,7 @@ def render_page(iri: str, triples: Iterable[ox.Triple]) -> str:
     return _environment().get_template("resource.html").render(**page_context(iri, triples))
 
 
-def serialize(triples: list[ox.Triple], format: ox.RdfFormat) -> bytes:
+def rdf_bytes(triples: list[ox.Triple], format: ox.RdfFormat) -> bytes:
     """The description in an RDF format, sorted, with the d4d prefixes (JSON-LD: as its ``@context``)."""
     ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     if format == ox.RdfFormat.JSON_LD:  # compact, with the prefixes as its context, as `d4d export` writes it

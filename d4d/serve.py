@@ -1034,7 +1034,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
                        vary=True)
         else:
             fmt = GRAPH_FORMATS[key]
-            self._send(200, fmt.media_type, linkeddata.serialize(triples, fmt), vary=True)
+            self._send(200, fmt.media_type, linkeddata.rdf_bytes(triples, fmt), vary=True)
 
     def _map_page(self) -> None:
         """The build's map (``map.html`` beside the store), which the actors' pages link to."""

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from d4d.cli import main
-from d4d.curate.lint import Problem, lint
+from d4d.curate.lint import Finding, lint
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -168,7 +168,7 @@ def test_cli_prints_linter_lines_and_exits_non_zero(project_copy: Path, shared: 
     result = runner.invoke(main, ["lint", "--project", str(project_copy), "--shared", str(shared)])
     assert result.exit_code == 1
     first = result.stdout.splitlines()[0]
-    assert first == str(Problem(str(project_copy / "graph" / "extra.yaml"), 2, 3, "D201",
+    assert first == str(Finding(str(project_copy / "graph" / "extra.yaml"), 2, 3, "D201",
                                 "person 'bad-person' has no public role: name them only through a membership "
                                 "in an organisation or the authorship of a published document that a source "
                                 "states"))

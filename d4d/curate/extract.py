@@ -103,12 +103,12 @@ def _quote_variants(name: str) -> set[str]:
     return out
 
 
-def slug(text: str) -> str:
+def record_id(text: str) -> str:
     """An id from a name: ASCII, lower case, words joined by hyphens (a leading "The" dropped).
 
-    >>> slug("The Rockefeller Foundation")
+    >>> record_id("The Rockefeller Foundation")
     'rockefeller-foundation'
-    >>> slug("Emmanuel Letouzé")
+    >>> record_id("Emmanuel Letouzé")
     'emmanuel-letouze'
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -303,14 +303,14 @@ class _Reader:
                 actor = self.by_key[label]
             elif label.startswith("R"):
                 role = self.role_words[int(label[1:])]
-                actor = Actor(id=f"role-{slug(role)}", name=role[:1].upper() + role[1:], type="Role", new=True,
+                actor = Actor(id=f"role-{record_id(role)}", name=role[:1].upper() + role[1:], type="Role", new=True,
                               note=f'A role word of d4d/data/extract.yaml: "{role}".')
             elif label == "ORG":
                 actor = self._new_organisation(span.text)
             else:
                 if not self._next_to_role(span, roles):
                     continue
-                actor = Actor(id=slug(span.text), name=span.text, type="Person", new=True,
+                actor = Actor(id=record_id(span.text), name=span.text, type="Person", new=True,
                               note="Named next to a role in the sentence; a person the graph does not know.")
             out.append(_Mention(span.start_char, span.end_char, actor, label.startswith("G")))
             after = doc[span.end:span.end + 3]
@@ -328,7 +328,7 @@ class _Reader:
         if head is None or (words[-1] not in self.org_words):
             head = next((w for w in words if w in self.org_words), words[-1])
         kind = self.org_words.get(head, {"type": "Organization", "sector": []})
-        return Actor(id=slug(name), name=name, type=kind["type"], new=True, sector=tuple(kind["sector"]),
+        return Actor(id=record_id(name), name=name, type=kind["type"], new=True, sector=tuple(kind["sector"]),
                      note=f'Proposed from the word "{head}" in its name: its kind ({kind["type"]}) and sectors '
                           f'({", ".join(kind["sector"])}) are for the editors to confirm.')
 
@@ -355,7 +355,7 @@ class _Reader:
 
 
 @dataclass
-class Candidate:
+class CandidateFact:
     """A proposed fact: its type, fields (ids or values), quotes, the rule and its basis."""
 
     type: str
@@ -430,15 +430,15 @@ def _byline(sentences: list[Sentence]) -> list[Actor]:
     return []
 
 
-def candidates(sentences: list[Sentence]) -> list[Candidate]:
+def candidates(sentences: list[Sentence]) -> list[CandidateFact]:
     """Apply the relation rules to each sentence; the same fact from several sentences is one
     candidate citing each."""
     config = rules()
     founder_roles = {r.lower() for r in config["founder_roles"]}
     byline = _byline(sentences)
-    found: dict[tuple[Any, ...], Candidate] = {}
+    found: dict[tuple[Any, ...], CandidateFact] = {}
 
-    def add(candidate: Candidate) -> None:
+    def add(candidate: CandidateFact) -> None:
         key = candidate.key()
         if key in found:
             if candidate.quotes[0] not in found[key].quotes:
@@ -466,9 +466,9 @@ def candidates(sentences: list[Sentence]) -> list[Candidate]:
                                       "roleTitle": [wording]}
                             if behalf:
                                 fields["onBehalfOf"] = [behalf[0].id]
-                            add(Candidate("Membership", fields, [quote], rule["name"]))
+                            add(CandidateFact("Membership", fields, [quote], rule["name"]))
                             if role.name.lower() in founder_roles:
-                                add(Candidate("Founding", {"founder": [member.id], "founded": [org.id]}, [quote],
+                                add(CandidateFact("Founding", {"founder": [member.id], "founded": [org.id]}, [quote],
                                               f"{rule['name']} ({role.name.lower()})"))
                     continue
                 values: dict[str, list[str]] = {}
@@ -496,7 +496,7 @@ def candidates(sentences: list[Sentence]) -> list[Candidate]:
                             basis, note = "read", money[2]
                 if kind == "Partnership" and len(set(values.get("partner", []))) < 2:
                     continue
-                add(Candidate(kind, values, quotes, rule["name"], basis=basis, note=note))
+                add(CandidateFact(kind, values, quotes, rule["name"], basis=basis, note=note))
     return list(found.values())
 
 
@@ -512,7 +512,7 @@ class Draft:
     source: dict[str, Any] | None
     actors: list[dict[str, Any]]
     facts: list[dict[str, Any]]
-    candidates: list[Candidate]
+    candidates: list[CandidateFact]
 
     def records(self) -> list[dict[str, Any]]:
         return ([self.source] if self.source else []) + self.actors + self.facts
@@ -542,7 +542,7 @@ def extract(snap: Snapshot, gazetteer: Gazetteer, *, source_id: str | None = Non
         The id of its SourceDocument record; by default the graph's record with the same SHA-256
         (``known_sources``: sha256 -> id), else a new record with an id from the file name.
     existing:
-        Keys of the graph's facts (:meth:`Candidate.key`) -> their ids: a candidate the graph already
+        Keys of the graph's facts (:meth:`CandidateFact.key`) -> their ids: a candidate the graph already
         has says so in its review line.
     taken:
         Ids already used in the graph; new ids avoid them.
@@ -566,7 +566,7 @@ def extract(snap: Snapshot, gazetteer: Gazetteer, *, source_id: str | None = Non
     sid = source_id or (known_sources or {}).get(snap.sha256)
     if sid is None:
         name = Path(snap.location.split("?")[0].rstrip("/")).stem or "document"
-        sid = fresh(f"source-{slug(name)}")
+        sid = fresh(f"source-{record_id(name)}")
         title = next((s.text.strip() for s in sentences), name)
         source = {"id": sid, "type": "SourceDocument", "title": title[:200], "fromSeeds": False}
         if re.match(r"^https?://", snap.location):
@@ -625,7 +625,7 @@ def extract(snap: Snapshot, gazetteer: Gazetteer, *, source_id: str | None = Non
 
 
 def graph_facts(project: str | Path = ".", *, graph_dir: str | Path | None = None
-                ) -> tuple[dict[tuple[Any, ...], str], dict[str, str], set[str], dict[str, list[Candidate]]]:
+                ) -> tuple[dict[tuple[Any, ...], str], dict[str, str], set[str], dict[str, list[CandidateFact]]]:
     """What extract compares a draft with, read from the fact files: the keys of the graph's facts
     (-> id), its source documents by SHA-256 (-> id), every id in use, and each source's facts as
     candidates (source id -> candidates; the benchmark's answer key).
@@ -641,7 +641,7 @@ def graph_facts(project: str | Path = ".", *, graph_dir: str | Path | None = Non
     keys: dict[tuple[Any, ...], str] = {}
     sources: dict[str, str] = {}
     ids: set[str] = set()
-    by_source: dict[str, list[Candidate]] = defaultdict(list)
+    by_source: dict[str, list[CandidateFact]] = defaultdict(list)
     for path in fact_files(directory):
         for record in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             ids.add(str(record.get("id")))
@@ -655,7 +655,7 @@ def graph_facts(project: str | Path = ".", *, graph_dir: str | Path | None = Non
                 if key in record:
                     value = record[key]
                     fields[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-            candidate = Candidate(kind, fields, [c["quote"] for c in record.get("sources", [])], "graph",
+            candidate = CandidateFact(kind, fields, [c["quote"] for c in record.get("sources", [])], "graph",
                                   basis=record.get("basis", "stated"))
             keys[candidate.key()] = record["id"]
             for source in {c["source"] for c in record.get("sources", [])}:
@@ -667,7 +667,7 @@ def graph_facts(project: str | Path = ".", *, graph_dir: str | Path | None = Non
 # Measuring against curated facts
 
 
-def units(candidate: Candidate) -> set[tuple[str, ...]]:
+def units(candidate: CandidateFact) -> set[tuple[str, ...]]:
     """The ties a fact asserts, one per pair of actors (and role, for a membership): what recall and
     precision count. A founding without a founder counts as (Founding, "", founded, date)."""
     kind = candidate.type
@@ -710,7 +710,7 @@ class Score:
         return self.stated_matched / self.stated_curated if self.stated_curated else 1.0
 
 
-def score(extracted: Iterable[Candidate], curated: Iterable[Candidate],
+def score(extracted: Iterable[CandidateFact], curated: Iterable[CandidateFact],
           same: dict[str, str] | None = None) -> Score:
     """Compare extracted candidates with curated facts, tie by tie (:func:`units`). ``same`` maps a
     proposed new id to the curated id of the actor it names (for a gazetteer that lacked it)."""

@@ -51,7 +51,7 @@ from d4d.vocab import D4D
 
 
 @dataclass(frozen=True, order=True)
-class Problem:
+class Finding:
     """One finding: where (file, line, column; 1-based), a code and what is wrong."""
 
     path: str
@@ -94,23 +94,23 @@ class _Record:
         return []
 
 
-def _at(path: str, node: yaml.Node, code: str, message: str) -> Problem:
-    return Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, code, message)
+def _at(path: str, node: yaml.Node, code: str, message: str) -> Finding:
+    return Finding(path, node.start_mark.line + 1, node.start_mark.column + 1, code, message)
 
 
 def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _records(path: Path, shown: str) -> tuple[list[_Record], list[Problem]]:
+def _records(path: Path, shown: str) -> tuple[list[_Record], list[Finding]]:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except UnicodeDecodeError as exc:
-        return [], [Problem(shown, 1, 1, "D001", f"not UTF-8 text: {exc}")]
+        return [], [Finding(shown, 1, 1, "D001", f"not UTF-8 text: {exc}")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return [], [Problem(shown, line, col, "D001", f"YAML syntax error: {exc.problem or exc.context}")]
+        return [], [Finding(shown, line, col, "D001", f"YAML syntax error: {exc.problem or exc.context}")]
     if root is None:
         return [], []
     if not isinstance(root, yaml.SequenceNode):
@@ -157,7 +157,7 @@ class _Text:
 
 def lint(project: str | Path = ".", *, graph_dir: str | Path | None = None,
          ontology_dir: str | Path | None = None, shared: str | Path | None = None,
-         cache: str | Path | None = None) -> list[Problem]:
+         cache: str | Path | None = None) -> list[Finding]:
     """Check the fact files of a project; return every problem found, sorted by file and line.
 
     Parameters
@@ -173,8 +173,8 @@ def lint(project: str | Path = ".", *, graph_dir: str | Path | None = None,
 
     Returns
     -------
-    list[Problem]
-        Empty when the files are clean. Problem paths are as the files were found (relative to the
+    list[Finding]
+        Empty when the files are clean. Finding paths are as the files were found (relative to the
         current folder when ``graph_dir`` is).
 
     Raises
@@ -188,12 +188,12 @@ def lint(project: str | Path = ".", *, graph_dir: str | Path | None = None,
     shared_dir = Path(shared) if shared is not None else project.resolve().parent / "shared"
     cache_dir = Path(cache) if cache is not None else project / ".d4d" / "sources"
 
-    problems: list[Problem] = []
+    problems: list[Finding] = []
     records: list[_Record] = []
     try:
         paths = fact_files(graph)
     except D4DError as error:
-        return [Problem(str(graph), 1, 1, "D001", error.reason)]
+        return [Finding(str(graph), 1, 1, "D001", error.reason)]
     for path in paths:
         found, broken = _records(path, str(path))
         records += found
@@ -229,12 +229,12 @@ def lint(project: str | Path = ".", *, graph_dir: str | Path | None = None,
             line = int(match.group(1)) if match else 1
             if (error.path or str(graph), line) not in seen and not (
                     error.path and any(p.path == error.path and p.line >= line for p in problems)):
-                problems.append(Problem(error.path or str(graph), line, 1, "D001", error.reason))
+                problems.append(Finding(error.path or str(graph), line, 1, "D001", error.reason))
     return sorted(set(problems))
 
 
 def _source_texts(by_id: dict[str, _Record], shared: Path, cache: Path,
-                  problems: list[Problem]) -> dict[str, _Text]:
+                  problems: list[Finding]) -> dict[str, _Text]:
     texts: dict[str, _Text] = {}
     for record in by_id.values():
         if record.type != "SourceDocument":
@@ -268,8 +268,8 @@ def _source_texts(by_id: dict[str, _Record], shared: Path, cache: Path,
 
 
 def _check_record(record: _Record, ontology: Ontology, by_id: dict[str, _Record],
-                  texts: dict[str, _Text]) -> list[Problem]:
-    out: list[Problem] = []
+                  texts: dict[str, _Text]) -> list[Finding]:
+    out: list[Finding] = []
     path = record.path
     cls = ontology.record_types.get(record.type)
     if cls is None:
@@ -361,7 +361,7 @@ def _check_record(record: _Record, ontology: Ontology, by_id: dict[str, _Record]
     return out
 
 
-def _check_people(by_id: dict[str, _Record]) -> list[Problem]:
+def _check_people(by_id: dict[str, _Record]) -> list[Finding]:
     roles: set[str] = set()
     for record in by_id.values():
         if record.type == "Membership":
@@ -388,7 +388,7 @@ def _is_org_id(text: str) -> bool:
     return any(text.upper().startswith(prefix + "-") and len(text) > len(prefix) + 1 for prefix in prefixes)
 
 
-def summary(problems: list[Problem]) -> dict[str, int]:
+def summary(problems: list[Finding]) -> dict[str, int]:
     """The number of problems by code."""
     counts: dict[str, int] = defaultdict(int)
     for problem in problems:
