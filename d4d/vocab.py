@@ -33,7 +33,11 @@ class D4D(DefinedNamespace):
     Agent: URIRef
     Alliance: URIRef
     Citation: URIRef
+    Collaboration: URIRef
     Company: URIRef
+    DataSharing: URIRef
+    DigitalPublicGood: URIRef
+    DigitalPublicGoodNominee: URIRef
     Fact: URIRef
     Foundation: URIRef
     Founder: URIRef
@@ -45,6 +49,7 @@ class D4D(DefinedNamespace):
     Incubation: URIRef
     Incubator: URIRef
     InternationalOrganization: URIRef
+    Investment: URIRef
     MediaCoverage: URIRef
     MediaOutlet: URIRef
     Membership: URIRef
@@ -71,6 +76,7 @@ class D4D(DefinedNamespace):
     basis: URIRef
     citation: URIRef
     citedSource: URIRef
+    collaborator: URIRef
     color: URIRef
     count: URIRef
     countQualifier: URIRef
@@ -79,6 +85,7 @@ class D4D(DefinedNamespace):
     covers: URIRef
     currency: URIRef
     dashes: URIRef
+    dataPartner: URIRef
     date: URIRef
     description: URIRef
     dissolutionDate: URIRef
@@ -108,6 +115,8 @@ class D4D(DefinedNamespace):
     incubatedOrganization: URIRef
     incubates: URIRef
     incubator: URIRef
+    investee: URIRef
+    investor: URIRef
     localFile: URIRef
     location: URIRef
     member: URIRef

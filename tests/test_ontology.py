@@ -81,6 +81,7 @@ def test_every_property_is_aligned_or_is_an_internal_role(onto) -> None:  # type
     # their shortcuts (fundedBy, foundedBy, ...) are aligned. Everything else must be aligned.
     roles = {str(D4D[n]) for n in ("founder", "foundedOrganization", "incubator", "incubatedOrganization",
                                    "unit", "parent", "partner", "supporter", "supported", "onBehalfOf",
+                                   "investor", "investee", "collaborator", "dataPartner",
                                    "citation", "fromSeeds", "localFile")}
     assert [p for p in unaligned if p not in roles] == []
 
