@@ -13,6 +13,8 @@ iati        IATI activity XML 2.01-2.03 (files or folders)                     :
 360giving   360Giving JSON packages, and the flat CSV / XLSX form              :mod:`~d4d.imports.giving360`
 compass     the CRAF'd Crisis Data Funding Compass tables (a folder)           :mod:`~d4d.imports.compass`
 spreadsheet CSV / XLSX of actors and relationships with a YAML column mapping  :mod:`~d4d.imports.spreadsheet`
+dpg         the Digital Public Goods registry: DPGs and nominees               :mod:`~d4d.imports.dpg`
+civic       the Civic Graph (civic.json): organisations and their connections  :mod:`~d4d.imports.civic`
 =========== ================================================================== ==============================
 
 IRIs (all below ``https://w3id.org/d4d/id/``, stable across imports of the same data):
@@ -44,7 +46,7 @@ import pyoxigraph as ox
 import yaml
 
 from d4d.errors import D4DError, SourceError
-from d4d.imports import compass, giving360, iati, spreadsheet
+from d4d.imports import civic, compass, dpg, giving360, iati, spreadsheet
 from d4d.imports.context import ImportContext, ImportReport, Problem, source_graph
 from d4d.imports.identity import FACTS_GRAPH, Crosswalk, Resolver
 from d4d.load import check_yaml
@@ -71,6 +73,8 @@ IMPORTERS: dict[str, Importer] = {
     "360giving": giving360.read,
     "compass": compass.read,
     "spreadsheet": spreadsheet.read,
+    "dpg": dpg.read,
+    "civic": civic.read,
 }
 """Importer of each kind of source."""
 
