@@ -74,5 +74,6 @@ def test_no_person_enters(imported, civic) -> None:  # type: ignore[no-untyped-d
     assert (people | key_people) - org_names
     assert ((people | key_people) - org_names) & literals == set()
     assert _count(store, "Person") == 0
-    handles = {n["twitter_handle"] for n in civic["nodes"] if n.get("twitter_handle")}
+    handles = {n["twitter_handle"] for n in civic["nodes"] if n.get("twitter_handle") and n["type"] not in ORGS}
+    assert handles
     assert handles & literals == set()
