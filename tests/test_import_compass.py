@@ -59,8 +59,35 @@ def test_counts_equal_the_tables(imported, tables) -> None:  # type: ignore[no-u
     assert report.counts["fundings"] == donor_links
     assert report.counts["provider links"] == provider_links and report.counts["donor links"] == project_donors
     assert _count(store, report.graph, "Funding") == donor_links
-    assert _count(store, report.graph, "Project") == len(projects)
+    activities = {a["iati_identifier"] for org in _iati_data(ROOT).values() for a in org["activities"]}
+    assert _count(store, report.graph, "Project") == len(projects) + len(activities)
     assert _count(store, report.graph, "Participation") == provider_links + project_donors
+
+
+def _iati_data(root: Path) -> dict:  # type: ignore[type-arg]
+    path = root.parent / "shared/data/crafd-crisis-data-funding-compass/iati-data.json"
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_iati_data_gives_the_activities_their_dates(imported) -> None:  # type: ignore[no-untyped-def]
+    store, report = imported
+    data = _iati_data(ROOT)
+    # SOURCES.md: 734 activities of 28 organisations; org_keys that share an org-id share activities
+    filed = [a for org in data.values() for a in org["activities"]]
+    distinct = {a["iati_identifier"] for a in filed}
+    assert (len(data), len(filed)) == (28, 734)
+    assert report.counts["iati activities"] == len(distinct)
+    assert report.counts["iati activities filed twice"] == len(filed) - len(distinct)
+    # hhi's first activity: dates of type 1 (planned start) and 3 (planned end), reported by the org-id
+    # US-EIN-45-4535664 (Harvard Global Research and Support Services, not HHI itself)
+    act = "https://w3id.org/d4d/id/iati/activity/US-EIN-45-4535664-8381891-01"
+    rows = [(r["s"].value, r["e"].value, r["r"].value) for r in store.query(f"""
+        SELECT ?s ?e ?r WHERE {{ GRAPH <{report.graph}> {{ <{act}> <{D4D.startDate}> ?s ; <{D4D.endDate}> ?e ;
+                                                             <{D4D.reportingOrganization}> ?r }} }}""")]  # type: ignore[union-attr]
+    assert rows == [("2022-10-01", "2024-09-30", "https://w3id.org/d4d/id/org/us-ein-45-4535664")]
+    with_start = sum(1 for a in {a["iati_identifier"]: a for a in filed}.values()
+                     if set(a["activity_date_type"]) & {"1", "2"})
+    assert report.counts["iati activities with a startDate"] == with_start
 
 
 def test_agencies_fund_the_organisations_they_are_linked_to(imported, tables) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,14 @@ The compass has three linked tables (records link by Airtable record id):
   the compass has, for instance, two records for one development bank, and names are never merged
   silently), kind from ``Country Name`` (a country: a government body; else a category);
 - ``ecosystem-table.json``: data projects and products -> :class:`d4d:Project`
+- ``iati-data.json`` (read when it is in the folder): the IATI activities of 28 compass organisations,
+  flattened from the IATI Datastore -> projects ``id/iati/activity/<iati-identifier>`` (the node the
+  IATI importer gives the same activity), with title, description, start and end dates (actual before
+  planned, as the IATI importer) and the reporting organisation its ``reporting_org_ref`` identifies
+  (the file files an activity under each compass org_key that shares the org-id, so the key does not
+  say who reports it). Budget and transaction values carry no currency in this file: they are quoted
+  in the citation, not stated as amounts. The file names no funder of an activity, so the compass's
+  org -> donor-agency fundings get no date or amount from it;
   ``id/crafd/project/<product_key>``.
 
 Links: each organisation's ``Org Donor Agencies`` -> a :class:`d4d:Funding` from the agency to the
@@ -47,6 +55,7 @@ from d4d.imports.context import (
     ResolvedOrg,
     d4d,
     data_file,
+    date_literal,
     url_literal,
 )
 from d4d.imports.identity import key_segment, parse_org_id
@@ -54,6 +63,8 @@ from d4d.vocab import ID
 
 TABLES = {"organisations": "organizations-table.json", "agencies": "agencies-table.json",
           "projects": "ecosystem-table.json"}
+IATI_DATA = "iati-data.json"
+"""The compass's IATI activities, read when the folder holds it."""
 HDX_ORGANISATION = "https://data.humdata.org/organization/"
 
 
@@ -66,6 +77,10 @@ def _tables(paths: Sequence[str | Path]) -> dict[str, Path]:
             for key, name in TABLES.items():
                 if candidate.name == name and candidate.is_file():
                     found[key] = candidate
+        if path.is_dir() and (path / IATI_DATA).is_file():
+            found["iati"] = path / IATI_DATA
+        elif path.name == IATI_DATA and path.is_file():
+            found["iati"] = path
         if not path.exists():
             raise SourceError("no such file or folder", path=path)
     missing = [TABLES[k] for k in TABLES if k not in found]
@@ -237,11 +252,82 @@ def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
                                                  f'{linked} ({actor.name})')
         ctx.record_done()
 
+    if "iati" in files:
+        _iati_activities(ctx, files["iati"], ctx.document(files["iati"], title=f"{title}: {files['iati'].name}",
+                         description="IATI activities of compass organisations, as the compass keeps them"))
+
     for org_id, projects in org_projects.items():
         for project_id in projects:
             if (org_id, project_id) not in provided:
                 ctx.warn(files["organisations"], f"record {org_id}",
                          f"lists project {project_id}, which does not list it as a provider")
+
+
+def _iati_activities(ctx: ImportContext, path: Path, doc: ox.NamedNode) -> None:
+    """The activities of ``iati-data.json``: projects with dates and their reporting organisation."""
+    from d4d.imports.iati import activity_iri
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"not a readable JSON file: {exc}", path=path) from exc
+    if not isinstance(data, dict):
+        raise SourceError("iati-data.json is a JSON object keyed by org_key", path=path)
+    order = data_file("iati.yaml")["activity_dates"]
+    seen: set[str] = set()
+    for org_key, entry in data.items():
+        activities = entry.get("activities") if isinstance(entry, dict) else None
+        if not isinstance(activities, list):
+            ctx.problem(path, f"org_key {org_key}", "no list of activities", kind="iati activity")
+            continue
+        for number, act in enumerate(activities, start=1):
+            where = f"org_key {org_key}, activity {number}"
+            ident = str(act.get("iati_identifier") or "").strip() if isinstance(act, dict) else ""
+            if not ident:
+                ctx.problem(path, where, "an activity without iati_identifier", kind="iati activity")
+                continue
+            if ident in seen:   # filed under several org_keys that share an org-id
+                ctx.count("iati activities filed twice")
+                continue
+            seen.add(ident)
+            project = activity_iri(ident)
+            titles = [t for t in act.get("title_narrative") or [] if isinstance(t, str) and t.strip()]
+            title = ctx.text(titles[0], path=path, record=where) if titles else None
+            title = title or ident
+            ctx.count("iati activities")
+            ctx.add(project, RDF_TYPE, d4d("Project"))
+            ctx.add(project, DC_IDENTIFIER, ox.Literal(ident))
+            ctx.add(project, RDFS_LABEL, ox.Literal(title))
+            ctx.add(project, DC_TITLE, ox.Literal(title))
+            for text in (act.get("description_narrative") or [])[:1]:
+                clean = ctx.text(text, path=path, record=where)
+                if clean:
+                    ctx.add(project, DC_DESCRIPTION, ox.Literal(clean))
+            types = act.get("activity_date_type") or []
+            isos = act.get("activity_date_iso_date") or []
+            dates = dict(zip((str(t) for t in types), isos)) if len(types) == len(isos) else {}
+            if types and not dates:
+                ctx.warn(path, where, "activity dates and their types do not pair up (dates not read)")
+            for prop, codes in (("startDate", order["start"]), ("endDate", order["end"])):
+                for code in codes:
+                    literal = date_literal(dates.get(str(code)))
+                    if literal is not None:
+                        ctx.add(project, d4d(prop), literal)
+                        ctx.count(f"iati activities with a {prop}")
+                        break
+            ref = str(act.get("reporting_org_ref") or "").strip() or None
+            names = [n for n in act.get("reporting_org_narrative") or [] if isinstance(n, str) and n.strip()]
+            reporter = ctx.organisation(
+                OrgMention(ref=ref, name=names[0].strip() if names else None, scope="crafd/iati-org",
+                           quote=f"iati-data.json {where}: reporting_org_ref {ref or 'none'}"),
+                doc, path=path, record=where)
+            if reporter is not None:
+                ctx.add(project, d4d("reportingOrganization"), reporter.node)
+            values = [("budget", act.get("budget_value")), ("transactions", act.get("transaction_value"))]
+            quoted = "; ".join(f"{label} values {sum(v for v in numbers if isinstance(v, (int, float)))!r} in all "
+                               "(no currency given)" for label, numbers in values if isinstance(numbers, list) and numbers)
+            ctx.cite(project, doc, f'iati-data.json {where} ({ident}): "{title}"' + (f"; {quoted}" if quoted else ""))
+            ctx.record_done()
 
 
 def _record(ctx: ImportContext, path: Path, record: Any, number: int, kind: str) -> tuple[str | None, dict[str, Any]]:
