@@ -1,10 +1,11 @@
 """Importer of the Civic Graph (Microsoft TCE's ``civic.json``, ca. 2015): ``kind: civic``.
 
 Each node whose ``type`` ``d4d/data/civic.yaml`` maps to a kind (For-Profit, Non-Profit, Government)
-becomes an organisation local to the source, keyed by the node's ``ID``: ``id/civic/node/<ID>`` (the
-Civic Graph has a hundred names given to two nodes; :func:`d4d.imports.identity.reconcile` proposes
-those in the same place as one). Its locations become places (``id/civic/place/<name folded>``), which
-reconciliation compares.
+becomes an organisation local to the source. The file repeats organisations (Microsoft Corporation is
+35 nodes, each with the same website and place): nodes with the same name (case and punctuation folded)
+and the same places are one organisation, ``id/civic/org/<name folded>``; a name given to nodes in
+different places makes one organisation per place (``id/civic/org/<name>--<places>``). Its locations
+become places (``id/civic/place/<name folded>``), which reconciliation compares.
 
 Each connection of the four lists becomes a relationship of the class the mapping names:
 ``funding_connections`` a Funding, ``investment_connections`` an Investment (for a ``Received`` edge
@@ -82,6 +83,7 @@ def _nodes(ctx: ImportContext, path: Path, doc: ox.NamedNode, records: list[Any]
            rules: dict[str, Any]) -> dict[int, ResolvedOrg | None]:
     """Node ID -> its organisation, or None for a node left out (a person, an unknown)."""
     out: dict[int, ResolvedOrg | None] = {}
+    keys = _organisation_keys(records)
     for number, record in enumerate(records, start=1):
         where = f"node {number}"
         if not isinstance(record, dict) or not isinstance(record.get("ID"), int):
@@ -107,21 +109,41 @@ def _nodes(ctx: ImportContext, path: Path, doc: ox.NamedNode, records: list[Any]
             ctx.problem(path, where, "an organisation without a name", kind="node")
             continue
         nickname = ctx.text(record.get("nickname"), path=path, record=where)
-        mention = OrgMention(ref=None, name=name, scope="civic/node", local_key=str(node_id),
-                             keys=[("civic", str(node_id))], kind=mapping["kind"], sectors=mapping["sectors"],
+        mention = OrgMention(ref=None, name=name, scope="civic/org", local_key=keys[node_id],
+                             keys=[("civic", keys[node_id])], kind=mapping["kind"], sectors=mapping["sectors"],
                              alternate_names=[nickname] if nickname and nickname != name else [],
                              url=record.get("url"), quote=f'civic.json node ID {node_id}: "{name}", type {node_type}')
         org = ctx.organisation(mention, doc, path=path, record=where)
         out[node_id] = org
         if org is None:
             continue
-        ctx.count(f"organisations ({node_type})")
+        ctx.count_distinct(f"organisations ({node_type})", org.node.value)
         for place in record.get("location") or []:
             text = ctx.text(place.get("location") if isinstance(place, dict) else None, path=path, record=where)
             if text:
                 _place(ctx, doc, org, text, node_id)
         ctx.record_done()
     return out
+
+
+def _places(record: dict[str, Any]) -> tuple[str, ...]:
+    found = {" ".join(str(p.get("location") or "").split()).strip(" ,").casefold()
+             for p in record.get("location") or [] if isinstance(p, dict)}
+    return tuple(sorted(found - {""}))
+
+
+def _organisation_keys(records: list[Any]) -> dict[int, str]:
+    """Node ID -> the key of its organisation: its name folded, and its places when the name is given
+    to nodes in different places."""
+    named: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for record in records:
+        if isinstance(record, dict) and isinstance(record.get("ID"), int) and isinstance(record.get("name"), str):
+            named[record["ID"]] = (slug(record["name"]), _places(record))
+    place_sets: dict[str, set[tuple[str, ...]]] = {}
+    for name, places in named.values():
+        place_sets.setdefault(name, set()).add(places)
+    return {node_id: name if len(place_sets[name]) == 1 else f"{name}--{slug(' '.join(places) or 'no place')}"
+            for node_id, (name, places) in named.items()}
 
 
 def _place(ctx: ImportContext, doc: ox.NamedNode, org: ResolvedOrg, text: str, node_id: int) -> None:
