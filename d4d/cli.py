@@ -545,23 +545,53 @@ def _print_import(report: Any, *, as_json: bool, err: bool) -> None:
 @main.command()
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="The built store (or its build folder).")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Leave out pairs with a lower score.")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder (its crosswalk holds the decisions).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Leave out pairs with a lower score (default: the reconciler's threshold, 0.5).")
 @click.option("--limit", type=int, default=50, show_default=True, help="Show at most this many pairs (0: all).")
+@click.option("--accept", nargs=2, metavar="A B", help="Record that A and B are one organisation (A is kept).")
+@click.option("--reject", nargs=2, metavar="A B", help="Record that A and B are two organisations.")
+@click.option("--note", default="", help="Why, written beside the decision.")
 @click.option("--json", "as_json", is_flag=True, help="Print candidates and conflicts as JSON.")
 @reports_errors
-def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> None:
-    """List organisations that are likely one (with the evidence), and nodes whose names disagree.
+def reconcile(store_dir: Path, project: Path, min_score: float | None, limit: int, accept: tuple[str, str] | None,
+              reject: tuple[str, str] | None, note: str, as_json: bool) -> None:
+    """List organisations that are likely one (with the evidence), and nodes whose names disagree; or
+    record a reviewed decision on a pair (--accept, --reject) that the next build applies.
 
-    Nothing is merged: confirm a pair in graph/crosswalk.csv and import again.
+    Nodes are full IRIs, paths below https://w3id.org/d4d/id/ (crafd/org/hhi) or curated ids.
     """
     import json
 
-    from d4d.imports.identity import identity_conflicts, reconcile as find_candidates
+    from d4d.imports import read_project
+    from d4d.imports.identity import DEFAULT_MIN_SCORE, Crosswalk, identity_conflicts, record_decision
+    from d4d.imports.identity import reconcile as find_candidates
     from d4d.store import open_store
 
+    config = read_project(project)
+    walk_path = config.crosswalk or project / "graph/crosswalk.csv"
+    if accept or reject:
+        if accept and reject:
+            raise click.UsageError("give --accept or --reject, not both")
+        from d4d.imports import resolver_for
+
+        pair = accept or reject
+        assert pair is not None
+        curated = resolver_for(project).curated
+        done = record_decision(walk_path, pair[0], pair[1], same=bool(accept), curated=curated, note=note)
+        what = "one organisation" if accept else "two organisations"
+        if done.line is None:
+            click.echo(f"already recorded: <{done.kept}> and <{done.other}> are {what}")
+        else:
+            click.echo(f"recorded in {walk_path} line {done.line}: <{done.kept}> and <{done.other}> are {what}"
+                       + (f" (<{done.other}> becomes <{done.kept}>)" if accept else "")
+                       + "; the next build applies it")
+        return
+    decisions = Crosswalk.load(walk_path) if walk_path.is_file() else None
     store = open_store(store_dir)
-    candidates = find_candidates(store, min_score=min_score)
+    candidates = find_candidates(store, min_score=DEFAULT_MIN_SCORE if min_score is None else min_score,
+                                 decisions=decisions)
     conflicts = identity_conflicts(store)
     shown = candidates[:limit] if limit else candidates
     if as_json:
@@ -571,7 +601,8 @@ def reconcile(store_dir: Path, min_score: float, limit: int, as_json: bool) -> N
     for c in shown:
         click.echo(f"{c.score:.2f}  {c.a_label}  <{c.a}>\n      {c.b_label}  <{c.b}>\n      "
                    + "; ".join(c.evidence))
-    click.echo(f"{len(candidates)} likely duplicates" + (f" ({len(shown)} shown)" if len(shown) < len(candidates) else ""))
+    click.echo(f"{len(candidates)} likely duplicates" + (f" ({len(shown)} shown)" if len(shown) < len(candidates) else "")
+               + ("; record a decision with --accept A B or --reject A B" if candidates else ""))
     for conflict in conflicts:
         click.echo(f"names disagree on <{conflict.node}>: {' | '.join(conflict.names)}")
 

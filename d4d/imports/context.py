@@ -616,13 +616,23 @@ class ImportContext:
             self.warn(path, record, f"org-id prefix {org_id.prefix} is not in the registration-agency codelist")
         resolution = self.resolver.resolve(org_id=org_id, keys=mention.keys)
         if resolution is None:
-            iri = local_iri(mention.scope, key=mention.local_key, name=mention.name, ref=ref)
-            if iri is None:
+            local = local_iri(mention.scope, key=mention.local_key, name=mention.name, ref=ref)
+            if local is None:
                 return None
+            iri = local
         else:
             iri = resolution.iri
+        # a curator's reviewed decision (d4d reconcile --accept) merges the node into another
+        iri, merged_curated = self.resolver.canonical(iri)
         node = ox.NamedNode(iri)
-        curated = resolution is not None and resolution.curated
+        curated = merged_curated or (resolution is not None and resolution.curated)
+        # The crosswalk sent the mention to a node of its own although it gives an org-id: the curator
+        # says the org-id is not this organisation's (the compass gives UNICEF's to Humanitarian
+        # Outcomes), so it is not kept as its identifier.
+        wrong_id = (org_id is not None and resolution is not None and resolution.via.startswith("crosswalk")
+                    and resolution.via != "crosswalk org-id" and not resolution.curated and iri != org_id.iri)
+        if wrong_id:
+            self.warn(path, record, "org-id not kept: the crosswalk keeps this organisation apart from it")
         name = mention.name or (org_id.value if org_id else ref) or mention.local_key or iri.rsplit("/", 1)[-1]
         if iri not in self._org_names:
             self._org_names[iri] = name
@@ -649,7 +659,8 @@ class ImportContext:
             if url is not None:
                 self.add_once(node, d4d("url"), url)
         if org_id is not None:
-            self.add_once(node, d4d("identifier"), ox.Literal(org_id.value))
+            if not wrong_id:
+                self.add_once(node, d4d("identifier"), ox.Literal(org_id.value))
         elif ref is not None:
             self.add_once(node, DC_IDENTIFIER, ox.Literal(ref))
         for address in mention.same_as:

@@ -55,6 +55,9 @@ _ORG_ID = re.compile(r"^(?:[A-Za-z]{2,}[A-Za-z0-9_]*|360G)(?:-[^\s-]+)+$")
 _WIKIDATA = re.compile(r"^(?:https?://(?:www\.)?wikidata\.org/(?:wiki|entity)/)?(Q[1-9][0-9]*)$", re.IGNORECASE)
 _SAFE = "-._~"
 LOCAL_360G = "360G"
+SAME, APART = "same", "apart"
+DECISIONS = (SAME, APART)
+"""Crosswalk schemes of a curator's reviewed decisions on a pair of nodes (``d4d reconcile --accept/--reject``)."""
 
 
 @lru_cache(maxsize=1)
@@ -141,6 +144,8 @@ def hash_text(text: str) -> int:
 def normalise_key(scheme: str, value: str) -> str:
     """The form a cross-reference value is compared in: org-ids and QIDs upper-case, others case-folded."""
     value = value.strip()
+    if scheme in DECISIONS:
+        return id_iri(value)
     if scheme == "org-id":
         return value.upper()
     if scheme == "wikidata":
@@ -183,10 +188,19 @@ class Crosswalk:
     (``crafd/org/humanitarian-outcomes``, to keep an organisation apart from an org-id a source wrongly
     gives it); ``scheme`` is ``org-id``, ``wikidata``, ``crafd`` (the funding compass's ``org_key``),
     ``hdx`` or any other key scheme an importer declares; ``note`` says why.
+
+    Two schemes record a curator's reviewed decision on a pair of nodes (``d4d reconcile --accept`` and
+    ``--reject`` write them):
+
+    - ``same``: the node ``value`` (a path below ``id/`` or a full IRI) is the node ``id``; the next build
+      makes every mention of ``value`` a mention of ``id``, so the two are one actor everywhere;
+    - ``apart``: ``id`` and ``value`` are two organisations; :func:`reconcile` never proposes them again.
     """
 
     entries: dict[tuple[str, str], CrossReference] = field(default_factory=dict)
     path: Path | None = None
+    apart: set[frozenset[str]] = field(default_factory=set)
+    """Pairs of node IRIs a curator keeps apart."""
 
     @classmethod
     def load(cls, path: str | Path) -> Crosswalk:
@@ -212,6 +226,13 @@ class Crosswalk:
                 raise SourceError("a crosswalk row needs id, scheme and value", path=path, record=f"line {number}")
             key = (scheme, normalise_key(scheme, value))
             ref = CrossReference(scheme, value, id_iri(target), (row.get("note") or "").strip(), number)
+            if scheme == APART:
+                if ref.target == key[1]:
+                    raise SourceError("a node cannot be kept apart from itself", path=path, record=f"line {number}")
+                walk.apart.add(frozenset((ref.target, key[1])))
+                continue
+            if scheme == SAME and ref.target == key[1]:
+                raise SourceError("a node cannot be merged into itself", path=path, record=f"line {number}")
             known = walk.entries.get(key)
             if known is not None and known.target != ref.target:
                 raise SourceError(f"{scheme} {value} is declared for two nodes ({known.target} on line "
@@ -221,6 +242,27 @@ class Crosswalk:
 
     def lookup(self, scheme: str, value: str) -> CrossReference | None:
         return self.entries.get((scheme, normalise_key(scheme, value)))
+
+    def canonical(self, iri: str) -> str:
+        """The node that ``iri`` is merged into by ``same`` decisions (following a chain), or ``iri``.
+
+        Raises
+        ------
+        SourceError
+            The decisions merge a node into itself through a cycle.
+        """
+        seen = [iri]
+        while (ref := self.entries.get((SAME, seen[-1]))) is not None:
+            if ref.target in seen:
+                raise SourceError(f"the 'same' decisions make a cycle: {' -> '.join(seen + [ref.target])}",
+                                  path=self.path, record=f"line {ref.line}")
+            seen.append(ref.target)
+        return seen[-1]
+
+    def kept_apart(self, a: str, b: str) -> bool:
+        """Whether a curator keeps the two nodes (or the nodes they are merged into) apart."""
+        ca, cb = self.canonical(a), self.canonical(b)
+        return any(frozenset(pair) in self.apart for pair in ((a, b), (ca, cb), (a, cb), (ca, b)))
 
 
 @dataclass(frozen=True)
@@ -285,12 +327,20 @@ class Resolver:
                             qids[qid] = subject.value
         walk = crosswalk or Crosswalk()
         if store is not None and curated:
-            for ref in walk.entries.values():
+            for (scheme, value), ref in walk.entries.items():
                 local = ref.target[len(str(ID)):]
                 if "/" not in local and ref.target not in curated:
                     raise SourceError(f"crosswalk: no curated record has the id '{local}'", path=walk.path,
                                       record=f"line {ref.line}")
+                if scheme == SAME and value in curated:
+                    raise SourceError(f"crosswalk: the curated record <{value}> cannot be merged into another node "
+                                      "(edit its record in graph/ instead)", path=walk.path, record=f"line {ref.line}")
         return cls(walk, curated=curated, curated_ids=ids, curated_qids=qids)
+
+    def canonical(self, iri: str) -> tuple[str, bool]:
+        """The node ``iri`` is merged into by the curator's ``same`` decisions, and whether it is curated."""
+        node = self.crosswalk.canonical(iri)
+        return node, node in self.curated
 
     def resolve(self, *, org_id: OrgId | None = None, keys: Sequence[tuple[str, str]] = ()) -> Resolution | None:
         """The node a mention denotes through its keys or org-id, or None (the caller makes a local node)."""
@@ -398,6 +448,7 @@ class _Node:
     identifiers: set[str] = field(default_factory=set)
     local_refs: set[str] = field(default_factory=set)
     graphs: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -472,30 +523,57 @@ def _organisations(store: ox.Store) -> dict[str, _Node]:
             node.identifiers.add(value.strip().upper())
         elif pred == _DC_ID:
             node.local_refs.add(value.strip())
+    place_names: dict[str, str] = {}
+    for quad in store.quads_for_pattern(None, ox.NamedNode(str(D4D.name)), None, None):
+        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
+            place_names[quad.subject.value] = quad.object.value
+    for quad in store.quads_for_pattern(None, ox.NamedNode(str(D4D.location)), None, None):
+        node = nodes.get(quad.subject.value) if isinstance(quad.subject, ox.NamedNode) else None
+        if node is not None and isinstance(quad.object, ox.NamedNode):
+            node.places.add(name_key(place_names.get(quad.object.value, quad.object.value)))
     for node in nodes.values():
         if not node.names:
             node.names |= node.labels
     return nodes
 
 
-def reconcile(store: ox.Store, *, min_score: float = 0.5, max_block: int = 25) -> list[Candidate]:
+DEFAULT_MIN_SCORE = 0.5
+"""The score a pair needs to be proposed: one strong piece of evidence (a name, an identifier, a website
+with a similar name) reaches it, a weak one (a website, an acronym) does not alone. At this threshold 0.95
+of the proposals of the labelled sample tests/data/reconcile-sample.csv are right (bench/RESULTS-reconcile.md)."""
+
+WEIGHTS = {"name": 0.8, "id": 0.9, "host": 0.45, "similar": 0.4, "acronym": 0.4, "number": 0.5}
+"""The weight of each kind of evidence (see :func:`reconcile`)."""
+
+MIN_CHANNEL_DIGITS = 5
+"""A local ref is compared with the number of an org-id only with this many digits or more (OECD CRS
+channel codes, 41122): shorter numbers (a publisher's 1, 2, 50) name many different organisations."""
+
+
+def reconcile(store: ox.Store, *, min_score: float = DEFAULT_MIN_SCORE, max_block: int = 25,
+              decisions: Crosswalk | None = None) -> list[Candidate]:
     """List pairs of organisation nodes that are likely one organisation, with the evidence.
 
-    Nothing is merged: a curator confirms a pair by declaring it in the crosswalk (or giving the curated
-    record the ``identifier``/``sameAs``), and the next import keeps it one node.
+    Nothing is merged: a curator confirms a pair (``d4d reconcile --accept A B``, a ``same`` row of the
+    crosswalk) or rejects it (``--reject``, an ``apart`` row), and the next build applies the decision.
 
-    Evidence (each with a weight; a pair's score is ``1 - prod(1 - weight)``):
+    Evidence (each with a weight, :data:`WEIGHTS`; a pair's score is ``1 - prod(1 - weight)``):
 
-    - the same name once case, accents, punctuation, 'the' and a leading acronym are folded (0.8);
-    - the same website host (0.7);
+    - the same name once case, accents, punctuation, 'the' and a leading acronym are folded (0.8),
+      unless both are placed and share no place (two charities of one name in two towns);
     - the same org-id on two nodes, which happens when one of them is curated or declared (0.9);
+    - the same website host (0.45), unless the two are distinct records of one source (the ministries
+      of one government on its portal);
+    - similar names: more than half of their words in common (0.4), looked at for the pairs that another
+      piece of evidence brings together;
     - one's acronym is the other's name or acronym (0.4);
-    - a local ref that is the number of the other's org-id, such as an IATI ref ``41122`` (the OECD
-      DAC channel code) and ``XM-DAC-41122`` (0.5).
+    - a local ref of five digits or more that is the number of the other's org-id, such as an IATI ref
+      ``41122`` (the OECD DAC channel code) and ``XM-DAC-41122`` (0.5).
 
     Two nodes of one source that the source itself labels differently (two records of a directory, such
     as two ministries called "Ministry of Foreign Affairs" in two countries) are not paired on their name
-    alone. Blocks of more than ``max_block`` nodes sharing a key are skipped as too common to be evidence.
+    or website. Blocks of more than ``max_block`` nodes sharing a key are skipped as too common to be
+    evidence.
 
     Parameters
     ----------
@@ -503,6 +581,8 @@ def reconcile(store: ox.Store, *, min_score: float = 0.5, max_block: int = 25) -
         A store holding the graph (any named graphs; types may be asserted or inferred).
     min_score:
         Leave out pairs that score lower.
+    decisions:
+        The curator's decisions (the crosswalk): pairs kept apart, or already merged, are not proposed.
 
     Returns
     -------
@@ -521,18 +601,14 @@ def reconcile(store: ox.Store, *, min_score: float = 0.5, max_block: int = 25) -
         for ident in node.identifiers:
             blocks[("id", ident)].add(node.iri)
             tail = ident.rsplit("-", 1)[-1]
-            if tail.isdigit():
-                blocks[("number", tail.lstrip("0") or "0")].add(node.iri)
+            if tail.isdigit() and len(tail.lstrip("0")) >= MIN_CHANNEL_DIGITS:
+                blocks[("number", tail.lstrip("0"))].add(node.iri)
         for ref in node.local_refs:
-            if ref.isdigit():
-                blocks[("number", ref.lstrip("0") or "0")].add(node.iri)
+            if ref.isdigit() and len(ref.lstrip("0")) >= MIN_CHANNEL_DIGITS:
+                blocks[("number", ref.lstrip("0"))].add(node.iri)
         for short in node.acronyms:
             blocks[("acronym", short)].add(node.iri)
-        for name in node.names:
-            if re.fullmatch(r"[A-Z][A-Z0-9&]{1,11}", name.strip()):
-                blocks[("acronym", name.strip().upper())].add(node.iri)
 
-    weights = {"name": 0.8, "host": 0.7, "id": 0.9, "acronym": 0.4, "number": 0.5}
     evidence: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for (kind, key), members in blocks.items():
         if len(members) < 2 or len(members) > max_block:
@@ -543,7 +619,9 @@ def reconcile(store: ox.Store, *, min_score: float = 0.5, max_block: int = 25) -
                 na, nb = nodes[a], nodes[b]
                 if kind == "number" and not _number_pair(na, nb, key):
                     continue
-                if kind in ("name", "acronym") and _same_source_distinct(na, nb):
+                if kind in ("name", "acronym", "host") and _same_source_distinct(na, nb):
+                    continue
+                if kind in ("name", "acronym") and na.places and nb.places and not (na.places & nb.places):
                     continue
                 text = {"name": f"same name '{key}'", "host": f"same website {key}",
                         "id": f"same identifier {key}", "acronym": f"acronym {key}",
@@ -552,9 +630,15 @@ def reconcile(store: ox.Store, *, min_score: float = 0.5, max_block: int = 25) -
                 evidence[(a, b)].setdefault(kind, text)
     out = []
     for (a, b), found in evidence.items():
+        if decisions is not None and (decisions.canonical(a) == decisions.canonical(b) or decisions.kept_apart(a, b)):
+            continue
+        if "name" not in found:
+            shared = _similar_names(nodes[a], nodes[b])
+            if shared:
+                found["similar"] = f"similar names (words in common: {shared})"
         remaining = 1.0
         for kind in found:
-            remaining *= 1.0 - weights[kind]
+            remaining *= 1.0 - WEIGHTS[kind]
         score = round(1.0 - remaining, 3)
         if score < min_score:
             continue
@@ -562,6 +646,28 @@ def reconcile(store: ox.Store, *, min_score: float = 0.5, max_block: int = 25) -
                              tuple(found[k] for k in sorted(found))))
     out.sort(key=lambda c: (-c.score, c.a_label.casefold(), c.b_label.casefold(), c.a, c.b))
     return out
+
+
+_LEGAL_FORMS = frozenset({"inc", "ltd", "llc", "sa", "npc", "gmbh", "plc", "ag", "bv", "nv", "cic"})
+
+
+def _content_words(name: str) -> set[str]:
+    """The words that tell a name apart: no stop words, legal forms (Inc., Ltd) or the acronym it gives."""
+    match = re.search(r"\(([A-Za-z][A-Za-z0-9&]{1,11})\)\s*$", name.strip()) or \
+        re.match(r"^([A-Za-z][A-Za-z0-9&]{1,11}):\s", name.strip())
+    given = {match.group(1).casefold()} if match else set()
+    return {w for w in _tokens(name) if w not in _STOP and w not in _LEGAL_FORMS and w not in given and len(w) > 1}
+
+
+def _similar_names(a: _Node, b: _Node) -> str | None:
+    """The words two nodes' names share when they are more than half of the words of the two (Jaccard)."""
+    best: set[str] = set()
+    for x in a.names:
+        for y in b.names:
+            wx, wy = _content_words(x), _content_words(y)
+            if wx and wy and len(wx & wy) * 2 > len(wx | wy) and len(wx & wy) > len(best):
+                best = wx & wy
+    return " ".join(sorted(best)) or None
 
 
 def _label(node: _Node) -> str:
@@ -645,3 +751,76 @@ def identity_conflicts(store: ox.Store) -> list[Conflict]:
             out.append(Conflict(node.iri, tuple(names), tuple(sorted(node.graphs))))
     out.sort(key=lambda c: c.node)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# A curator's decisions
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision :func:`record_decision` made: the crosswalk row written (or None when the crosswalk
+    already said so), the node kept and the other node."""
+
+    scheme: str
+    kept: str
+    other: str
+    line: int | None
+
+
+def short_id(iri: str) -> str:
+    """A node IRI as the crosswalk writes it: the part below ``https://w3id.org/d4d/id/``."""
+    return iri[len(str(ID)):] if iri.startswith(str(ID)) else iri
+
+
+def record_decision(path: str | Path, a: str, b: str, *, same: bool, curated: Iterable[str] = (),
+                    note: str = "") -> Decision:
+    """Record a curator's reviewed decision on two nodes in the crosswalk file at ``path``.
+
+    ``same``: the two are one organisation; the node kept is the curated one if either is, else ``a``
+    (the curator names the node to keep first), and a ``same`` row merges ``b`` into it. Otherwise an
+    ``apart`` row keeps them apart: :func:`reconcile` will not propose them again. Nodes are given as
+    full IRIs, paths below ``id/`` or curated ids. A node already merged by an earlier decision stands
+    for the node it was merged into. The file is rewritten whole (atomically), with the new row last.
+
+    Raises
+    ------
+    SourceError
+        The two are one node already (for ``apart``), kept apart already (for ``same``), both curated
+        (merge their records in graph/ instead), or the crosswalk cannot be read.
+    """
+    from d4d.io import write_text_atomic
+
+    path = Path(path)
+    walk = Crosswalk.load(path) if path.is_file() else Crosswalk(path=path)
+    curated = frozenset(curated)
+    first, second = walk.canonical(id_iri(a)), walk.canonical(id_iri(b))
+    if same:
+        if first == second:
+            return Decision(SAME, first, second, None)
+        if walk.kept_apart(first, second):
+            raise SourceError(f"the crosswalk keeps <{first}> and <{second}> apart: remove that 'apart' row first",
+                              path=path)
+        if first in curated and second in curated:
+            raise SourceError(f"<{first}> and <{second}> are both curated records: merge them in graph/", path=path)
+        kept, other = (second, first) if second in curated else (first, second)
+        why = "reviewed: one organisation (d4d reconcile --accept)"
+    else:
+        if first == second:
+            raise SourceError(f"<{first}> and <{second}> are one node by a 'same' decision: remove it first",
+                              path=path)
+        if walk.kept_apart(first, second):
+            return Decision(APART, first, second, None)
+        kept, other = first, second
+        why = "reviewed: two organisations (d4d reconcile --reject)"
+    text = path.read_text(encoding="utf-8") if path.is_file() else "id,scheme,value,note\n"
+    if not text.endswith("\n"):
+        text += "\n"
+    row = [short_id(kept), SAME if same else APART, short_id(other), f"{why}. {note}".strip() if note else why]
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row)
+    write_text_atomic(path, text + buffer.getvalue())
+    line = len(text.splitlines()) + 1
+    return Decision(SAME if same else APART, kept, other, line)

@@ -415,7 +415,7 @@ def _reference(ctx: ImportContext, text: str, actors: dict[str, tuple[ox.NamedNo
     if org_id is not None and org_id.registered:
         resolution = ctx.resolver.resolve(org_id=org_id)
         if resolution is not None:
-            return ox.NamedNode(resolution.iri)
+            return ox.NamedNode(ctx.resolver.canonical(resolution.iri)[0])
     raise ValueError(f"'{text}' is neither an actor of the sheet, a curated id nor a registered org-id")
 
 
