@@ -464,6 +464,35 @@ def _print_import_report(report: Any, *, problems: int = 10) -> None:
         click.echo(f"  {n} × {reason}", err=True)
 
 
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project folder (its imports.yaml declares the files).")
+@click.option("--mirror", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Copy the files from this local folder (same layout, such as ../shared/data) instead of "
+                   "downloading them.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@reports_errors
+def fetch(sources: tuple[str, ...], project: Path, mirror: Path | None, quiet: bool) -> None:
+    """Get the data files the declared SOURCES read (default: all) into the data folder, each checked
+    against its SHA-256; a file already there is checked, not fetched again."""
+    from d4d.fetch import declared_files, fetch as run_fetch
+
+    def progress(file: Any, done: int, total: int | None) -> None:
+        if not quiet:
+            share = f"{100 * done // total}%" if total else f"{done:,} bytes"
+            click.echo(f"\r  {file.path}: {share}", nl=done == total, err=True)
+
+    results = run_fetch(project, mirror=mirror, sources=sources, progress=progress)
+    counts: dict[str, int] = {}
+    for item in results:
+        counts[item.action] = counts.get(item.action, 0) + 1
+        if item.action != "present":
+            click.echo(f"{item.action} {item.file.path} ({item.size:,} bytes, SHA-256 checked)")
+    summary = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "none declared"
+    click.echo(f"data files in {declared_files(project)[0]}: {summary}")
+
+
 @main.command("import")
 @click.argument("kind", required=False)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))

@@ -35,6 +35,7 @@ the build imports those marked ``build: true`` (:func:`import_declared`).
 from __future__ import annotations
 
 import gc
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -53,8 +54,8 @@ from d4d.load import check_yaml
 from d4d.vocab import PREFIXES
 
 __all__ = [
-    "IMPORTERS", "ImportReport", "ImportsConfig", "Problem", "SourceSpec", "dump_sources", "import_declared",
-    "import_source", "import_to_file",
+    "IMPORTERS", "DataFile", "ImportReport", "ImportsConfig", "Problem", "SourceSpec", "dump_sources",
+    "import_declared", "import_source", "import_to_file",
     "import_sources", "imported_sources", "read_project", "remove_source", "resolver_for", "source_graph",
     "source_specs",
 ]
@@ -80,6 +81,16 @@ IMPORTERS: dict[str, Importer] = {
 
 
 @dataclass(frozen=True)
+class DataFile:
+    """A data file a declared source reads: where it lives below the data folder, the public address it
+    is fetched from and its SHA-256 (see :mod:`d4d.fetch`)."""
+
+    path: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """One declared source: its name (a slug, the name of its graph), kind, files and options."""
 
@@ -88,7 +99,9 @@ class SourceSpec:
     paths: tuple[Path, ...]
     options: dict[str, Any] = field(default_factory=dict)
     build: bool = False
-    """Whether ``d4d build`` imports it (the default build stays the curated seed graph)."""
+    """Whether ``d4d build`` imports it."""
+    files: tuple[DataFile, ...] = ()
+    """The data files it reads, with their public address and hash (``d4d fetch`` gets them)."""
 
 
 @dataclass
@@ -98,6 +111,8 @@ class ImportsConfig:
     crosswalk: Path | None
     sources: list[SourceSpec]
     path: Path | None = None
+    data: Path | None = None
+    """The data folder ``d4d fetch`` fills (``data:``; ``<project>/data`` by default)."""
 
     def source(self, name: str) -> SourceSpec:
         for spec in self.sources:
@@ -132,7 +147,8 @@ def read_project(project: str | Path) -> ImportsConfig:
     path = project / IMPORTS_FILE
     default_walk = project / DEFAULT_CROSSWALK
     if not path.is_file():
-        return ImportsConfig(crosswalk=default_walk if default_walk.is_file() else None, sources=[])
+        return ImportsConfig(crosswalk=default_walk if default_walk.is_file() else None, sources=[],
+                             data=project / "data")
     try:
         text = path.read_text(encoding="utf-8")
         check_yaml(text, path, error=SourceError)
@@ -166,8 +182,37 @@ def read_project(project: str | Path) -> ImportsConfig:
             if isinstance(options.get(key), str):
                 options = {**options, key: str(project / options[key])}
         sources.append(SourceSpec(name=name, kind=kind, paths=tuple(project / p for p in paths),
-                                  options=options, build=bool(item.get("build", False))))
-    return ImportsConfig(crosswalk=crosswalk, sources=sources, path=path)
+                                  options=options, build=bool(item.get("build", False)),
+                                  files=_data_files(item.get("files"), path, name)))
+    data_dir = data.get("data") or "data"
+    if not isinstance(data_dir, str):
+        raise SourceError("data must be a folder (a path relative to the project)", path=path)
+    return ImportsConfig(crosswalk=crosswalk, sources=sources, path=path, data=project / data_dir)
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _data_files(items: Any, path: Path, name: str) -> tuple[DataFile, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise SourceError("files must be a list of {path, url, sha256}", path=path, record=name)
+    out = []
+    for number, item in enumerate(items, start=1):
+        where = f"{name}, file {number}"
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("path", "url", "sha256")):
+            raise SourceError("a file needs path, url and sha256", path=path, record=where)
+        rel, url, digest = item["path"].strip(), item["url"].strip(), item["sha256"].strip().lower()
+        if rel.startswith("/") or ".." in Path(rel).parts:
+            raise SourceError(f"a file's path is relative to the data folder and stays in it: {rel!r}", path=path,
+                              record=where)
+        if not re.match(r"^https?://", url):
+            raise SourceError(f"a file's url must be http(s): {url!r}", path=path, record=where)
+        if not _SHA256.match(digest):
+            raise SourceError(f"sha256 must be 64 hexadecimal digits: {digest!r}", path=path, record=where)
+        out.append(DataFile(rel, url, digest))
+    return tuple(out)
 
 
 def remove_source(store: ox.Store, name: str) -> None:
@@ -214,6 +259,11 @@ def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | Non
     """
     if spec.kind not in IMPORTERS:
         raise SourceError(f"unknown kind of source {spec.kind!r} (known: {', '.join(IMPORTERS)})")
+    if spec.files:
+        for path in spec.paths:
+            if not path.exists():
+                raise SourceError("missing: run `d4d fetch` to download the declared data files (or "
+                                  "`d4d fetch --mirror DIR` to copy them from a local copy)", path=path, record=spec.name)
     ctx = ImportContext(store, spec.name, spec.kind, resolver=resolver, strict=strict, options=spec.options,
                         batch_size=batch_size, ontology=ontology, progress=progress, shared=shared)
     remove_source(store, spec.name)
