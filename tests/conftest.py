@@ -29,12 +29,22 @@ def shared() -> Path:
 
 
 @pytest.fixture(scope="session")
-def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled project built once per session (RDF outputs and store); returns the build folder."""
+def seed_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's curated seed ecosystem alone: ontology/, graph/ and queries/ without imports.yaml
+    (the project's default build also imports the field's sources, which takes longer than a test should)."""
+    project = tmp_path_factory.mktemp("seed-project")
+    for name in ("ontology", "graph", "queries"):
+        shutil.copytree(ROOT / name, project / name)
+    return project
+
+
+@pytest.fixture(scope="session")
+def seed_build(seed_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed ecosystem built once per session (RDF outputs and store); returns the build folder."""
     from d4d.pipeline import build
 
     out = tmp_path_factory.mktemp("seed-build")
-    build(ROOT, out=out, extras=False)
+    build(seed_project, out=out, extras=False)
     return out
 
 

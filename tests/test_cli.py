@@ -20,14 +20,14 @@ def test_every_command_has_help() -> None:
         assert command.help, f"{name} has no help text"
 
 
-def test_validate(root: Path) -> None:
-    result = CliRunner().invoke(main, ["validate", "--project", str(root), "-q", "--no-reasoner"])
+def test_validate(seed_project: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", "--project", str(seed_project), "-q", "--no-reasoner"])
     assert result.exit_code == 0, result.output
     assert "valid: 19 organisations, 7 people, 31 relationships" in result.output
 
 
-def test_build_summary(root: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["build", "--project", str(root), "--out", str(tmp_path), "-q",
+def test_build_summary(seed_project: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", "--project", str(seed_project), "--out", str(tmp_path), "-q",
                                        "--no-reasoner", "--rdf-only"])
     assert result.exit_code == 0, result.output
     assert "19 organisations, 7 people, 31 relationships" in result.output

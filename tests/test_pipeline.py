@@ -54,8 +54,8 @@ def _digest(folder: Path) -> dict[str, str]:
             for name in ("ecosystem.ttl", "ecosystem.jsonld")}
 
 
-def test_build_is_deterministic(root: Path, seed_build: Path, tmp_path: Path) -> None:
-    build(root, out=tmp_path / "again", extras=False, reasoner=False)
+def test_build_is_deterministic(seed_project: Path, seed_build: Path, tmp_path: Path) -> None:
+    build(seed_project, out=tmp_path / "again", extras=False, reasoner=False)
     assert _digest(tmp_path / "again") == _digest(seed_build)
 
 
