@@ -5,6 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 LATEST ?= .venv-latest
+# A local copy of the declared data files (same layout as data/): `make build` copies from it when it
+# exists, else `d4d fetch` downloads them from their pinned public addresses.
+MIRROR ?= ../shared/data
 
 .PHONY: build test install install-test chromium lock test-latest
 
@@ -24,6 +27,7 @@ chromium:
 	@test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
 
 build: install
+	@if [ -d "$(MIRROR)" ]; then $(PY) -m d4d.cli fetch --mirror "$(MIRROR)"; else $(PY) -m d4d.cli fetch; fi
 	$(PY) build_graph.py
 
 test: install-test chromium
