@@ -162,12 +162,31 @@ def _print_build(result: Any, *, verb: str = "built") -> None:
                     "(not fatal: --strict stops the build)", err=True, fg="yellow")
         for rule, n in list(report["rules"].items())[:5]:
             click.echo(f"    {n} x {rule}", err=True)
+    if "metrics.json" in result.outputs:
+        _print_field_summary(Path(result.outputs["metrics.json"]).parent)
     for path in result.outputs.values():
         click.echo(f"  wrote {path}")
     for note in result.skipped:
         click.echo(f"  not written: {note}")
     if result.seconds:
         click.echo("time: " + ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
+
+
+def _print_field_summary(folder: Path) -> None:
+    from d4d.summary import summarise_build
+
+    s = summarise_build(folder)
+
+    def listing(counts: dict[str, int]) -> str:
+        return ", ".join(f"{name} {n}" for name, n in counts.items()) or "none"
+
+    click.echo(f"actors: {s.actors}; by sector: {listing(s.by_sector)}")
+    click.echo(f"actors by source: {listing(s.by_source)}")
+    click.echo(f"ties by type: {listing(s.ties)}")
+    ei = f"{s.ei_index:.3f} (expected {s.ei_expected:.3f} if ties ignored sectors)" \
+        if s.ei_index is not None and s.ei_expected is not None else "none"
+    click.echo(f"components: {s.components} (the largest holds {s.largest_component_share:.0%} of the actors); "
+               f"E-I index: {ei}")
 
 
 @main.command()
