@@ -539,7 +539,7 @@ def import_(kind: str | None, paths: tuple[Path, ...], name: str | None, declare
             all_declared: bool, removed: tuple[str, ...], options: tuple[str, ...], project: Path, store_dir: Path,
             output: Path | None, strict: bool, rdf_only: bool, no_reasoner: bool, as_json: bool,
             quiet: bool) -> None:
-    """Import open data into the build: KIND (iati, 360giving, compass, spreadsheet) and FILES, or
+    """Import open data into the build: KIND (iati, 360giving, compass, dpg, civic, spreadsheet) and FILES, or
     sources of imports.yaml (--declared), then rebuild.
 
     The sources are added to this build folder's own list (kept by later `d4d build`s until
