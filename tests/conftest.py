@@ -77,7 +77,7 @@ def covid_import(shared: Path):  # type: ignore[no-untyped-def]
 
     store = ox.Store()
     spec = SourceSpec("iati-covid", "iati", (shared / "data/hdx-scraper-iati-viz/covid/dportal.xml",))
-    report = import_source(store, spec, resolver=resolver_for(ROOT))
+    report = import_source(store, spec, resolver=resolver_for(ROOT, decisions=False))
     return store, report
 
 

@@ -27,7 +27,7 @@ def civic(shared: Path) -> dict:  # type: ignore[type-arg]
 def imported(shared: Path):  # type: ignore[no-untyped-def]
     store = ox.Store()
     spec = SourceSpec("civic", "civic", (shared / "data/civic-graph-API/civic.json",))
-    return store, import_source(store, spec, resolver=resolver_for(ROOT))
+    return store, import_source(store, spec, resolver=resolver_for(ROOT, decisions=False))
 
 
 def _count(store: ox.Store, cls: str) -> int:

@@ -33,7 +33,7 @@ def tables(compass: Path) -> dict[str, list[dict]]:  # type: ignore[type-arg]
 @pytest.fixture(scope="module")
 def imported(compass: Path):  # type: ignore[no-untyped-def]
     store = ox.Store()
-    report = import_source(store, SourceSpec("crafd-compass", "compass", (compass,)), resolver=resolver_for(ROOT))
+    report = import_source(store, SourceSpec("crafd-compass", "compass", (compass,)), resolver=resolver_for(ROOT, decisions=False))
     return store, report
 
 
@@ -121,7 +121,7 @@ def test_shared_and_wrong_iati_keys_identify_no_one(compass: Path) -> None:
     # With the crosswalk (graph/crosswalk.csv) keeping the wrong ones apart, UNICEF, OCHA and UNHCR get their
     # org-id nodes and REACH/PANDA (still sharing one key) stay local.
     with_walk = ox.Store()
-    import_source(with_walk, SourceSpec("c", "compass", (compass,)), resolver=resolver_for(ROOT))
+    import_source(with_walk, SourceSpec("c", "compass", (compass,)), resolver=resolver_for(ROOT, decisions=False))
     names = {q.object.value for q in with_walk.quads_for_pattern(ox.NamedNode("https://w3id.org/d4d/id/org/xm-dac-41122"),
                                                                  ox.NamedNode(str(D4D.name)), None, None)}
     assert names == {"UNICEF: United Nations Children's Fund"}

@@ -32,7 +32,7 @@ def products(registry: Path) -> list[dict]:  # type: ignore[type-arg]
 @pytest.fixture(scope="module")
 def imported(registry: Path):  # type: ignore[no-untyped-def]
     store = ox.Store()
-    report = import_source(store, SourceSpec("dpg", "dpg", (registry,)), resolver=resolver_for(ROOT))
+    report = import_source(store, SourceSpec("dpg", "dpg", (registry,)), resolver=resolver_for(ROOT, decisions=False))
     return store, report
 
 

@@ -72,7 +72,7 @@ def sheet(tmp_path: Path) -> Path:
 def _import(folder: Path, *, strict: bool = False, files: tuple[str, ...] = ("actors.csv", "ties.csv")):  # type: ignore[no-untyped-def]
     store = ox.Store()
     spec = SourceSpec("team", "spreadsheet", tuple(folder / f for f in files), options={"mapping": str(folder / "mapping.yaml")})
-    return store, import_source(store, spec, resolver=resolver_for(ROOT), ontology=load_ontology(ROOT / "ontology"),
+    return store, import_source(store, spec, resolver=resolver_for(ROOT, decisions=False), ontology=load_ontology(ROOT / "ontology"),
                                 strict=strict)
 
 

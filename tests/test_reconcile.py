@@ -17,7 +17,6 @@ from d4d.cli import main
 from d4d.errors import SourceError
 from d4d.imports import SourceSpec, import_source
 from d4d.imports.identity import (
-    DECISIONS,
     DEFAULT_MIN_SCORE,
     Crosswalk,
     Resolver,
@@ -177,9 +176,7 @@ def field_store(shared: Path) -> ox.Store:
 
     data = shared / "data"
     store = ox.Store()
-    resolver = resolver_for(ROOT)
-    resolver.crosswalk.entries = {k: v for k, v in resolver.crosswalk.entries.items() if k[0] not in DECISIONS}
-    resolver.crosswalk.apart = set()
+    resolver = resolver_for(ROOT, decisions=False)
     specs = [SourceSpec("crafd-compass", "compass", (data / "crafd-crisis-data-funding-compass",)),
              SourceSpec("iati-covid", "iati", (data / "hdx-scraper-iati-viz/covid/dportal.xml",)),
              SourceSpec("iati-foodsecurity", "iati", (data / "hdx-scraper-iati-viz/foodsecurity/dportal.xml",)),

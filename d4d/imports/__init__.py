@@ -449,9 +449,11 @@ def source_specs(project: str | Path = ".", *, kind: str | None = None, paths: S
     return [SourceSpec(name=name or kind, kind=kind, paths=tuple(Path(p) for p in paths), options=dict(options or {}))]
 
 
-def resolver_for(project: str | Path = ".", store: ox.Store | None = None) -> Resolver:
+def resolver_for(project: str | Path = ".", store: ox.Store | None = None, *, decisions: bool = True) -> Resolver:
     """A resolver with the project's crosswalk and its curated records: those of ``store`` (graph
-    ``graph/facts``) when it holds them, else those of the project's fact files.
+    ``graph/facts``) when it holds them, else those of the project's fact files. Without ``decisions``,
+    the crosswalk's ``same`` and ``apart`` rows (a curator's reviewed decisions) are left out: each
+    source's own nodes, as an importer's counts are checked against.
 
     Raises
     ------
@@ -461,6 +463,8 @@ def resolver_for(project: str | Path = ".", store: ox.Store | None = None) -> Re
     project = Path(project)
     config = read_project(project)
     crosswalk = Crosswalk.load(config.crosswalk) if config.crosswalk else None
+    if crosswalk is not None and not decisions:
+        crosswalk = crosswalk.without_decisions()
     facts = ox.NamedNode(str(FACTS_GRAPH))
     if store is None or not store.contains_named_graph(facts):
         from d4d.load import load

@@ -259,6 +259,10 @@ class Crosswalk:
             seen.append(ref.target)
         return seen[-1]
 
+    def without_decisions(self) -> Crosswalk:
+        """The declared cross-references alone, without the ``same`` and ``apart`` decisions."""
+        return Crosswalk({k: v for k, v in self.entries.items() if k[0] not in DECISIONS}, path=self.path)
+
     def kept_apart(self, a: str, b: str) -> bool:
         """Whether a curator keeps the two nodes (or the nodes they are merged into) apart."""
         ca, cb = self.canonical(a), self.canonical(b)
