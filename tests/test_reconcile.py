@@ -135,7 +135,7 @@ def _registry(folder: Path) -> Path:
 
 
 def test_a_decision_survives_a_rebuild(tmp_path: Path) -> None:
-    from d4d.build import build
+    from d4d.pipeline import build
     from d4d.store import open_store
 
     for name in ("ontology", "graph"):
