@@ -458,14 +458,19 @@ def test_physics_option_runs_cleanly(browser: Any, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def compass_build(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
     """The bundled project with the CRAF'd compass imported (build: true), built with its extras."""
+    from d4d.fetch import fetch
     from d4d.pipeline import build
 
     project = tmp_path_factory.mktemp("compass-project")
     for name in ("ontology", "graph", "queries"):
         shutil.copytree(ROOT / name, project / name)
-    text = (ROOT / "imports.yaml").read_text(encoding="utf-8").replace("../shared", str(shared))
+    text = (ROOT / "imports.yaml").read_text(encoding="utf-8").replace("build: true", "build: false")
     text = re.sub(r"(- name: crafd-compass\n(?:    .*\n)*?    build:) false", r"\1 true", text)
     (project / "imports.yaml").write_text(text, encoding="utf-8")
+    fetch(project, mirror=shared / "data", sources=["crafd-compass"])   # ../shared/data through the mirror
+    walk = project / "graph/crosswalk.csv"   # the compass as imported: no curator's same/apart decisions
+    walk.write_text("".join(line for line in walk.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if line.split(",")[1:2] not in (["same"], ["apart"])), encoding="utf-8")
     build(project, out=project / "build", reasoner=False)
     return project / "build"
 
