@@ -148,13 +148,14 @@ def test_strict_and_mapping_errors(sheet: Path) -> None:
         import_source(ox.Store(), SourceSpec("team", "spreadsheet", (sheet / "actors.csv",)))  # no mapping
 
 
-def test_cli_import_into_a_store_and_to_a_file(sheet: Path, seed_build: Path, tmp_path: Path) -> None:
+def test_cli_import_into_a_store_and_to_a_file(sheet: Path, seed_project: Path, seed_build: Path,
+                                              tmp_path: Path) -> None:
     build = tmp_path / "build"
     shutil.copytree(seed_build / "store", build / "store")
     runner = CliRunner()
     result = runner.invoke(main, ["import", "spreadsheet", str(sheet / "actors.csv"), str(sheet / "ties.csv"),
                                   "--name", "team", "--option", f"mapping={sheet / 'mapping.yaml'}",
-                                  "--project", str(ROOT), "--store", str(build)])
+                                  "--project", str(seed_project), "--store", str(build)])
     assert result.exit_code == 0, result.output
     assert "imported team (spreadsheet)" in result.output and "3 relationships" in result.output, result.output
     from d4d.store import open_store
