@@ -354,9 +354,11 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
         items = []
         for p in pairs[:5]:
             a, b = (_sector_label(metrics, x) for x in p["sectors"])
+            others = [x for x in metrics["sectors"]["mixing"]["sectors"] if x not in p["sectors"]]
             items.append(f"<li><strong>{_e(a)} \u2013 {_e(b)}</strong>: {quantity(p['ties'])} ties of "
                          f"{quantity(p['possible'])} possible pairs (density {p['density']:.3g}, "
-                         f"against {density:.3g} for the whole field)</li>")
+                         f"against {density:.3g} for the whole field; "
+                         f"{_map_link('the two sectors on the map', hide_sectors=others)})</li>")
         out.append('<p class="explain">The sectors most cut off from each other (fewest ties for the '
                    f'pairs their actors could form; {len(none)} of {len(pairs)} pairs of sectors '
                    'have no tie at all):</p><ul>' + "".join(items) + "</ul>")
@@ -396,7 +398,8 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
                    f"E-I index {change('ei_index', '+.2f')}, global efficiency "
                    f"{change('efficiency', '.3f')}. {undated.get('relationships', 0)} of "
                    f"{s['relationships']} relationships carry no date of their own (see "
-                   f'<a href="#time">Over time</a>).</p>')
+                   f'<a href="#time">Over time</a>; the map in {_map_link(str(first), year=first)} '
+                   f"and in {_map_link(str(last), year=last)}).</p>")
     claims = metrics.get("claims") or []
     if claims:
         rows = [[f"“{_e(c['quote'])}”<br><span class=\"small\">{_e(c['source'] or '')}</span>",
@@ -404,6 +407,12 @@ def _findings(metrics: dict[str, Any]) -> list[str]:
         out += ['<h3>The seed documents\' claims against the data</h3>',
                 _table([("claim in the seed documents", False), ("measure", False), ("value", False)], rows)]
     return out
+
+
+def _map_link(text: str, **view: Any) -> str:
+    """``text`` as a link to the map view that shows it (``map.html`` beside the report)."""
+    from d4d.maps import view_link
+    return f'<a class="map" href="{_e(view_link(**view))}">{text}</a>'
 
 
 def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
@@ -513,7 +522,7 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
             return "none: everyone who sends to it is tied directly to everyone it sends to"
         return "none: the actors of its two-paths have no sector"
 
-    rows = [[_e(b["label"]) + (" <strong>(broker)</strong>" if b.get("broker") else ""),
+    rows = [[_map_link(_e(b["label"]), actor=b["actor"]) + (" <strong>(broker)</strong>" if b.get("broker") else ""),
              _shares_cell(metrics, b["sectors"]), f'{b["betweenness"]:.3g}',
              _num(b["constraint"]), _num(b["effective_size"], 1), role_text(b),
              _num(b.get("two_paths"))] for b in brokers]
@@ -550,7 +559,7 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
                     f"disconnect), {harmless} would neither cut anyone off nor lower efficiency "
                     f"(removing a peripheral actor raises the mean over the pairs left) and are "
                     f"not shown.")]
-    rows = [[_e(c["label"]), _shares_cell(metrics, c["sectors"]), _num(c["cut_off"]),
+    rows = [[_map_link(_e(c["label"]), actor=c["actor"]), _shares_cell(metrics, c["sectors"]), _num(c["cut_off"]),
              _num(c["pairs_disconnected"]), f'{c["efficiency_change"]:+.3g}',
              "n/a" if c["ei_change"] is None else f'{c["ei_change"]:+.3g}'] for c in critical]
     out.append(_table([("actor", False), ("sectors", False), ("actors cut off", True),
@@ -565,7 +574,9 @@ def render_report(metrics: dict[str, Any], *, title: str = "Fragmentation of the
     if recs:
         out.append('<ol class="recs">' + "".join(
             f"<li><strong>{_e(r['source_label'])} — {_e(r['target_label'])}</strong> "
-            f"(efficiency +{r['efficiency_gain']:.3g}). {_e(r['reason'])}</li>" for r in recs)
+            f"(efficiency +{r['efficiency_gain']:.3g}). {_e(r['reason'])} "
+            f"({_map_link('on the map', path=(r['source'], r['target']), overlays=['recommended'])})</li>"
+            for r in recs)
             + "</ol>")
     else:
         out.append("<p>No candidate tie between sectors.</p>")

@@ -151,3 +151,31 @@ def test_zero_rows_are_left_out_with_a_count() -> None:
     drawn = re.findall(r"<title>([^<]*?): ([0-9.e-]+) \(", brokers)
     values = [float(v) for _, v in drawn]
     assert values and all(v > 0 for v in values) and values == sorted(values, reverse=True)
+
+
+def test_findings_brokers_and_recommendations_link_to_map_views() -> None:
+    import html
+    from urllib.parse import parse_qs
+
+    from d4d.maps import ID_NAMESPACE
+
+    G = random_ecosystem(60, 160, seed=1)
+    metrics = analyse(G)
+    page = render_report(metrics)
+    views = [parse_qs(html.unescape(h)[1:])
+             for h in re.findall(r'<a class="map" href="map\.html(#[^"]*)"', page)]
+    views = [{k: v[0] for k, v in view.items()} for view in views]
+
+    def node(value: str) -> str:
+        return value if value in G else ID_NAMESPACE + value
+
+    actors = [v["actor"] for v in views if "actor" in v]
+    top = [b["actor"] for b in metrics["brokerage"]["top_brokers"] if b["betweenness"] > 0]
+    assert actors and all(node(a) in G for a in actors)
+    assert {node(a) for a in actors} >= set(top)
+    paths = [v["path"] for v in views if "path" in v]
+    assert len(paths) == len(metrics["recommendations"])
+    for path, rec in zip(paths, metrics["recommendations"]):
+        assert [node(p) for p in path.split(",")] == [rec["source"], rec["target"]]
+    if len(metrics["series"]["years"]) > 1:
+        assert {v.get("year") for v in views} >= {str(metrics["series"]["years"][0])}
