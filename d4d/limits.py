@@ -59,10 +59,11 @@ no amount of money is near 10^30, and a larger exponent would be written out dig
 
 # -- the build -------------------------------------------------------------------------------------
 
-DUMP_LIMIT = 200_000
+DUMP_LIMIT = 5_000_000
 """Above this many triples a build writes neither ``ecosystem.ttl`` nor ``ecosystem.jsonld`` unless
-asked (``d4d build --dumps``): the store writes some tens of thousands of triples a second, so the
-files would take most of the build, and the store, the endpoint and ``d4d export`` serve the graph."""
+asked (``d4d build --dumps``): the files would run to gigabytes and take minutes, and the store, the
+endpoint and ``d4d export`` serve the graph. Below it (the populated default among them) the build
+writes every output of its contract."""
 
 IMPORT_BATCH = 500_000
 """Quads an importer writes into the store at a time (one bulk load each): large batches leave few
