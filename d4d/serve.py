@@ -191,9 +191,8 @@ class ServeOptions:
 #: (bench/RESULTS-endpoint.md).
 SPARE_WORKERS = 1
 
-#: Tries to start each worker when the server starts: once in this evening's test runs on a loaded
-#: machine a worker aborted as it started (exit status -6, cause not found), and six runs of the
-#: same tests did not repeat it; a store that cannot be opened fails every try.
+#: Tries to start each worker when the server starts: a worker can abort as it starts on a loaded
+#: machine (exit status -6 was seen once); a store that cannot be opened fails every try.
 START_ATTEMPTS = 3
 
 #: Query texts remembered as slow (the oldest is forgotten first).
