@@ -324,13 +324,39 @@ def _safe(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+class _DigestUpFront(urllib.request.HTTPDigestAuthHandler):
+    """Digest authentication that answers the server's last challenge with every later request.
+
+    urllib sends each request bare and answers a 401 after it; a server may send that 401 and close
+    the connection before it has read a large body, which the client sees as a broken pipe.
+    """
+
+    challenge: dict[str, str] | None = None
+
+    def http_error_auth_reqed(self, auth_header: str, host: str, req: urllib.request.Request,
+                              headers: Any) -> Any:
+        for value in headers.get_all(auth_header) or []:
+            scheme, _, rest = value.partition(" ")
+            if scheme.lower() == "digest":
+                self.challenge = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+        return super().http_error_auth_reqed(auth_header, host, req, headers)
+
+    def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        if self.challenge is not None and not req.has_header("Authorization"):
+            answer = self.get_authorization(req, self.challenge)
+            if answer:
+                req.add_unredirected_header("Authorization", f"Digest {answer}")
+        return req
+
+    https_request = http_request
+
+
 def _opener(url: str, auth: Credentials | None) -> urllib.request.OpenerDirector:
     if auth is None:
         return urllib.request.build_opener()
     passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     passwords.add_password(None, url, auth[0], auth[1])
-    return urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(passwords),
-                                       urllib.request.HTTPDigestAuthHandler(passwords))
+    return urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(passwords), _DigestUpFront(passwords))
 
 
 def reason_of(body: bytes, content_type: str | None) -> str:
