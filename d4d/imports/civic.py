@@ -21,7 +21,6 @@ and follower counts are never read; the connections that touch a node left out a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import pyoxigraph as ox
 
 from d4d.errors import SourceError
 from d4d.imports.context import (
+    read_json,
     RDF_TYPE,
     RDFS_LABEL,
     ImportContext,
@@ -45,12 +45,10 @@ from d4d.vocab import ID
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"not a readable JSON file: {exc}", path=path) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
-        raise SourceError("the Civic Graph is a JSON object with a 'nodes' list", path=path)
+    shape = "the Civic Graph is a JSON object with a 'nodes' list"
+    data: dict[str, Any] = read_json(path, dict, shape)
+    if not isinstance(data.get("nodes"), list):
+        raise SourceError(shape, path=path)
     return data
 
 

@@ -35,7 +35,6 @@ Budget fields (with expired signed screenshot links) are not read.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +44,7 @@ import pyoxigraph as ox
 
 from d4d.errors import SourceError
 from d4d.imports.context import (
+    read_json,
     DC_DESCRIPTION,
     DC_IDENTIFIER,
     DC_TITLE,
@@ -91,13 +91,7 @@ def _tables(paths: Sequence[str | Path]) -> dict[str, Path]:
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"not a readable JSON table: {exc}", path=path) from exc
-    if not isinstance(data, list):
-        raise SourceError("a compass table is a JSON list of records", path=path)
-    return data
+    return read_json(path, list, "a compass table is a JSON list of records")
 
 
 def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
@@ -267,12 +261,7 @@ def _iati_activities(ctx: ImportContext, path: Path, doc: ox.NamedNode) -> None:
     """The activities of ``iati-data.json``: projects with dates and their reporting organisation."""
     from d4d.imports.iati import activity_iri
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"not a readable JSON file: {exc}", path=path) from exc
-    if not isinstance(data, dict):
-        raise SourceError("iati-data.json is a JSON object keyed by org_key", path=path)
+    data = read_json(path, dict, "iati-data.json is a JSON object keyed by org_key")
     order = data_file("iati.yaml")["activity_dates"]
     seen: set[str] = set()
     for org_key, entry in data.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import threading
 import time
@@ -690,6 +691,24 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_json(path: Path, kind: type[list[Any]] | type[dict[str, Any]], shape: str) -> Any:
+    """The value of a JSON file, which must be a ``kind`` (list or dict); ``shape`` says what the
+    source's file should be, for the error.
+
+    Raises
+    ------
+    SourceError
+        The file cannot be read or parsed, or holds something else.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"not a readable JSON file: {exc}", path=path) from exc
+    if not isinstance(data, kind):
+        raise SourceError(shape, path=path)
+    return data
 
 
 def expand_paths(paths: Iterable[str | Path], suffixes: Sequence[str]) -> list[Path]:

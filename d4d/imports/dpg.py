@@ -16,7 +16,6 @@ are never read (the mapping file lists the fields that are): no person enters th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import pyoxigraph as ox
 
 from d4d.errors import SourceError
 from d4d.imports.context import (
+    read_json,
     DC_DESCRIPTION,
     DC_IDENTIFIER,
     DC_TITLE,
@@ -59,13 +59,7 @@ def _files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def _load(path: Path) -> list[Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"not a readable JSON file: {exc}", path=path) from exc
-    if not isinstance(data, list):
-        raise SourceError("a registry index is a JSON list of products", path=path)
-    return data
+    return read_json(path, list, "a registry index is a JSON list of products")
 
 
 def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
