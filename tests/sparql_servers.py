@@ -6,6 +6,7 @@ executable of the virtualenv, or on PATH).
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,23 @@ def oxigraph_binary() -> str:
             return str(candidate)
     pytest.skip("the oxigraph server binary (pip install oxigraph) is not installed")
     raise AssertionError  # unreachable
+
+
+@contextmanager
+def d4d_serve(store: Path) -> Iterator[str]:
+    """``d4d serve`` on a free port of 127.0.0.1 over ``store``, in a process of its own; yields the
+    endpoint's URL and stops the server after the block."""
+    process = subprocess.Popen([sys.executable, "-m", "d4d.cli", "serve", "--store", str(store),
+                                "--port", "0", "--quiet"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        match = re.search(r"SPARQL endpoint at (http://127\.0\.0\.1:\d+/sparql)", line)
+        assert match, line
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(20)
 
 
 def free_port() -> int:

@@ -6,15 +6,13 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sparql_servers import oxigraph_server
+from sparql_servers import d4d_serve, oxigraph_server
 
 from d4d.cli import main
 
@@ -89,14 +87,7 @@ def test_query_errors_are_one_line(seed_build: Path, tmp_path: Path) -> None:
 
 @pytest.mark.server
 def test_serve_starts_an_endpoint_and_query_runs_against_it(seed_build: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "d4d.cli", "serve", "--store", str(seed_build),
-                                "--port", "0", "--quiet"], stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        match = re.search(r"SPARQL endpoint at (http://127\.0\.0\.1:\d+/sparql)", line)
-        assert match, line
-        endpoint = match.group(1)
+    with d4d_serve(seed_build) as endpoint:
         url = endpoint + "?" + urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
         with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "text/csv"}), timeout=30) as r:
             assert int(r.read().decode().split()[1]) > 3000
@@ -104,9 +95,6 @@ def test_serve_starts_an_endpoint_and_query_runs_against_it(seed_build: Path) ->
         assert remote.exit_code == 0, remote.output
         rows = list(csv.DictReader(io.StringIO(remote.output)))
         assert [(r["incubatorName"], r["placeName"]) for r in rows] == [("ThoughtWorks NY", "New York City")]
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 @pytest.mark.server

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from click.testing import CliRunner
 from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDF, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from sparql_servers import d4d_serve
 
 from d4d.cli import main
 from d4d.sparql import PREDECLARED
@@ -57,17 +57,8 @@ def reference(seed_build: Path) -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def endpoint(seed_build: Path) -> Iterator[str]:
-    process = subprocess.Popen([sys.executable, "-m", "d4d.cli", "serve", "--store", str(seed_build),
-                                "--port", "0", "--quiet"], stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        match = re.search(r"SPARQL endpoint at (http://127\.0\.0\.1:\d+/sparql)", line)
-        assert match, line
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(20)
+    with d4d_serve(seed_build) as url:
+        yield url
 
 
 def http(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
