@@ -3,11 +3,7 @@ checked against its SHA-256; a mismatch is refused and nothing is written in its
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,27 +17,6 @@ from d4d.imports import read_project
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A real HTTP server on 127.0.0.1 serving a folder: (base address, folder)."""
-    served = tmp_path / "served"
-    served.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", served
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
 def _project(folder: Path, base: str, files: dict[str, bytes], *, wrong: str | None = None) -> Path:
     project = folder / "project"
     project.mkdir()
@@ -53,8 +28,8 @@ def _project(folder: Path, base: str, files: dict[str, bytes], *, wrong: str | N
     return project
 
 
-def test_fetch_downloads_checks_and_keeps(server: tuple[str, Path], tmp_path: Path) -> None:
-    base, served = server
+def test_fetch_downloads_checks_and_keeps(document_server: tuple[str, Path], tmp_path: Path) -> None:
+    base, served = document_server
     files = {"a.json": b"[1, 2, 3]\n", "b.json": b"x" * 3_000_000}
     for name, data in files.items():
         (served / name).write_bytes(data)
@@ -75,8 +50,8 @@ def test_fetch_downloads_checks_and_keeps(server: tuple[str, Path], tmp_path: Pa
     assert (project / "data/tiny/a.json").read_bytes() == b"[]\n"
 
 
-def test_fetch_refuses_a_mismatch(server: tuple[str, Path], tmp_path: Path) -> None:
-    base, served = server
+def test_fetch_refuses_a_mismatch(document_server: tuple[str, Path], tmp_path: Path) -> None:
+    base, served = document_server
     files = {"good.json": b"[]\n", "bad.json": b"[{}]\n"}
     for name, data in files.items():
         (served / name).write_bytes(data)
@@ -90,8 +65,8 @@ def test_fetch_refuses_a_mismatch(server: tuple[str, Path], tmp_path: Path) -> N
     assert not (project / "data/tiny/bad.json.part").exists()
 
 
-def test_fetch_reports_a_missing_file_on_the_server(server: tuple[str, Path], tmp_path: Path) -> None:
-    base, _ = server
+def test_fetch_reports_a_missing_file_on_the_server(document_server: tuple[str, Path], tmp_path: Path) -> None:
+    base, _ = document_server
     project = _project(tmp_path, base, {"gone.json": b"[]"})
     with pytest.raises(SourceError, match="cannot download .*gone.json: HTTP 404"):
         fetch(project)
