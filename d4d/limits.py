@@ -57,6 +57,15 @@ no amount of money is near 10^30, and a larger exponent would be written out dig
 # lxml's own limits, kept on (huge_tree=False): 10,000,000 bytes of one text node, 256 levels of
 # nesting; entities are not resolved, no DTD is loaded and nothing is fetched.
 
+ACTIVITY_BYTES = 4 * 1024 * 1024
+"""Largest ``iati-activity`` read (4 MiB of the file). The largest in the real files of ../shared/data
+is 34,339 bytes with 521 elements (NL-KVK-30214009-C380, foodsecurity), so the bound leaves room for
+activities 120 times larger; a larger one is reported and skipped, the activities around it read. It is
+checked after each chunk the parser is fed (``d4d.imports.iati.CHUNK_BYTES``): an activity is skipped
+when more than this many bytes were read after the chunk holding its start tag and it has not ended.
+Past the bound its completed elements are dropped as they come, so the memory an activity costs is that
+of its first 4 MiB (about 45 MB as an lxml tree) whatever its width."""
+
 # -- the build -------------------------------------------------------------------------------------
 
 DUMP_LIMIT = 5_000_000

@@ -11,7 +11,8 @@ the status, words of the body, and that the served data still count the same.
 
 A case file may hold markers that the runner expands, so that a 10 MB description or a million-deep
 array is not committed: ``@@BIG@@`` (10,000,000 letters), ``@@CELL@@`` (200,000 letters), ``@@PAD@@``
-(4 MiB of comment), ``@@DIGITS@@`` (a million digits), ``@@OPEN@@``/``@@CLOSE@@`` (a million nested
+(4 MiB of comment), ``@@DIGITS@@`` (a million digits), ``@@WIDE@@`` (50,000 participating
+organisations, 5.3 MB: an IATI activity past its bound), ``@@OPEN@@``/``@@CLOSE@@`` (a million nested
 brackets, or tags in XML), ``@@MANY@@`` (the next item written 10,001 times: see each case);
 ``@@QUERY@@`` (a query string of a megabyte) and ``@@LENGTH@@`` (the body's length) in a request.
 """
@@ -50,6 +51,8 @@ _MARKERS = {
     "@@CELL@@": "c" * 200_000,
     "@@PAD@@": "x" * (4 * 1024 * 1024 + 1),
     "@@DIGITS@@": "1" * 1_000_000,
+    "@@WIDE@@": "".join(f'<participating-org ref="XM-CASE-O{i}" role="4" type="22"><narrative>Wide partner {i}'
+                        "</narrative></participating-org>\n" for i in range(50_000)),
 }
 
 
@@ -160,6 +163,8 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path, seed_build: Path, facts
         assert case["stderr"] in result.stderr, result.stderr[:2000]
     for text in case.get("absent", []):
         assert written is not None and text.encode() not in written
+    for text in case.get("present", []):
+        assert written is not None and text.encode() in written
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -394,3 +396,110 @@ def test_import_to_a_file_is_streamed_deterministic_and_whole(shared: Path, tmp_
     triples.load(outputs["c.ttl"], format=ox.RdfFormat.TURTLE)
     assert len(quads) == len(triples) > 0                           # one source: the same statements
     assert not list(tmp_path.glob(".*.tmp"))                        # nothing left beside the outputs
+
+
+# -- the bound on one activity (d4d.limits.ACTIVITY_BYTES) ------------------------------------------
+
+def _activity(ident: str, partners: int, *, nested: bool = False) -> str:
+    """An activity with ``partners`` participating organisations (or, ``nested``, one organisation with
+    ``partners`` names: the width one level further down)."""
+    head = (f'<iati-activity default-currency="USD"><iati-identifier>{ident}</iati-identifier>'
+            f'<reporting-org ref="XM-BOUND" type="10"><narrative>Bound Publisher</narrative></reporting-org>'
+            f"<title><narrative>Activity {ident}</narrative></title>\n")
+    if nested:
+        names = "".join(f"<narrative>Name {i} of {ident}</narrative>\n" for i in range(partners))
+        body = f'<participating-org ref="XM-BOUND-{ident}" role="4" type="22">{names}</participating-org>\n'
+    else:
+        body = "".join(f'<participating-org ref="XM-BOUND-{ident}-{i}" role="4" type="22">'
+                       f"<narrative>Partner {i} of {ident}</narrative></participating-org>\n" for i in range(partners))
+    return head + body + "</iati-activity>\n"
+
+
+@pytest.fixture
+def small_bound(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """ACTIVITY_BYTES of 4,096 fed 1,024 bytes at a time (the real bound is 4 MiB: the test stays small);
+    yields the number of elements left in the skipped activity after each drop."""
+    from d4d.imports import iati
+
+    monkeypatch.setattr(iati, "ACTIVITY_BYTES", 4096)
+    monkeypatch.setattr(iati, "CHUNK_BYTES", 1024)
+    sizes: list[int] = []
+    drop = iati._drop_completed
+
+    def counted(act: Any, ident: str | None) -> str | None:
+        found = drop(act, ident)
+        sizes.append(sum(1 for _ in act.iter()))
+        return found
+
+    monkeypatch.setattr(iati, "_drop_completed", counted)
+    return sizes
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["wide", "wide-inside-an-organisation"])
+def test_an_activity_past_the_bound_is_skipped_and_its_neighbours_kept(tmp_path: Path, small_bound: list[int],
+                                                                       nested: bool) -> None:
+    path = tmp_path / "wide.xml"
+    wide = _activity("XM-BOUND-WIDE", 2000, nested=nested)           # about 100 KB: 25 times the bound
+    # lines: 1 the root, 2-5 the first activity (its head, 2 partners, its end tag), 6 the wide one
+    path.write_text("<iati-activities>\n" + _activity("XM-BOUND-1", 2) + wide + _activity("XM-BOUND-3", 3)
+                    + "</iati-activities>\n", encoding="utf-8")
+    assert len(wide) > 20 * 4096
+    store = ox.Store()
+    report = import_source(store, SourceSpec("wide", "iati", (path,)))
+    assert report.counts["activities"] == 2 and report.skipped == {"activity": 1}
+    assert report.counts["participations"] == 5                       # 2 + 3: none of the wide one
+    assert [str(p) for p in report.problems] == [
+        f"{path}, iati-activity XM-BOUND-WIDE at line 6: larger than the bound of 4,096 bytes "
+        "(d4d.limits.ACTIVITY_BYTES); skipped"]
+    identifiers = {q.object.value for q in store.quads_for_pattern(None, ox.NamedNode("http://purl.org/dc/terms/identifier"), None, None)}
+    assert {"XM-BOUND-1", "XM-BOUND-3"} <= identifiers and "XM-BOUND-WIDE" not in identifiers
+    assert "of XM-BOUND-WIDE" not in _literals(store)                 # nothing of it is imported
+    # Once past the bound, what the parser holds of the activity is the path it is building: the
+    # activity, the open organisation, its open name, and the last complete element of each level.
+    assert len(small_bound) > 50 and max(small_bound) <= 5
+
+
+def test_an_activity_within_the_bound_is_read(tmp_path: Path, small_bound: list[int]) -> None:
+    path = tmp_path / "narrow.xml"
+    narrow = _activity("XM-BOUND-1", 20)                             # about 1.9 KB
+    path.write_text("<iati-activities>\n" + narrow * 1 + "</iati-activities>\n", encoding="utf-8")
+    assert len(narrow) < 4096 - 1024
+    report = import_source(ox.Store(), SourceSpec("narrow", "iati", (path,)))
+    assert report.counts["activities"] == 1 and report.counts["participations"] == 20 and not report.problems
+    assert small_bound == []
+
+
+def test_an_activity_past_the_bound_without_an_identifier_is_named_by_its_line(tmp_path: Path,
+                                                                              small_bound: list[int]) -> None:
+    path = tmp_path / "anonymous.xml"
+    wide = _activity("", 500).replace("<iati-identifier></iati-identifier>", "")
+    path.write_text("<iati-activities>\n" + _activity("XM-BOUND-1", 1) + wide + "</iati-activities>\n",
+                    encoding="utf-8")
+    report = import_source(ox.Store(), SourceSpec("anonymous", "iati", (path,)))
+    assert report.counts["activities"] == 1
+    assert [(p.record, p.reason.split(";")[0]) for p in report.problems] == [
+        ("iati-activity at line 5", "larger than the bound of 4,096 bytes (d4d.limits.ACTIVITY_BYTES)")]
+
+
+def test_strict_stops_at_an_activity_past_the_bound(tmp_path: Path, small_bound: list[int]) -> None:
+    path = tmp_path / "wide.xml"
+    path.write_text("<iati-activities>\n" + _activity("XM-BOUND-WIDE", 500) + "</iati-activities>\n", encoding="utf-8")
+    with pytest.raises(SourceError) as error:
+        import_source(ox.Store(), SourceSpec("wide", "iati", (path,)), strict=True)
+    assert "wide.xml" in error.value.message and "iati-activity XM-BOUND-WIDE at line 2" in error.value.message
+
+
+def test_the_real_activities_are_far_below_the_bound(shared: Path) -> None:
+    """The figure behind ACTIVITY_BYTES: the largest activity of the real files, measured on the bytes
+    (from its start tag to its end tag), is 34,339 bytes, 1/122 of the bound."""
+    from d4d.limits import ACTIVITY_BYTES
+
+    sizes = {}
+    for name in IATI_FILES:
+        data = (shared / "data" / name).read_bytes()
+        starts = [m.start() for m in re.finditer(rb"<iati-activity[\s>]", data)]
+        ends = [m.end() for m in re.finditer(rb"</iati-activity>", data)]
+        assert len(starts) == len(ends) == int(etree.parse(str(shared / "data" / name)).xpath("count(//iati-activity)"))
+        sizes[name] = max(end - start for start, end in zip(starts, ends))
+    assert max(sizes.values()) == sizes["hdx-scraper-iati-viz/foodsecurity/dportal.xml"] == 34_339
+    assert max(sizes.values()) * 100 < ACTIVITY_BYTES

@@ -24,7 +24,8 @@ the element's position. Nothing from ``contact-info`` is read.
 Parsing is safe: lxml with entity resolution, network access and DTD loading off and huge trees
 refused; a document that declares a DTD is refused outright (IATI files have none), so neither an
 entity-expansion bomb nor an external entity can do anything. Each activity element is cleared after
-use, so memory stays flat.
+use, so memory stays flat; an activity larger than :data:`d4d.limits.ACTIVITY_BYTES` is reported and
+skipped, its elements dropped as they are parsed, so one activity's width costs no more than the bound.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from d4d.imports.context import (
     shown,
 )
 from d4d.imports.identity import slug
+from d4d.limits import ACTIVITY_BYTES
 from d4d.vocab import ID
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -81,7 +83,7 @@ def _codes() -> dict[str, Any]:
 
 
 CHUNK_BYTES = 1 << 16
-"""How much of a file the parser is fed at a time."""
+"""How much of a file the parser is fed at a time (the size of an activity is checked after each)."""
 
 
 def _parser_options() -> dict[str, Any]:
@@ -102,17 +104,28 @@ def read(ctx: ImportContext, paths: Sequence[str | Path]) -> None:
 
 
 def read_file(ctx: ImportContext, path: Path) -> None:
-    """Import one IATI activity file, activity by activity."""
+    """Import one IATI activity file, activity by activity.
+
+    An activity larger than :data:`d4d.limits.ACTIVITY_BYTES` is reported (one problem: its identifier,
+    line and the bound) and skipped whole; the activities around it are read as usual. Its elements are
+    dropped as they complete once it has passed the bound, so memory stays bounded whatever its width.
+    """
     document = ctx.document(path, title=str(ctx.options.get("title") or f"IATI activity file {path.name}"),
                             description="IATI activity XML (iati-activities), imported by d4d")
     seen = 0
     root_checked = False
-    parser = etree.XMLPullParser(events=("end",), tag="iati-activity", **_parser_options())
+    fed = 0                          # bytes fed to the parser so far
+    open_act: Any = None             # the iati-activity being parsed, if any
+    opened_at = 0                    # bytes fed when the chunk holding its start tag was read
+    too_large = False                # it has passed ACTIVITY_BYTES: its children are dropped as they come
+    dropped_ident: str | None = None # its iati-identifier, if read before it was dropped
+    parser = etree.XMLPullParser(events=("start", "end"), tag="iati-activity", **_parser_options())
     # A pull parser fed in chunks, its events read after each one: the activities completed before a
     # syntax error are still read when the error comes (iterparse drops them on libxml2 2.14).
     with path.open("rb") as stream:
         while True:
             chunk = stream.read(CHUNK_BYTES)
+            fed += len(chunk)
             error: etree.XMLSyntaxError | None = None
             try:
                 if chunk:
@@ -121,7 +134,7 @@ def read_file(ctx: ImportContext, path: Path) -> None:
                     parser.close()
             except etree.XMLSyntaxError as exc:
                 error = exc
-            for _, elem in parser.read_events():
+            for event, elem in parser.read_events():
                 if not root_checked:
                     root_checked = True
                     if elem.getroottree().docinfo.doctype:
@@ -129,12 +142,26 @@ def read_file(ctx: ImportContext, path: Path) -> None:
                                     "the file declares a DTD, which IATI files never do; refused (entities "
                                     "are not expanded)", kind="file")
                         return
+                if event == "start":
+                    if open_act is None:
+                        open_act, opened_at, too_large, dropped_ident = elem, fed, False, None
+                    continue
+                if too_large and elem is not open_act:
+                    continue             # an activity nested in the skipped one is part of it
                 seen += 1
                 try:
-                    read_activity(ctx, path, document, elem)
+                    if too_large:
+                        _report_too_large(ctx, path, elem, dropped_ident)
+                    else:
+                        read_activity(ctx, path, document, elem)
                 finally:
                     ctx.record_done()
+                    if elem is open_act:
+                        open_act = None
                     _release(elem)
+            if open_act is not None and fed - opened_at > ACTIVITY_BYTES:
+                too_large = True
+                dropped_ident = _drop_completed(open_act, dropped_ident)
             if error is not None:
                 line = error.lineno if getattr(error, "lineno", None) else "?"
                 ctx.problem(path, f"line {line}", f"not well-formed XML, the rest of the file is skipped: "
@@ -144,6 +171,29 @@ def read_file(ctx: ImportContext, path: Path) -> None:
                 break
     if seen == 0:
         ctx.problem(path, "file", "no iati-activity element in the file", kind="file")
+
+
+def _report_too_large(ctx: ImportContext, path: Path, act: Any, ident: str | None) -> None:
+    ident = ident or " ".join((act.findtext("iati-identifier") or "").split())
+    record = f"iati-activity {ident} at line {act.sourceline}" if ident else f"iati-activity at line {act.sourceline}"
+    ctx.problem(path, record, f"larger than the bound of {ACTIVITY_BYTES:,} bytes (d4d.limits.ACTIVITY_BYTES); "
+                "skipped", kind="activity")
+
+
+def _drop_completed(act: Any, ident: str | None) -> str | None:
+    """Drop what the parser has completed inside an activity: at each level of the path it is building,
+    every child but the last (which may still be open), so one element per level stays. Returns the
+    activity's iati-identifier once it has been read whole (``ident`` if it was known before)."""
+    if ident is None:
+        el = act.find("iati-identifier")
+        if el is not None and el.getnext() is not None:   # complete: an element follows it
+            ident = " ".join((el.text or "").split()) or None
+    node = act
+    while len(node):
+        last = node[-1]
+        del node[:-1]
+        node = last
+    return ident
 
 
 def _release(elem: Any) -> None:
