@@ -13,6 +13,12 @@ Flat memory shows as a peak RSS that does not grow with the number of activities
 Usage::
 
     python bench/bench_import.py [--sizes 1000 10000 100000] [--out bench/RESULTS-import.md]
+    python bench/bench_import.py --wide        # the bound on one activity (bench/RESULTS-inputs.md)
+
+``--wide`` measures the peak RSS of ``d4d import iati FILE -o out.nq`` (a subprocess, as a user runs it) on
+one activity of 1,000,000 participating organisations, on the same width one level down (one organisation
+with 1,000,000 names), on the widest activity within :data:`d4d.limits.ACTIVITY_BYTES`, and on a file of
+1,000 normal activities; it prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -75,6 +82,68 @@ def write_synthetic(path: Path, activities: int, *, seed: int = 7) -> None:
                           f"</transaction>")
             out.write("</iati-activity>\n")
         out.write("</iati-activities>\n")
+
+
+def write_wide(path: Path, partners: int, *, nested: bool = False) -> None:
+    """One activity with ``partners`` participating organisations, written line by line; ``nested``: one
+    organisation with ``partners`` names instead (the width one level down)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<iati-activities version="2.03">\n'
+                  '<iati-activity default-currency="USD"><iati-identifier>XM-WIDE-1</iati-identifier>'
+                  '<reporting-org ref="XM-WIDE" type="10"><narrative>Wide Publisher</narrative></reporting-org>'
+                  "<title><narrative>Wide activity</narrative></title>\n")
+        if nested:
+            out.write('<participating-org ref="XM-WIDE-O" role="4" type="22">\n')
+        for n in range(partners):
+            if nested:
+                out.write(f"<narrative>Partner name {n}</narrative>\n")
+            else:
+                out.write(f'<participating-org ref="XM-WIDE-O{n}" role="4" type="22">'
+                          f"<narrative>Partner {n}</narrative></participating-org>\n")
+        out.write(("</participating-org>\n" if nested else "") + "</iati-activity>\n</iati-activities>\n")
+
+
+def cli_peak(path: Path, output: Path) -> dict[str, object]:
+    """Peak RSS (MB), wall time and exit status of ``d4d import iati PATH -o OUTPUT`` in its own process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "d4d.cli", "import", "iati", str(path), "--project", str(ROOT),
+                             "-o", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return {"peak_mb": usage.ru_maxrss / 1024.0, "seconds": time.perf_counter() - started,
+            "exit": proc.returncode, "said": lines[0] if lines else ""}
+
+
+def wide_main() -> None:
+    """The ``--wide`` measurement."""
+    from d4d.imports.iati import CHUNK_BYTES
+    from d4d.limits import ACTIVITY_BYTES
+
+    with tempfile.TemporaryDirectory(prefix="d4d-bench-wide-") as tmp:
+        work = Path(tmp)
+        # the widest activity read whole: the bound less two of the parser's chunks, over the longest line
+        line = '<participating-org ref="XM-WIDE-O999999" role="4" type="22"><narrative>Partner 999999</narrative></participating-org>\n'
+        within = (ACTIVITY_BYTES - 2 * CHUNK_BYTES) // len(line)
+        cases: list[tuple[str, Path, Callable[[Path], None]]] = [
+                 ("1,000 normal activities", work / "normal.xml", lambda p: write_synthetic(p, 1000)),
+                 ("one activity, 1,000,000 participating-orgs", work / "wide.xml", lambda p: write_wide(p, 1_000_000)),
+                 ("one participating-org, 1,000,000 names", work / "deep.xml",
+                  lambda p: write_wide(p, 1_000_000, nested=True)),
+                 (f"one activity, {within:,} participating-orgs (within the bound)", work / "within.xml",
+                  lambda p: write_wide(p, within))]
+        print("| file | MB | exit | peak RSS MB | wall s |")
+        print("|---|---:|---:|---:|---:|")
+        for name, path, write in cases:
+            write(path)
+            result = cli_peak(path, work / "out.nq")
+            print(f"| {name} | {path.stat().st_size / 1e6:.1f} | {result['exit']} | {result['peak_mb']:.0f} | "
+                  f"{result['seconds']:.1f} |", flush=True)
+            print(f"<!-- {str(result['said'])[:300]} -->", flush=True)
+            path.unlink()
 
 
 def _peak_mb() -> float:
@@ -137,7 +206,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 100_000])
     parser.add_argument("--out", type=Path, default=ROOT / "bench/RESULTS-import.md")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--wide", action="store_true", help="the bound on one activity: peak RSS of `d4d import -o`")
     args = parser.parse_args()
+    if args.wide:
+        wide_main()
+        return
     if args.child:
         kind, *rest = args.child
         result = {"import": child_import, "parse": child_parse, "bulk": child_bulk}[kind](*rest)

@@ -449,8 +449,8 @@ def test_an_activity_past_the_bound_is_skipped_and_its_neighbours_kept(tmp_path:
     assert report.counts["activities"] == 2 and report.skipped == {"activity": 1}
     assert report.counts["participations"] == 5                       # 2 + 3: none of the wide one
     assert [str(p) for p in report.problems] == [
-        f"{path}, iati-activity XM-BOUND-WIDE at line 6: larger than the bound of 4,096 bytes "
-        "(d4d.limits.ACTIVITY_BYTES); skipped"]
+        (f"{path}, iati-activity XM-BOUND-WIDE at line 6: larger than the bound of 4,096 bytes "
+         "(d4d.limits.ACTIVITY_BYTES); skipped")]
     identifiers = {q.object.value for q in store.quads_for_pattern(None, ox.NamedNode("http://purl.org/dc/terms/identifier"), None, None)}
     assert {"XM-BOUND-1", "XM-BOUND-3"} <= identifiers and "XM-BOUND-WIDE" not in identifiers
     assert "of XM-BOUND-WIDE" not in _literals(store)                 # nothing of it is imported
