@@ -94,11 +94,15 @@ def document_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = False   # server_close() joins the threads of the requests still being answered
+
+    server = Server(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, name="document-server")
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", folder
     finally:
-        server.shutdown()
-        server.server_close()
+        server.shutdown()        # serve_forever returns
+        thread.join()
+        server.server_close()    # the socket is closed and the request threads joined
