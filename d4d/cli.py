@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from d4d import limits
 from d4d.errors import D4DError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -294,19 +295,19 @@ def queries(catalogue_dir: Path | None, verbose: bool) -> None:
 @click.option("--port", type=int, default=7878, show_default=True, help="Port (0: any free port).")
 @click.option("--store", "store_dir", type=click.Path(path_type=Path), default=Path("build"),
               show_default=True, help="The built store (or its build folder).")
-@click.option("--time-limit", type=float, default=30.0, show_default=True,
+@click.option("--time-limit", type=float, default=limits.QUERY_SECONDS, show_default=True,
               help="Seconds a query may run before it is stopped (HTTP 503).")
-@click.option("--max-rows", type=int, default=100_000, show_default=True,
+@click.option("--max-rows", type=int, default=limits.MAX_ROWS, show_default=True,
               help="Most rows (or triples) a query may return (more: HTTP 422).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--workers", type=click.IntRange(min=1), default=limits.FAST_WORKERS, show_default=True,
               help="Worker processes of the fast lane, where every query starts.")
-@click.option("--slow-workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--slow-workers", type=click.IntRange(min=1), default=limits.SLOW_WORKERS, show_default=True,
               help="Worker processes of the slow lane, for queries that overrun --fast-budget.")
-@click.option("--fast-budget", type=float, default=1.0, show_default=True,
+@click.option("--fast-budget", type=float, default=limits.FAST_BUDGET_SECONDS, show_default=True,
               help="Seconds a query may run in the fast lane before it moves to the slow lane.")
-@click.option("--memory-limit", type=click.IntRange(min=0), default=2048, show_default=True,
+@click.option("--memory-limit", type=click.IntRange(min=0), default=limits.WORKER_MEMORY_MB, show_default=True,
               help="Address space of one query worker in MB (more: HTTP 503); 0: no limit.")
-@click.option("--per-client", type=click.IntRange(min=1), default=8, show_default=True,
+@click.option("--per-client", type=click.IntRange(min=1), default=limits.PER_CLIENT, show_default=True,
               help="Queries one client address may have running or waiting at once (more: HTTP 429).")
 @click.option("-q", "--quiet", is_flag=True, help="Do not log each request.")
 @reports_errors
@@ -329,13 +330,13 @@ def serve(host: str, port: int, store_dir: Path, time_limit: float, max_rows: in
 @click.option("--graph", "graph_iri", help="IRI of the named graph to fill (default: the default graph).")
 @click.option("--source", type=click.Path(path_type=Path), default=Path("build/ecosystem.ttl"),
               show_default=True, help="The built graph: an RDF file or a store folder.")
-@click.option("--chunk-size", type=int, default=50_000, show_default=True, help="Triples per request.")
+@click.option("--chunk-size", type=int, default=limits.PUSH_CHUNK_TRIPLES, show_default=True, help="Triples per request.")
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted push; start over.")
 @click.option("--user", help="User for HTTP basic or digest authentication; the password is read from "
                              "D4D_PUSH_PASSWORD (or the netrc entry of the endpoint's host).")
 @click.option("--netrc", "netrc_file", type=click.Path(dir_okay=False, path_type=Path),
               help="The netrc file holding the credentials (default: $NETRC or ~/.netrc).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=limits.PUSH_TIMEOUT, show_default=True,
               help="Seconds without an answer before a request is tried again (twice).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 @reports_errors

@@ -98,3 +98,93 @@ HERMIT_SECONDS = 300.0
 
 HERMIT_MEMORY_MB = 2_000
 """Heap of HermiT's JVM."""
+
+# -- the endpoint (d4d serve): the figures behind each value are in bench/RESULTS-endpoint.md -------
+
+QUERY_SECONDS = 30.0
+"""A query's time limit (``--time-limit``; past it the worker is killed, HTTP 503): the catalogue's
+queries take 2-50 ms on the seed build, and a query that runs on holds a slow-lane worker this long."""
+
+MAX_ROWS = 100_000
+"""Most rows or triples one answer holds (``--max-rows``; more: HTTP 422, add a LIMIT): some tens of
+MB of JSON, more than a page or the editor can show; the whole graph is ``d4d export``'s job."""
+
+FAST_WORKERS = 2
+"""Worker processes of the fast lane (``--workers``): one per core of the 2-core machine measured."""
+
+SLOW_WORKERS = 1
+"""Worker processes of the slow lane (``--slow-workers``): expensive queries share one, so they never
+hold more than one core that cheap queries need."""
+
+FAST_BUDGET_SECONDS = 1.0
+"""Seconds a query runs in the fast lane before it moves to the slow one (``--fast-budget``): the
+cheap catalogue queries take 2-50 ms on the seed build, 20 times room for a cold cache."""
+
+WORKER_MEMORY_MB = 2048
+"""Address space of one query worker (``--memory-limit``, RLIMIT_AS): a worker at rest has 390-520 MB;
+at 700 MB a replacement failed to start its threads; 3 workers and 2 spares at 2 GB stay within a
+quarter of the measuring machine's 24 GB."""
+
+PER_CLIENT = 8
+"""Queries one client address may have running or waiting (``--per-client``; one more: HTTP 429): the
+Wikidata Query Service allows 5; 8 leaves room for a page's parallel requests (the editor, a map)."""
+
+FAST_QUEUE = 100
+"""Requests waiting for a fast-lane worker (one more: HTTP 429): above the load test's 45 closed-loop
+cheap clients, which never saw a 429."""
+
+SLOW_QUEUE = 2
+"""Requests waiting for a slow-lane worker (one more: HTTP 429): one running and two waiting is 90 s
+of slow-lane work at :data:`QUERY_SECONDS`."""
+
+MAX_CONNECTIONS = 160
+"""Connections handled at once, one thread each (one more: HTTP 503 from the accepting thread): the
+load test's 50 clients and the fast queue, with room."""
+
+READ_SECONDS = 10.0
+"""Seconds a client has to send its whole request, headers and body (slower: HTTP 408): a stalled
+client holds one of :data:`MAX_CONNECTIONS` threads no longer than this."""
+
+MAX_REQUEST_BYTES = 1_000_000
+"""Largest request body (larger: HTTP 413): the longest catalogue query (``queries/chain.rq``) is
+5,288 bytes."""
+
+LISTEN_BACKLOG = 256
+"""Connections the kernel holds while the server's threads are busy: the standard library's 5 drops
+connections when 50 clients connect at once (a dropped SYN costs the client 1 s)."""
+
+RETRY_AFTER = 1
+"""Seconds a client told 429 or 503 is asked to wait (Retry-After): a cheap query takes milliseconds,
+so a second later the queue has moved."""
+
+SLOW_LANE_NICENESS = 10
+"""Niceness of the slow lane's workers: the queries that overran the fast budget yield the CPU to the
+fast lane's."""
+
+SPARE_WORKERS = 1
+"""Started workers waiting in each lane to replace a killed one: starting a worker took 1.64-2.87 s at
+load 16 (0.3 s idle), a lane a worker short all that time."""
+
+START_ATTEMPTS = 3
+"""Tries to start each worker when the server starts: a worker can abort as it starts on a loaded
+machine (exit status -6 was seen once); a store that cannot be opened fails every try."""
+
+WORKER_START_SECONDS = 60.0
+"""Seconds a worker has to open the store and say it is ready: 20 times the slowest start measured."""
+
+REMEMBERED_SLOW_QUERIES = 1024
+"""Query texts remembered as slow, so that they go to the slow lane at once (a few MB at most)."""
+
+# -- push (d4d push) -------------------------------------------------------------------------------
+
+PUSH_CHUNK_TRIPLES = 50_000
+"""Triples per request (``--chunk-size``): about 9 MB of N-Triples (185 bytes a triple in the populated
+default build), so a failed request costs seconds to send again and the checkpoint moves on often."""
+
+PUSH_TIMEOUT = 30.0
+"""Seconds a request may go without an answer before it is tried again (``--timeout``): the same as a
+query's :data:`QUERY_SECONDS` on d4d's own endpoint."""
+
+PUSH_RETRIES = 2
+"""Times a request that got no answer or a 5xx is sent again (waiting 1 s, then 2 s): a server that
+never answers is reported after about ``3 * PUSH_TIMEOUT + 3`` seconds."""

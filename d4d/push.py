@@ -57,16 +57,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from d4d.errors import QueryError, StoreError
+from d4d.limits import PUSH_CHUNK_TRIPLES, PUSH_RETRIES, PUSH_TIMEOUT
 from d4d.store import find_store, open_store
-
-#: Triples per request, unless told otherwise.
-DEFAULT_CHUNK_SIZE = 50_000
 
 #: Where skolemised blank nodes live (RDF 1.1 recommends a ``/.well-known/genid/`` path).
 SKOLEM_BASE = "https://w3id.org/d4d/.well-known/genid/"
-
-#: Seconds a request may go without an answer before it is tried again.
-DEFAULT_TIMEOUT = 30.0
 
 #: The environment variable the CLI reads the password from.
 PASSWORD_VARIABLE = "D4D_PUSH_PASSWORD"
@@ -220,7 +215,7 @@ def _skolemise_component(triples: list[ox.Triple]) -> list[ox.Triple]:
     return result
 
 
-def plan_chunks(triples: Iterable[ox.Triple], *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[list[ox.Triple]]:
+def plan_chunks(triples: Iterable[ox.Triple], *, chunk_size: int = PUSH_CHUNK_TRIPLES) -> list[list[ox.Triple]]:
     """Cut triples into upload chunks: blank nodes skolemised (:func:`skolemise`), the triples
     sorted by N-Triples text, ``chunk_size`` per chunk.
 
@@ -400,8 +395,8 @@ def _send(opener: urllib.request.OpenerDirector, url: str, method: str, body: by
     raise AssertionError("unreachable")
 
 
-def count_on_server(url: str, *, auth: Credentials | None = None, timeout: float = DEFAULT_TIMEOUT,
-                    retries: int = 2) -> int:
+def count_on_server(url: str, *, auth: Credentials | None = None, timeout: float = PUSH_TIMEOUT,
+                    retries: int = PUSH_RETRIES) -> int:
     """Triples the server holds in the graph at the Graph Store ``url`` (read back with ``GET``)."""
     opener = _opener(url, auth)
     data, media = _send(opener, url, "GET", None, timeout=timeout, retries=retries,
@@ -417,9 +412,9 @@ def count_on_server(url: str, *, auth: Credentials | None = None, timeout: float
 
 
 def push(source: str | Path, endpoint: str, *, graph: str | None = None,
-         chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint_dir: str | Path | None = None,
-         restart: bool = False, progress: Progress | None = None, timeout: float = DEFAULT_TIMEOUT,
-         retries: int = 2, auth: Credentials | None = None, verify: bool = True) -> PushReport:
+         chunk_size: int = PUSH_CHUNK_TRIPLES, checkpoint_dir: str | Path | None = None,
+         restart: bool = False, progress: Progress | None = None, timeout: float = PUSH_TIMEOUT,
+         retries: int = PUSH_RETRIES, auth: Credentials | None = None, verify: bool = True) -> PushReport:
     """Upload ``source`` to a Graph Store endpoint, resumably and idempotently.
 
     Parameters

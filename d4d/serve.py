@@ -66,6 +66,10 @@ import pyoxigraph as ox
 
 from d4d import linkeddata
 from d4d.errors import D4DError, QueryError, StoreError
+from d4d.limits import (FAST_BUDGET_SECONDS, FAST_QUEUE, FAST_WORKERS, LISTEN_BACKLOG, MAX_CONNECTIONS,
+                        MAX_REQUEST_BYTES, MAX_ROWS, PER_CLIENT, QUERY_SECONDS, READ_SECONDS,
+                        REMEMBERED_SLOW_QUERIES, RETRY_AFTER, SLOW_LANE_NICENESS, SLOW_QUEUE, SLOW_WORKERS,
+                        SPARE_WORKERS, START_ATTEMPTS, WORKER_MEMORY_MB, WORKER_START_SECONDS)
 from d4d.sparql import (GRAPH_FORMATS, PREDECLARED, RESULT_FORMATS, CatalogueQuery, Prepared,
                         is_slug, parse_query_text, prepare, resolve_params, service_calls, unknown_slug)
 from d4d.store import find_store, query_options
@@ -111,25 +115,11 @@ GRAPH_FORMAT_WORDS: dict[str, str] = {
     "rdf": "rdfxml", "rdf+xml": "rdfxml", "json": "jsonld", "json-ld": "jsonld",
 }
 
-MAX_REQUEST_BYTES = 1_000_000
-
-#: Connections the kernel holds for the server while its threads are busy (the standard
-#: library's default of 5 loses connections when 50 clients connect at once).
-LISTEN_BACKLOG = 256
-
-#: Seconds a client told 429 or 503 is asked to wait (Retry-After).
-RETRY_AFTER = 1
-
-
-#: Niceness of the slow lane's workers: the queries that overran the fast budget yield the CPU to
-#: the fast lane's (bench/RESULTS-endpoint.md).
-SLOW_LANE_NICENESS = 10
-
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """Limits and behaviour of the endpoint (the figures behind the defaults:
-    ``bench/RESULTS-endpoint.md``).
+    """Limits and behaviour of the endpoint (the defaults are named in :mod:`d4d.limits`, the figures
+    behind them in ``bench/RESULTS-endpoint.md``).
 
     Attributes
     ----------
@@ -160,17 +150,17 @@ class ServeOptions:
         graphs once, and is read as it is: see :func:`d4d.store.query_options`.)
     """
 
-    time_limit: float = 30.0
-    max_rows: int = 100_000
-    workers: int = 2
-    slow_workers: int = 1
-    fast_budget: float = 1.0
-    memory_limit: int = 2048
-    per_client: int = 8
-    queue_limit: int = 100
-    slow_queue_limit: int = 2
-    max_connections: int = 160
-    read_timeout: float = 10.0
+    time_limit: float = QUERY_SECONDS
+    max_rows: int = MAX_ROWS
+    workers: int = FAST_WORKERS
+    slow_workers: int = SLOW_WORKERS
+    fast_budget: float = FAST_BUDGET_SECONDS
+    memory_limit: int = WORKER_MEMORY_MB
+    per_client: int = PER_CLIENT
+    queue_limit: int = FAST_QUEUE
+    slow_queue_limit: int = SLOW_QUEUE
+    max_connections: int = MAX_CONNECTIONS
+    read_timeout: float = READ_SECONDS
     union_default_graph: bool = True
 
 
@@ -185,18 +175,6 @@ class ServeOptions:
 # Every worker runs under an address-space limit (RLIMIT_AS): a query that needs more memory
 # fails its allocation, the worker dies, the client gets 503 naming the limit, and the worker is
 # replaced.
-
-#: Started workers waiting in each lane to replace a killed one: starting a worker takes 0.3 s on
-#: an idle machine and about 2 s on a loaded one, a lane a worker short all that time
-#: (bench/RESULTS-endpoint.md).
-SPARE_WORKERS = 1
-
-#: Tries to start each worker when the server starts: a worker can abort as it starts on a loaded
-#: machine (exit status -6 was seen once); a store that cannot be opened fails every try.
-START_ATTEMPTS = 3
-
-#: Query texts remembered as slow (the oldest is forgotten first).
-REMEMBERED_SLOW_QUERIES = 1024
 
 #: How a worker reports that an allocation failed (Python's MemoryError).
 _MEMORY = "memory"
@@ -354,9 +332,9 @@ class _Lane:
         return worker
 
     def _await_ready(self, worker: _Worker) -> None:
-        if not worker.conn.poll(60):
+        if not worker.conn.poll(WORKER_START_SECONDS):
             self._discard(worker)
-            raise StoreError("a query worker did not start within 60 s", path=self._path)
+            raise StoreError(f"a query worker did not start within {WORKER_START_SECONDS:g} s", path=self._path)
         try:
             status, detail = worker.conn.recv()
         except (EOFError, OSError):
@@ -707,7 +685,7 @@ class SparqlServer(ThreadingHTTPServer):
         body = (f"the server is handling its limit of {self.options.max_connections} connections; "
                 f"try again in a moment\n").encode()
         head = (f"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n").encode()
+                f"Content-Length: {len(body)}\r\nRetry-After: {RETRY_AFTER}\r\nConnection: close\r\n\r\n").encode()
         try:
             request.settimeout(1.0)
             request.sendall(head + body)
