@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 
 from d4d import reason, shapes_sparql
@@ -36,6 +36,8 @@ from d4d.vocab import D4D, GRAPH
 
 ONTOLOGY_GRAPH = str(GRAPH["ontology"])
 FACTS_GRAPH = str(GRAPH["facts"])
+METRICS_GRAPH = str(GRAPH["metrics"])
+"""The network measures of the build (added after the graph is assembled, see :func:`d4d.pipeline.write_extras`)."""
 
 Progress = Callable[[str], None]
 Counter = Callable[[str, int, "int | None"], None]
@@ -61,6 +63,11 @@ class Inputs:
     """The hash of the ontology, rules, shapes and the code that applies them."""
     graphs: dict[str, GraphState]
     """Asserted graph IRI -> its hash (and for a source, its files)."""
+
+    @property
+    def source_bytes(self) -> int:
+        """The size of the sources' files."""
+        return sum(int(stat[0]) for state in self.graphs.values() for stat in state.files.values())
 
     @property
     def checked(self) -> str:
@@ -174,10 +181,7 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
     lap("reason")
     clashes = reason.find_clashes(store, inputs.loaded.ontology)
     if clashes:
-        x, a, b = clashes[0]
-        origin = inputs.loaded.facts.origin(URIRef(x))
-        raise ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
-                             path=origin.path if origin else None, record=origin.where() if origin else None)
+        raise _clash_error(inputs, clashes[0])
     out.manifest.graphs = graphs
     out.manifest.triples = count_matches(store, "?s ?p ?o")
     out.manifest.inferred = out.manifest.triples - merged
@@ -194,29 +198,40 @@ def count_kinds(store: ox.Store, ontology: Ontology, graphs: Sequence[str]) -> d
 
     Returns ``{"kinds": {kind: n}, "by_graph": {graph: {kind: n}}, "relationships": {label: n}}``.
     """
-    values = " ".join(f"(<{cls}> \"{kind}\")" for kind, cls in KINDS.items())
-
-    def table(query: str) -> dict[str, int]:
-        answer = store.query(query)
-        assert isinstance(answer, ox.QuerySolutions)
-        return {str(row["k"].value): int(row["n"].value) for row in answer}
-
-    kinds = table(f"SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES (?c ?k) {{ {values} }} ?x a ?c }} GROUP BY ?k")
-    by_graph = {}
-    for graph in graphs:
-        found = table(f"SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES (?c ?k) {{ {values} }} "
-                      f"GRAPH <{graph}> {{ ?x a ?t }} ?x a ?c }} GROUP BY ?k")
-        if found:
-            by_graph[graph] = {k: found[k] for k in KINDS if k in found}
-    classes = sorted(c for c in ontology.graph.subjects() if isinstance(c, URIRef)
-                     and c != D4D.Relationship and ontology.is_subclass(c, D4D.Relationship))
+    kinds = _table(store, f"SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES (?c ?k) {{ {_KIND_VALUES} }} "
+                          "?x a ?c } GROUP BY ?k")
     relationships = {}
-    for cls in classes:
+    for cls in _relationship_classes(ontology):
         n = count_matches(store, f"SELECT DISTINCT ?x WHERE {{ ?x a <{cls}> }}")
         if n:
             relationships[ontology.label(cls)] = n
-    return {"kinds": {k: kinds.get(k, 0) for k in KINDS}, "by_graph": by_graph,
+    return {"kinds": {k: kinds.get(k, 0) for k in KINDS}, "by_graph": _by_graph(store, graphs),
             "relationships": dict(sorted(relationships.items()))}
+
+
+_KIND_VALUES = " ".join(f"(<{cls}> \"{kind}\")" for kind, cls in KINDS.items())
+
+
+def _table(store: ox.Store, query: str) -> dict[str, int]:
+    answer = store.query(query)
+    assert isinstance(answer, ox.QuerySolutions)
+    return {str(row["k"].value): int(row["n"].value) for row in answer}
+
+
+def _by_graph(store: ox.Store, graphs: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Distinct nodes by kind of each graph of ``graphs`` (the nodes it states a type of)."""
+    out = {}
+    for graph in graphs:
+        found = _table(store, f"SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES (?c ?k) {{ {_KIND_VALUES} }} "
+                              f"GRAPH <{graph}> {{ ?x a ?t }} ?x a ?c }} GROUP BY ?k")
+        if found:
+            out[graph] = {k: found[k] for k in KINDS if k in found}
+    return out
+
+
+def _relationship_classes(ontology: Ontology) -> list[URIRef]:
+    return sorted(c for c in set(ontology.graph.subjects()) if isinstance(c, URIRef)
+                  and c != D4D.Relationship and ontology.is_subclass(c, D4D.Relationship))
 
 
 def _import(store: ox.Store, spec: SourceSpec, resolver: Resolver, ontology: Ontology, *, strict: bool,
@@ -344,3 +359,133 @@ def locate(store: ox.Store, nodes: Sequence[str], *, graph: str,
             path = str(file.value) if file is not None else by_hash.get(str(ident.value)) if ident is not None else None
             out[node] = (path, str(row["quote"].value))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Updating the previous build's store in place
+
+
+def can_update(before: Manifest | None, inputs: Inputs) -> bool:
+    """Can the previous build's store be updated in place? When only the curated facts changed: the
+    same engine (ontology, rules, shapes, code) and the same sources with the same hashes. Any other
+    change makes a new store (see :func:`assemble`)."""
+    if before is None or before.engine != inputs.engine or set(before.graphs) != set(inputs.graphs):
+        return False
+    return all(before.graphs[g].digest == state.digest for g, state in inputs.graphs.items() if g != FACTS_GRAPH)
+
+
+def update(store: ox.Store, inputs: Inputs, before: Manifest, *, progress: Progress | None = None) -> Assembled:
+    """Update ``store``, a copy of the previous build's store, to the graph of ``inputs`` (where
+    :func:`can_update` holds): the result equals a fresh build's.
+
+    The old measures (``graph/metrics``) come out; the curated facts' graph gets its added and removed
+    triples; the default graph loses the removed ones with what rested on them only, and gains the
+    added ones with what follows from them (:func:`d4d.reason.retract`, :func:`d4d.reason.propagate`).
+    The counts are the previous build's, moved by exactly the triples that came and went.
+
+    Raises
+    ------
+    ReasoningError
+        An individual ends up in two disjoint classes.
+    """
+    clock = time.perf_counter()
+    out = Assembled(Manifest(engine=inputs.engine, checked=inputs.checked))
+    graphs = {g: GraphState(s.digest, s.kind, s.triples, s.files) for g, s in inputs.graphs.items()}
+    for graph, state in graphs.items():
+        if state.kind == "source":
+            state.triples, state.validation = before.graphs[graph].triples, before.graphs[graph].validation
+            out.copied.append(graph)
+    names = {ox.NamedNode(g) for g in graphs}
+
+    def asserted(t: ox.Triple) -> bool:
+        return any(q.graph_name in names for q in store.quads_for_pattern(t.subject, t.predicate, t.object))
+
+    if progress is not None:
+        progress("store: updating the previous build's store in place")
+    metrics = ox.NamedNode(METRICS_GRAPH)
+    measures = [q.triple for q in store.quads_for_pattern(None, None, None, metrics)]
+    store.remove_graph(metrics)
+    gone, back = reason.retract(store, inputs.rules, measures, asserted=asserted, follow=False)
+    reason.propagate(store, inputs.rules, back)
+
+    facts = ox.NamedNode(FACTS_GRAPH)
+    old = {q.triple for q in store.quads_for_pattern(None, None, None, facts)}
+    new = {q.triple for q in ox.parse(inputs.facts_nt, format=ox.RdfFormat.N_TRIPLES)}
+    newly_asserted = {t for t in new - old if not asserted(t)}
+    for t in old - new:
+        store.remove(ox.Quad(t.subject, t.predicate, t.object, facts))
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, facts) for t in new - old)
+    unasserted = {t for t in old - new if not asserted(t)}
+    gone, back = reason.retract(store, inputs.rules, unasserted, asserted=asserted)
+    added = reason.propagate(store, inputs.rules, back | (new - old))
+    inserted, deleted = added - gone, gone - added
+    out.seconds["update"] = round(time.perf_counter() - clock, 3)
+
+    clashes = _clashes_among(store, inputs.loaded.ontology, inserted)
+    if clashes:
+        raise _clash_error(inputs, clashes[0])
+    out.manifest.graphs = graphs
+    out.manifest.triples = before.triples + len(inserted) - len(deleted)
+    merged = before.triples - before.inferred + len(newly_asserted) - len(unasserted)
+    out.manifest.inferred = out.manifest.triples - merged
+    out.manifest.counts = _moved_counts(store, inputs.loaded.ontology, before.counts, inserted, deleted)
+    out.seconds["count"] = round(time.perf_counter() - clock - out.seconds["update"], 3)
+    return out
+
+
+def _moved_counts(store: ox.Store, ontology: Ontology, counts: dict[str, Any], inserted: set[ox.Triple],
+                  deleted: set[ox.Triple]) -> dict[str, Any]:
+    """The counts of :func:`count_kinds` after ``inserted`` and ``deleted`` triples: a node of a kind is
+    one ``rdf:type`` triple of that kind's class in the default graph, so each such triple that came
+    or went moves its kind by one (and the kind of its source graphs: those that state a type of it).
+    The curated facts' graph is counted again."""
+    kinds = dict(counts.get("kinds", {}))
+    by_graph = {g: dict(n) for g, n in counts.get("by_graph", {}).items() if g != FACTS_GRAPH}
+    relationships = dict(counts.get("relationships", {}))
+    kind_of = {str(cls): kind for kind, cls in KINDS.items()}
+    label_of = {str(cls): ontology.label(cls) for cls in _relationship_classes(ontology)}
+    rdf_type = ox.NamedNode(str(RDF.type))
+    for sign, triples in ((1, inserted), (-1, deleted)):
+        for t in triples:
+            if t.predicate != rdf_type or not isinstance(t.object, ox.NamedNode):
+                continue
+            cls = t.object.value
+            if cls in label_of:
+                label = label_of[cls]
+                relationships[label] = relationships.get(label, 0) + sign
+            if cls not in kind_of:
+                continue
+            kind = kind_of[cls]
+            kinds[kind] = kinds.get(kind, 0) + sign
+            for graph, found in by_graph.items():
+                if next(store.quads_for_pattern(t.subject, rdf_type, None, ox.NamedNode(graph)), None) is not None:
+                    found[kind] = found.get(kind, 0) + sign
+    by_graph.update(_by_graph(store, [FACTS_GRAPH]))
+    return {"kinds": {k: kinds.get(k, 0) for k in KINDS},
+            "by_graph": {g: {k: n[k] for k in KINDS if n.get(k)} for g, n in sorted(by_graph.items()) if any(n.values())},
+            "relationships": {k: v for k, v in sorted(relationships.items()) if v}}
+
+
+def _clashes_among(store: ox.Store, ontology: Ontology, inserted: set[ox.Triple]) -> list[tuple[str, str, str]]:
+    """Individuals that an inserted type statement puts in two disjoint classes."""
+    pairs = reason.disjoint_pairs(ontology)
+    other: dict[str, list[str]] = {}
+    for a, b in pairs:
+        other.setdefault(a, []).append(b)
+        other.setdefault(b, []).append(a)
+    rdf_type = ox.NamedNode(str(RDF.type))
+    found = set()
+    for t in inserted:
+        if t.predicate == rdf_type and isinstance(t.object, ox.NamedNode) and isinstance(t.subject, ox.NamedNode):
+            for cls in other.get(t.object.value, []):
+                if ox.Quad(t.subject, rdf_type, ox.NamedNode(cls), ox.DefaultGraph()) in store:
+                    a, b = sorted((t.object.value, cls))
+                    found.add((t.subject.value, a, b))
+    return sorted(found)
+
+
+def _clash_error(inputs: Inputs, clash: tuple[str, str, str]) -> ReasoningError:
+    x, a, b = clash
+    origin = inputs.loaded.facts.origin(URIRef(x))
+    return ReasoningError(f"{x} is both {a} and {b}, which are disjoint",
+                          path=origin.path if origin else None, record=origin.where() if origin else None)

@@ -34,11 +34,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from d4d import reason
-from d4d.assemble import FACTS_GRAPH, KINDS, Assembled, Inputs, assemble, read_inputs, violation_error
+from d4d.assemble import (FACTS_GRAPH, KINDS, METRICS_GRAPH, Assembled, Inputs, assemble, can_update, read_inputs,
+                          update, violation_error)
 from d4d.dumps import write_jsonld, write_turtle
 from d4d.errors import SourceError, StoreError
 from d4d.imports import ImportReport, SourceSpec, read_project, source_graph
-from d4d.limits import DUMP_LIMIT
+from d4d.limits import ASSEMBLE_IN_MEMORY, DUMP_LIMIT
 from d4d.load import Loaded, load
 from d4d.manifest import MANIFEST_NAME, Manifest
 from d4d.store import persist
@@ -49,7 +50,6 @@ OUTPUTS = ("store", "ecosystem.ttl", "ecosystem.jsonld", "metrics.json", "report
 """The names a build folder offers (links into ``current/``)."""
 
 CURRENT = "current"
-METRICS_GRAPH = GRAPH["metrics"]
 
 Progress = Callable[[str], None]
 
@@ -185,7 +185,7 @@ def build(project: str | Path = ".", *, out: str | Path | None = None, ontology_
             shutil.rmtree(version, ignore_errors=True)
             raise
         remove_leftovers(out)  # the previous build, and what stopped builds left
-        _summarise(result, manifest, out, mode="new", why=_why(before, inputs))
+        _summarise(result, manifest, out, mode=result.store["mode"], why=_why(before, inputs))
         return result
 
 
@@ -203,14 +203,28 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
     if hermit is not None:
         _stage(progress, "reason: HermiT consistency check (beside the store)")
     try:
-        # The graph is assembled in memory (at 59k triples 7-8 s against 12-15 s on disk, alternated
-        # pairs, bench/RESULTS-build.md) and written to disk once, complete; the files are written from
-        # the disk store, whose order does not depend on how the graph was made.
-        store = ox.Store()
-        previous = ox.Store.read_only(str(current / "store")) if before is not None and current is not None else None
-        built = assemble(store, inputs, previous=previous, before=before, strict=strict, progress=progress,
-                         counter=getattr(progress, "count", None))
-        del previous
+        # The store is made in the new build's folder: a copy of the previous build's store (a RocksDB
+        # checkpoint, hard links to its files) updated in place when only the curated facts changed,
+        # otherwise a new one, assembled in memory and written to disk once when its sources are small
+        # (d4d.limits.ASSEMBLE_IN_MEMORY), on disk when they are large.
+        path = version / "store"
+        result.store["mode"] = "update" if current is not None and can_update(before, inputs) else "new"
+        if current is not None and before is not None and result.store["mode"] == "update":
+            ox.Store.read_only(str(current / "store")).backup(str(path))
+            store = ox.Store(str(path))
+            built = update(store, inputs, before, progress=progress)
+        else:
+            in_memory = inputs.source_bytes <= ASSEMBLE_IN_MEMORY
+            store = ox.Store() if in_memory else ox.Store(str(path))
+            previous = ox.Store.read_only(str(current / "store")) if before is not None and current is not None else None
+            built = assemble(store, inputs, previous=previous, before=before, strict=strict, progress=progress,
+                             counter=getattr(progress, "count", None))
+            del previous
+            if in_memory:
+                _stage(progress, "store: writing to disk")
+                lap = time.perf_counter()
+                store = persist(store, path)
+                result.seconds["write the store"] = round(time.perf_counter() - lap, 3)
         result.seconds.update({f"store: {k}": v for k, v in built.seconds.items()})
         result.imports, result.store["copied"] = built.imports, built.copied
         if hermit is not None:
@@ -223,21 +237,16 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
     manifest.checked = inputs.checked if reasoner or checked else ""
     manifest.outputs = _wanted_outputs(manifest.triples, dumps=dumps, extras=extras)
     lap = time.perf_counter()
-    _stage(progress, "store: writing to disk")
-    disk = persist(store, version / "store")
-    del store
-    result.seconds["write the store"] = round(time.perf_counter() - lap, 3)
-    lap = time.perf_counter()
     if "ecosystem.ttl" in manifest.outputs:
         _stage(progress, "write: Turtle and JSON-LD")
-        write_rdf(disk, version)
+        write_rdf(store, version)
     result.seconds["write"] = round(time.perf_counter() - lap, 3)
     if extras:
         lap = time.perf_counter()
-        write_extras(disk, inputs.loaded, version, progress=progress)
+        write_extras(store, inputs.loaded, version, progress=progress)
         result.seconds["analyse and render"] = round(time.perf_counter() - lap, 3)
-    disk.flush()
-    del disk
+    store.flush()
+    del store
     result.seconds["total"] = round(time.perf_counter() - clock, 3)
     return manifest
 
@@ -453,8 +462,8 @@ def write_extras(store: ox.Store, loaded: Loaded, folder: Path, *, progress: Pro
     metrics = analyse(network, seed=0)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
-    load_into(store, metrics_graph(metrics), graph=str(METRICS_GRAPH))
-    mirror_graph(store, str(METRICS_GRAPH))
+    load_into(store, metrics_graph(metrics), graph=METRICS_GRAPH)
+    mirror_graph(store, METRICS_GRAPH)
     _stage(progress, "render: report and map")
     write_report(metrics, folder / "report.html")
     write_map(network, folder / "map.html", metrics=metrics)

@@ -221,3 +221,22 @@ def test_blank_nodes_survive_canonicalisation() -> None:
     b = [ox.Triple(ox.BlankNode("y"), ox.NamedNode("http://example.org/p"), ox.Literal("1"))]
     c = [ox.Triple(ox.BlankNode("y"), ox.NamedNode("http://example.org/p"), ox.Literal("2"))]
     assert _canonical(a) == _canonical(b) != _canonical(c)
+
+
+def test_an_edited_fact_updates_the_store_in_place_measures_included(tmp_path: Path) -> None:
+    """Only the curated facts changed: the build updates a copy of the previous store (its measures taken
+    out and made again) and ends equal to a fresh build, measures and counts included."""
+    session = Session(tmp_path)
+    build(session.project, out=session.out, reasoner=False)
+    path = session.project / "graph" / "zz-new.yaml"
+    path.write_text(NEW_ORG, encoding="utf-8")
+    first = build(session.project, out=session.out, reasoner=False)
+    path.unlink()
+    op_edit_fact(session)  # a build without measures, then one with them again
+    second = build(session.project, out=session.out, reasoner=False)
+    assert (first.store["mode"], second.store["mode"]) == ("update", "update")
+    fresh = build(session.project, out=tmp_path / "fresh", reasoner=False)
+    assert fresh.store["mode"] == "new"
+    assert snapshot(session.out) == snapshot(tmp_path / "fresh")
+    assert (second.counts, second.by_source, second.relationships) == (fresh.counts, fresh.by_source, fresh.relationships)
+    assert "https://w3id.org/d4d/graph/metrics" in snapshot(session.out)
