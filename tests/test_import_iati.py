@@ -426,10 +426,10 @@ def small_bound(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     drop = iati._drop_completed
 
-    def counted(act: Any, ident: str | None) -> str | None:
-        found = drop(act, ident)
-        sizes.append(sum(1 for _ in act.iter()))
-        return found
+    def counted(node: Any) -> None:
+        drop(node)
+        if node.tag == "iati-activity":
+            sizes.append(sum(1 for _ in node.iter()))
 
     monkeypatch.setattr(iati, "_drop_completed", counted)
     return sizes
@@ -503,3 +503,26 @@ def test_the_real_activities_are_far_below_the_bound(shared: Path) -> None:
         sizes[name] = max(end - start for start, end in zip(starts, ends))
     assert max(sizes.values()) == sizes["hdx-scraper-iati-viz/foodsecurity/dportal.xml"] == 34_339
     assert max(sizes.values()) * 100 < ACTIVITY_BYTES
+
+
+def test_elements_outside_the_activities_are_dropped_as_they_come(tmp_path: Path, small_bound: list[int],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from d4d.imports import iati
+
+    path = tmp_path / "junk.xml"
+    junk = "".join(f"<junk n='{i}'><narrative>junk {i}</narrative></junk>\n" for i in range(5000))   # 230 KB
+    path.write_text("<iati-activities>\n" + _activity("XM-BOUND-1", 1) + junk + _activity("XM-BOUND-2", 1)
+                    + "</iati-activities>\n", encoding="utf-8")
+    siblings: list[int] = []
+    read_activity = iati.read_activity
+
+    def watched(ctx: Any, path: Path, document: ox.NamedNode, act: Any) -> None:
+        siblings.append(len(act.getparent()))
+        read_activity(ctx, path, document, act)
+
+    monkeypatch.setattr(iati, "read_activity", watched)
+    report = import_source(ox.Store(), SourceSpec("junk", "iati", (path,)))
+    assert report.counts["activities"] == 2 and report.counts["participations"] == 2 and not report.problems
+    # When an activity is read, the elements beside it are at most those of the chunk that holds its
+    # end tag or its start tag (1,024 bytes: about 20 of them), never the 5,000 of the file.
+    assert len(siblings) == 2 and max(siblings) <= 25

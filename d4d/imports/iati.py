@@ -108,7 +108,8 @@ def read_file(ctx: ImportContext, path: Path) -> None:
 
     An activity larger than :data:`d4d.limits.ACTIVITY_BYTES` is reported (one problem: its identifier,
     line and the bound) and skipped whole; the activities around it are read as usual. Its elements are
-    dropped as they complete once it has passed the bound, so memory stays bounded whatever its width.
+    dropped as they complete once it has passed the bound, and so are the elements outside any activity
+    (which d4d does not read), so memory stays bounded whatever the width of either.
     """
     document = ctx.document(path, title=str(ctx.options.get("title") or f"IATI activity file {path.name}"),
                             description="IATI activity XML (iati-activities), imported by d4d")
@@ -119,7 +120,11 @@ def read_file(ctx: ImportContext, path: Path) -> None:
     opened_at = 0                    # bytes fed when the chunk holding its start tag was read
     too_large = False                # it has passed ACTIVITY_BYTES: its children are dropped as they come
     dropped_ident: str | None = None # its iati-identifier, if read before it was dropped
-    parser = etree.XMLPullParser(events=("start", "end"), tag="iati-activity", **_parser_options())
+    root: Any = None                 # the document's root, once the parser has reported an element
+    # the root's start is reported too (when it is iati-activities), so that what lies outside the
+    # activities can be dropped from the first chunk on
+    parser = etree.XMLPullParser(events=("start", "end"), tag=("iati-activity", "iati-activities"),
+                                 **_parser_options())
     # A pull parser fed in chunks, its events read after each one: the activities completed before a
     # syntax error are still read when the error comes (iterparse drops them on libxml2 2.14).
     with path.open("rb") as stream:
@@ -142,6 +147,9 @@ def read_file(ctx: ImportContext, path: Path) -> None:
                                     "the file declares a DTD, which IATI files never do; refused (entities "
                                     "are not expanded)", kind="file")
                         return
+                    root = elem.getroottree().getroot()
+                if elem.tag != "iati-activity":
+                    continue
                 if event == "start":
                     if open_act is None:
                         open_act, opened_at, too_large, dropped_ident = elem, fed, False, None
@@ -159,9 +167,13 @@ def read_file(ctx: ImportContext, path: Path) -> None:
                     if elem is open_act:
                         open_act = None
                     _release(elem)
-            if open_act is not None and fed - opened_at > ACTIVITY_BYTES:
-                too_large = True
-                dropped_ident = _drop_completed(open_act, dropped_ident)
+            if open_act is not None:
+                if fed - opened_at > ACTIVITY_BYTES:
+                    too_large = True
+                    dropped_ident = dropped_ident or _identifier_read(open_act)
+                    _drop_completed(open_act)
+            elif root is not None:
+                _drop_completed(root)    # outside any activity: elements d4d does not read
             if error is not None:
                 line = error.lineno if getattr(error, "lineno", None) else "?"
                 ctx.problem(path, f"line {line}", f"not well-formed XML, the rest of the file is skipped: "
@@ -180,20 +192,21 @@ def _report_too_large(ctx: ImportContext, path: Path, act: Any, ident: str | Non
                 "skipped", kind="activity")
 
 
-def _drop_completed(act: Any, ident: str | None) -> str | None:
-    """Drop what the parser has completed inside an activity: at each level of the path it is building,
-    every child but the last (which may still be open), so one element per level stays. Returns the
-    activity's iati-identifier once it has been read whole (``ident`` if it was known before)."""
-    if ident is None:
-        el = act.find("iati-identifier")
-        if el is not None and el.getnext() is not None:   # complete: an element follows it
-            ident = " ".join((el.text or "").split()) or None
-    node = act
+def _identifier_read(act: Any) -> str | None:
+    """The iati-identifier of an activity being parsed, if the parser has read it whole."""
+    el = act.find("iati-identifier")
+    if el is not None and el.getnext() is not None:   # complete: an element follows it
+        return " ".join((el.text or "").split()) or None
+    return None
+
+
+def _drop_completed(node: Any) -> None:
+    """Drop what the parser has completed inside an element: at each level of the path it is building,
+    every child but the last (which may still be open), so one element per level stays."""
     while len(node):
         last = node[-1]
         del node[:-1]
         node = last
-    return ident
 
 
 def _release(elem: Any) -> None:
