@@ -3,9 +3,9 @@ each; their merge in the default graph; the rules' inferences added to it there.
 
 This is the one way d4d makes a graph: ``d4d build``, ``d4d import`` and ``d4d validate`` all come
 here (through :func:`d4d.pipeline.build`), and so do the tests' in-memory graphs (:func:`d4d.pipeline.run_reasoning`).
-A source whose hash is the one recorded for the previous build is copied from the previous store
-instead of being imported again; everything else is made anew, so the result is always the graph a
-fresh build of the same inputs makes.
+When only the curated facts changed, :func:`update` updates a copy of the previous store in place;
+otherwise :func:`assemble` makes a new one, copying from the previous store a source whose hash is the
+one recorded for it. Either way the result is the graph a fresh build of the same inputs makes.
 """
 
 from __future__ import annotations
@@ -394,7 +394,6 @@ def update(store: ox.Store, inputs: Inputs, before: Manifest, *, progress: Progr
     for graph, state in graphs.items():
         if state.kind == "source":
             state.triples, state.validation = before.graphs[graph].triples, before.graphs[graph].validation
-            out.copied.append(graph)
     names = {ox.NamedNode(g) for g in graphs}
 
     def asserted(t: ox.Triple) -> bool:

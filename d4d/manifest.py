@@ -2,9 +2,10 @@
 
 A build compares the hashes of its inputs (the ontology, rules, shapes and code as one ``engine``
 hash; each asserted graph's own hash) with the manifest of the current build: when nothing changed
-the build is reused as it is; otherwise a new store is made, and a source whose hash is unchanged is
-copied from the previous store instead of being imported again (its hash covers everything its
-import reads: kind, options, files, importer code and the curated identities).
+the build is reused as it is; when only the curated facts changed, a copy of the previous store is
+updated in place; otherwise a new store is made, and a source whose hash is unchanged is copied from
+the previous store instead of being imported again (its hash covers everything its import reads:
+kind, options, files, importer code and the curated identities).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The store stage: the built graph in a persistent pyoxigraph store on disk.
 
-The build writes the graph once into ``build/store`` (a RocksDB directory managed by
-pyoxigraph); every later query opens that directory instead of re-running the build. Queries
+Each build has its store, ``build/store`` (a RocksDB directory managed by pyoxigraph): a new one,
+or a copy of the previous build's (a checkpoint of hard links) updated in place (see
+:mod:`d4d.assemble`); every later query opens that directory instead of re-running the build. Queries
 go to pyoxigraph directly: on the same graph its SPARQL engine answers one to two orders of
 magnitude faster than rdflib's (see ``bench/RESULTS-sparql.md``).
 
@@ -17,8 +18,9 @@ sources is one triple, and the engine answers as fast as on a store holding noth
 :func:`query_options` tells how to read a store as one graph; :func:`mirror_graph` adds a named
 graph to the merge.
 
-A store is written next to its final place and moved there only once it is complete, so a
-failed build never leaves a half-loaded store behind, and a reader never sees one.
+A store is made in its build's own folder, which becomes the current build only once it is complete
+(see :mod:`d4d.pipeline`), so a failed build never leaves a half-loaded store behind, and a reader
+never sees one.
 
 >>> from pathlib import Path
 >>> import tempfile
