@@ -1134,7 +1134,7 @@ def _edges(G: nx.MultiDiGraph, index: Mapping[str, int], styles: Mapping[str, Ma
                       "smooth": smooth, "year": _year(data.get("year")), "end_year": _year(data.get("end_year")),
                       "since": _year(data.get("from")), "until": _year(data.get("to")),
                       "amount": amount, "currency": _text(data.get("currency")) or None,
-                      "facts": fact_numbers, "sources": sorted(_iris(data.get("sources")))})
+                      "facts": fact_numbers})
     return edges
 
 
@@ -1183,3 +1183,6 @@ def _add_assets(env: Environment, meta: dict[str, Any]) -> None:
         "map_css": _read_asset("d4d", "templates/map.css", "</style"),
         "d4d": meta,
     })
+    # The page's data is most of its bytes, and the browser reads every one before the map can
+    # draw: no spaces after separators (bench/RESULTS-map.md). Keys stay sorted: same bytes each time.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}

@@ -306,9 +306,27 @@
 
   let lastView = null;
   let lastFocus = null;
+  // What the view and the records given to vis-network follow: a click that only selects leaves
+  // it as it was, and then neither is built again (at 5,000 actors that is tens of ms a click).
+  function drawnKey() {
+    const sorted = (set) => [...set].sort();
+    return JSON.stringify([sorted(state.hiddenTypes), sorted(state.hiddenSectors), sorted(state.hiddenKinds), state.year,
+      [...state.expanded].sort((a, b) => a - b), state.overlays, state.allTies, state.path ? state.path.edges : null]);
+  }
+  let lastKey = null;
   function render() {
-    const view = compute();
+    const key = drawnKey();
+    const view = key === lastKey ? lastView : compute();
     const focus = neighbourhood(view);
+    if (key !== lastKey) { syncRecords(view); lastKey = key; }
+    lastView = view;
+    lastFocus = focus;
+    document.getElementById("d4d-collapse").hidden = !(META.aggregated && state.expanded.size > 0);
+    if (typeof afterRender === "function") afterRender(view);
+  }
+  let afterRender = null;
+
+  function syncRecords(view) {
     // What is out of focus is not recoloured here (updating thousands of records costs vis-network
     // seconds): a veil is drawn over the map and the focus drawn again on it (afterDrawing).
     const nodeRecords = view.shownNodes.map((i) => nodeRecord(i));
@@ -335,12 +353,7 @@
     }
     syncSet(nodes, shown.nodes, nodeRecords);
     syncSet(edges, shown.edges, edgeRecords);
-    lastView = view;
-    lastFocus = focus;
-    document.getElementById("d4d-collapse").hidden = !(META.aggregated && state.expanded.size > 0);
-    if (typeof afterRender === "function") afterRender(view);
   }
-  let afterRender = null;
 
   /** On-screen width of a bundle of ties between two groups: one more pixel per doubling. */
   function bundleWidth(count) { return 1 + 1.5 * Math.log2(count); }
@@ -805,6 +818,14 @@
   }
   fit();
 
+  // vis-network's unselectAll() draws the whole map at once, and a map of thousands of actors takes
+  // a few hundred ms to draw: it is called only when vis-network has a selection to clear. What
+  // follows the state (veil, labels) is drawn at the next frame, which every render() asks for.
+  function unselect() {
+    if (network.getSelectedNodes().length || network.getSelectedEdges().length) network.unselectAll();
+  }
+  function requestDraw() { network.body.emitter.emit("_requestRedraw"); }
+
   function expand(g) {
     state.expanded.add(g);
     render();
@@ -825,7 +846,7 @@
     state.selected = { type: "edge", id };
     state.path = null;
     render();
-    network.unselectAll();
+    unselect();
     showEdge(id);
   }
 
@@ -836,7 +857,7 @@
     state.selected = null;
     state.path = shortestChain(a, b);
     render();
-    network.unselectAll();
+    unselect();
     showPath();
     if (state.path.nodes.length) {
       network.fit({ nodes: state.path.nodes.filter((i) => shown.nodes.has(i)), animation: false });
@@ -848,7 +869,7 @@
     state.selected = null;
     state.path = null;
     render();
-    network.unselectAll();
+    unselect();
     clearPanel();
   }
 
@@ -875,7 +896,7 @@
       const id = params.nodes[0];
       if (typeof id === "string" && id[0] === "g") {
         expand(Number(id.slice(1)));
-        network.unselectAll();
+        unselect();
       } else {
         selectNode(id);
       }
@@ -1058,6 +1079,7 @@
     isolateLegend(view);
     summary(view);
     writeFragment();
+    requestDraw();
   };
 
   // --- every view a link: the fragment holds it ------------------------------------------------
@@ -1119,7 +1141,7 @@
     if (p0 !== undefined && p1 !== undefined) setPath(p0, p1);
     else if (a !== undefined) pick(a);
     else if (tie !== undefined) selectEdge(tie);
-    else { network.unselectAll(); clearPanel(); if (META.focus !== null && !location.hash) selectNode(META.focus); }
+    else { unselect(); clearPanel(); if (META.focus !== null && !location.hash) selectNode(META.focus); }
     applying = false;
   }
   window.addEventListener("popstate", applyFragment);
@@ -1273,7 +1295,7 @@
     Object.assign(state, freshState());
     syncControls();
     render();
-    network.unselectAll();
+    unselect();
     clearPanel();
     fit();
   });
@@ -1281,12 +1303,16 @@
   syncControls();
   applyFragment();
   ready = true;
-  // Ready once the view the link asks for is drawn (labels included).
+  // vis-network sized its canvas before the summary above the map was written: size it again now,
+  // before the first drawing, rather than let its resize observer draw the map a second time.
+  network.setSize();
+  // Ready once the view the link asks for is drawn (labels included): at the next frame, the one
+  // drawing the opening takes (vis-network coalesces the requests made while opening).
   network.once("afterDrawing", () => {
     window.d4dTimings.firstDrawing = performance.now();
     window.d4dReady = true;
   });
-  network.redraw();
+  requestDraw();
   if (location.hash && fragmentOf() !== location.hash.replace(/^#/, "")) history.replaceState(null, "", location.pathname + location.search + (fragmentOf() ? "#" + fragmentOf() : ""));
 
   window.d4dMap = {
