@@ -474,25 +474,32 @@
       const record = shown.nodes.has(id) ? nodes.get(id) : null;
       if (!record) continue;
       const size = isGroup ? 15 : LABEL_FONT;
+      const p = network.canvasToDOM({ x: record.x, y: record.y });
+      if (p.x < 0 || p.x > W || p.y < 0 || p.y > H) continue;
+      const r = isGroup ? 0 : record.size * scale;
+      const h = size + 2;
+      // Below the actor, else above, right, left, then the four corners: the first place free of
+      // other labels and inside the map. A spot is [x, y, share]: its box of width w starts at
+      // x - share * w (centred: 0.5; starting there: 0; ending there: 1).
+      const d = r * 0.7 + 2;
+      const spots = isGroup ? [[p.x, p.y - h / 2, 0.5]]
+        : [[p.x, p.y + r + 2, 0.5], [p.x, p.y - r - 2 - h, 0.5], [p.x + r + 4, p.y - h / 2, 0], [p.x - r - 4, p.y - h / 2, 1],
+          [p.x + d, p.y + d, 0], [p.x - d, p.y + d, 1], [p.x + d, p.y - d - h, 0], [p.x - d, p.y - d - h, 1]];
+      // Measuring a text costs ~10 us, and on a map of thousands of actors most find no place:
+      // whatever its width, a label's box at a spot covers the spot's point x (inside the map's
+      // margins), so where a box of no width there meets another label, no box fits there.
+      const open = spots.some(([sx, sy]) => sy >= 2 && sy + h <= H - 2 &&
+        (sx < 2 || sx > W - 2 || fits({ x: sx, y: sy, w: 0, h })));
+      if (!open) continue;
       const bold = isGroup || first.includes(id);
       const font = (bold ? "600 " : "") + size + "px " + LABEL_FACE;
       const text = labelText(id);
       const key = font + "|" + text;
       let w = widthCache.get(key);
       if (w === undefined) { ctx.font = font; w = ctx.measureText(text).width; widthCache.set(key, w); }
-      const p = network.canvasToDOM({ x: record.x, y: record.y });
-      if (p.x < 0 || p.x > W || p.y < 0 || p.y > H) continue;
-      const r = isGroup ? 0 : record.size * scale;
-      const h = size + 2;
-      // Below the actor, else above, right, left, then the four corners: the first place free of
-      // other labels and inside the map.
-      const d = r * 0.7 + 2;
-      const spots = isGroup ? [[p.x - w / 2, p.y - h / 2]]
-        : [[p.x - w / 2, p.y + r + 2], [p.x - w / 2, p.y - r - 2 - h], [p.x + r + 4, p.y - h / 2], [p.x - r - 4 - w, p.y - h / 2],
-          [p.x + d, p.y + d], [p.x - d - w, p.y + d], [p.x + d, p.y - d - h], [p.x - d - w, p.y - d - h]];
       let box = null;
-      for (const [sx, sy] of spots) {
-        const x = Math.min(Math.max(2, sx), W - w - 2);
+      for (const [sx, sy, share] of spots) {
+        const x = Math.min(Math.max(2, sx - share * w), W - w - 2);
         if (x < 0 || sy < 2 || sy + h > H - 2) continue;
         const trial = { id, text, x, y: sy, w, h, font };
         if (fits(trial)) { box = trial; break; }
@@ -1073,11 +1080,16 @@
     summaryBox.textContent = parts.join(" ");
   }
 
+  // Counts, legends and the summary follow the view alone: a selection leaves them as they are.
+  let countedView = null;
   afterRender = (view) => {
-    for (const count of counters) count(view);
-    communityLegend(view);
-    isolateLegend(view);
-    summary(view);
+    if (view !== countedView) {
+      for (const count of counters) count(view);
+      communityLegend(view);
+      isolateLegend(view);
+      summary(view);
+      countedView = view;
+    }
     writeFragment();
     requestDraw();
   };
