@@ -825,11 +825,11 @@
   }
   fit();
 
-  // vis-network's unselectAll() draws the whole map at once, and a map of thousands of actors takes
-  // a few hundred ms to draw: it is called only when vis-network has a selection to clear. What
-  // follows the state (veil, labels) is drawn at the next frame, which every render() asks for.
+  // vis-network's unselectAll() draws the whole map there and then, and a map of thousands of
+  // actors takes a hundred ms or more to draw: setSelection() clears the selection and leaves the
+  // drawing to the next frame, which every render() asks for (the veil and labels follow state).
   function unselect() {
-    if (network.getSelectedNodes().length || network.getSelectedEdges().length) network.unselectAll();
+    if (network.getSelectedNodes().length || network.getSelectedEdges().length) network.setSelection({ nodes: [], edges: [] });
   }
   function requestDraw() { network.body.emitter.emit("_requestRedraw"); }
 
@@ -944,24 +944,39 @@
     (g) => NODES.filter((n) => n.group === g && view.visible[n.id]).map((n) => n.id)));
   let actorMemo = null;
   function actorsOf(view) {
-    if (!actorMemo || actorMemo.view !== view) actorMemo = { view, ids: shownActors(view) };
+    if (!actorMemo || actorMemo.view !== view) actorMemo = { view, ids: shownActors(view), tally: null };
     return actorMemo.ids;
+  }
+  /** The view's actors by sector and by kind, and its ties by type: one pass for every legend. */
+  function tallyOf(view) {
+    actorsOf(view);
+    if (!actorMemo.tally) {
+      const tally = { sectors: new Map(), kinds: new Map(), types: new Map() };
+      const add = (map, key) => map.set(key, (map.get(key) || 0) + 1);
+      for (const i of actorMemo.ids) {
+        for (const sector of NODES[i].sectors) add(tally.sectors, sector); // an actor's sectors are distinct
+        add(tally.kinds, NODES[i].kind);
+      }
+      for (const id of view.passing) add(tally.types, EDGES[id].type);
+      actorMemo.tally = tally;
+    }
+    return actorMemo.tally;
   }
   legendList("d4d-sectors", META.legend.sectors, "hiddenSectors", (entry) => {
     const key = el("span", { className: "d4d-key dot d4d-sector-key" });
     key.style.background = entry.color;
     return key;
-  }, (view, key) => actorsOf(view).filter((i) => NODES[i].sectors.includes(key)).length);
+  }, (view, key) => tallyOf(view).sectors.get(key) || 0);
   legendList("d4d-kinds", META.legend.kinds, "hiddenKinds", (entry) => {
     const key = el("span", { className: "d4d-key " + entry.shape });
     if (entry.shape !== "triangle" && entry.shape !== "triangleDown") key.style.background = "#6e7781";
     return key;
-  }, (view, key) => actorsOf(view).filter((i) => NODES[i].kind === key).length);
+  }, (view, key) => tallyOf(view).kinds.get(key) || 0);
   legendList("d4d-types", META.legend.edgeTypes, "hiddenTypes", (entry) => {
     const key = el("span", { className: "d4d-key line" + (entry.dashes ? " dashed" : "") });
     key.style.borderTopColor = entry.color;
     return key;
-  }, (view, key) => view.passing.filter((id) => EDGES[id].type === key).length);
+  }, (view, key) => tallyOf(view).types.get(key) || 0);
 
   const communityList = document.getElementById("d4d-communities");
   function communityLegend(view) {
