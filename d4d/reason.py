@@ -134,15 +134,16 @@ def _pattern(atom: Atom) -> str:
 
 @dataclass
 class MaterialiseReport:
-    """What the rules did: triples added per rule and the number of passes."""
+    """What the rules did: the triples each rule derived (those the store held already count, in a
+    first pass over a built store's default graph) and the number of passes."""
 
-    added: dict[str, int] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)
     passes: int = 0
     seconds: float = 0.0
 
     @property
     def total(self) -> int:
-        return sum(self.added.values())
+        return sum(self.derived.values())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,10 +358,15 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
                 max_passes: int = MAX_PASSES, progress: Callable[[str, int], None] | None = None) -> MaterialiseReport:
     """Run the rules over the whole store until they derive nothing new (a fresh build's reasoning).
 
-    The first pass runs every rule over everything; after it a rule runs again only if a rule run
-    since its last run wrote what it reads (:attr:`Rule.reads`, :attr:`Rule.writes`); a pass that adds
-    nothing is the fixpoint. Each rule's new triples go into the store through an N-Triples file, not
-    as Python objects (a rule can derive millions).
+    The rules run in levels (:func:`rule_levels`): a rule reads nothing that a rule of a later level
+    writes, so one pass over the levels in order derives everything except what the rules of a cycle
+    (a property and its inverse) feed each other. After the first pass a rule runs again only if a
+    level run since its last run wrote what it reads (:attr:`Rule.reads`, :attr:`Rule.writes`); a
+    pass that adds nothing is the fixpoint. A level's new triples go into the store in one bulk load
+    of an N-Triples file, not as Python objects (a rule can derive millions). The first pass over a
+    built store's default graph (``into`` None) does not ask whether a head is there already: the
+    store keeps one copy of a triple, and a first pass that looks costs twice as much on disk (see
+    ``bench/RESULTS-build.md``).
 
     Parameters
     ----------
@@ -384,30 +390,54 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
     """
     rules = list(rules)
     report = MaterialiseReport()
-    written: dict[str, int] = {}  # key -> the step at which a rule last added triples of it
+    written: dict[str, int] = {}  # key -> the step at which a level last added triples of it
     ran = [-1] * len(rules)  # the step at which each rule last ran
     step = 0
     started = time.perf_counter()
-    for _ in range(max_passes):
+    levels = rule_levels(rules)
+    for n in range(max_passes):
         report.passes += 1
         added_this_pass = 0
-        for i, rule in enumerate(rules):
-            if ran[i] >= 0 and not _fed(rule.reads, written, ran[i]):
+        new = into is not None or n > 0
+        for level in levels:
+            due = [i for i in level if ran[i] < 0 or _fed(rules[i].reads, written, ran[i])]
+            if not due:
                 continue
             step += 1
-            ran[i] = step
-            added = add_constructed(store, _run(store, rule, rule.sparql, union=into is not None), graph=into)
-            if added:
-                report.added[rule.name] = report.added.get(rule.name, 0) + added
-                added_this_pass += added
-                for key in rule.writes:
-                    written[key] = step
-            if progress is not None:
-                progress(rule.name, added)
+            answers = (_run(store, rules[i], rules[i].construct(new=new), union=into is not None) for i in due)
+            for i, added in zip(due, add_constructed(store, answers, graph=into)):
+                ran[i] = step
+                if added:
+                    report.derived[rules[i].name] = report.derived.get(rules[i].name, 0) + added
+                    added_this_pass += added
+                    for key in rules[i].writes:
+                        written[key] = step
+                if progress is not None:
+                    progress(rules[i].name, added)
         if added_this_pass == 0:
             report.seconds = time.perf_counter() - started
             return report
     raise ReasoningError(f"the rules did not reach a fixpoint after {max_passes} passes")
+
+
+def rule_levels(rules: Sequence[Rule]) -> list[list[int]]:
+    """The rules (their indexes) in levels: no rule reads what a rule of its level or a later level
+    writes, except the rules of one cycle (a rule and its inverse), which share a level. A pass that
+    runs the levels in order leaves only the cycles' rules to run again."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(len(rules)))
+    graph.add_edges_from((i, j) for i, a in enumerate(rules) for j, b in enumerate(rules)
+                         if "*" in a.writes or "*" in b.reads or a.writes & b.reads)
+    dag = nx.condensation(graph)
+    depth: dict[int, int] = {}
+    for node in nx.topological_sort(dag):
+        depth[node] = max((depth[p] + 1 for p in dag.predecessors(node)), default=0)
+    levels: list[list[int]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for node, d in depth.items():
+        levels[d].extend(dag.nodes[node]["members"])
+    return [sorted(level) for level in levels]
 
 
 def _fed(reads: frozenset[str], written: dict[str, int], last: int) -> bool:

@@ -354,28 +354,37 @@ def store_summary(store: ox.Store) -> dict[str, int]:
     return counts
 
 
-def add_constructed(store: ox.Store, answer: ox.QueryTriples, *, graph: str | None = None) -> int:
-    """Add the triples of a CONSTRUCT's answer to the default graph (or the named graph ``graph``) of
-    ``store``, through an N-Triples file rather than a Python object per triple; the number of triples
-    the answer held (a triple it gave twice counts twice).
+def add_constructed(store: ox.Store, answers: Iterable[ox.QueryTriples], *, graph: str | None = None) -> list[int]:
+    """Add the triples of CONSTRUCT answers to the default graph (or the named graph ``graph``) of
+    ``store``, through one N-Triples file rather than a Python object per triple; the number of
+    triples each answer held (a triple it gave twice counts twice). Each answer is read to its end
+    before the next query runs, and the store changes only after the last one.
 
     One bulk load, except the triples with blank nodes, added as they are: a bulk load gives blank
     nodes labels of its own, and these must stay the nodes the store already holds."""
     target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
+    counts = []
     with tempfile.TemporaryDirectory(prefix="d4d-add-") as tmp:
-        every, plain, blank = Path(tmp) / "all.nt", Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
-        answer.serialize(str(every), format=ox.RdfFormat.N_TRIPLES)
-        count = 0
-        with open(every, "rb") as lines, open(plain, "wb") as out, open(blank, "wb") as other:
-            for line in lines:
-                count += 1
-                (other if b"_:" in line else out).write(line)  # a literal with "_:" goes the slow way: same result
+        part, plain, blank = Path(tmp) / "part.nt", Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
+        with open(plain, "wb") as out, open(blank, "wb") as other:
+            for answer in answers:
+                answer.serialize(str(part), format=ox.RdfFormat.N_TRIPLES)
+                count = 0
+                with open(part, "rb") as lines:
+                    for block in iter(lambda: lines.read(1 << 24) + lines.readline(), b""):  # whole lines
+                        count += block.count(b"\n")
+                        if b"_:" not in block:
+                            out.write(block)
+                            continue
+                        for line in block.splitlines(keepends=True):  # a literal with "_:" goes the slow way
+                            (other if b"_:" in line else out).write(line)
+                counts.append(count)
         if plain.stat().st_size:
             store.bulk_load(path=str(plain), format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
         if blank.stat().st_size:
             store.extend(ox.Quad(t.subject, t.predicate, t.object, target)
                          for t in ox.parse(path=str(blank), format=ox.RdfFormat.N_TRIPLES))
-    return count
+    return counts
 
 
 def persist(memory: ox.Store, path: str | Path) -> ox.Store:

