@@ -434,10 +434,8 @@ def rule_levels(rules: Sequence[Rule]) -> list[list[int]]:
     depth: dict[int, int] = {}
     for node in nx.topological_sort(dag):
         depth[node] = max((depth[p] + 1 for p in dag.predecessors(node)), default=0)
-    levels: list[list[int]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for node, d in depth.items():
-        levels[d].extend(dag.nodes[node]["members"])
-    return [sorted(level) for level in levels]
+    return [sorted(i for node, d in depth.items() if d == level for i in dag.nodes[node]["members"])
+            for level in range(max(depth.values(), default=-1) + 1)]
 
 
 def _fed(reads: frozenset[str], written: dict[str, int], last: int) -> bool:

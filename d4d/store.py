@@ -40,7 +40,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import IO, Any, Union
 
 import pyoxigraph as ox
 import rdflib
@@ -369,22 +369,28 @@ def add_constructed(store: ox.Store, answers: Iterable[ox.QueryTriples], *, grap
         with open(plain, "wb") as out, open(blank, "wb") as other:
             for answer in answers:
                 answer.serialize(str(part), format=ox.RdfFormat.N_TRIPLES)
-                count = 0
-                with open(part, "rb") as lines:
-                    for block in iter(lambda: lines.read(1 << 24) + lines.readline(), b""):  # whole lines
-                        count += block.count(b"\n")
-                        if b"_:" not in block:
-                            out.write(block)
-                            continue
-                        for line in block.splitlines(keepends=True):  # a literal with "_:" goes the slow way
-                            (other if b"_:" in line else out).write(line)
-                counts.append(count)
+                counts.append(_split_blank(part, out, other))
         if plain.stat().st_size:
             store.bulk_load(path=str(plain), format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
         if blank.stat().st_size:
             store.extend(ox.Quad(t.subject, t.predicate, t.object, target)
                          for t in ox.parse(path=str(blank), format=ox.RdfFormat.N_TRIPLES))
     return counts
+
+
+def _split_blank(source: Path, plain: IO[bytes], blank: IO[bytes]) -> int:
+    """Copy the lines of an N-Triples or N-Quads file to ``plain``, or to ``blank`` those with a blank
+    node (a literal holding "_:" goes there too: the same result, the slow way); the number of lines."""
+    count = 0
+    with open(source, "rb") as lines:
+        for block in iter(lambda: lines.read(1 << 24) + lines.readline(), b""):  # whole lines
+            count += block.count(b"\n")
+            if b"_:" not in block:
+                plain.write(block)
+                continue
+            for line in block.splitlines(keepends=True):
+                (blank if b"_:" in line else plain).write(line)
+    return count
 
 
 def persist(memory: ox.Store, path: str | Path) -> ox.Store:
@@ -398,9 +404,8 @@ def persist(memory: ox.Store, path: str | Path) -> ox.Store:
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
         dump, plain, blank = Path(tmp) / "all.nq", Path(tmp) / "plain.nq", Path(tmp) / "blank.nq"
         memory.dump(str(dump), format=ox.RdfFormat.N_QUADS)
-        with open(dump, "rb") as lines, open(plain, "wb") as out, open(blank, "wb") as other:
-            for line in lines:
-                (other if b"_:" in line else out).write(line)  # a literal with "_:" goes the slow way: same result
+        with open(plain, "wb") as out, open(blank, "wb") as other:
+            _split_blank(dump, out, other)
         dump.unlink()
         disk.bulk_load(path=str(plain), format=ox.RdfFormat.N_QUADS)
         disk.extend(ox.parse(path=str(blank), format=ox.RdfFormat.N_QUADS))
