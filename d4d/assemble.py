@@ -172,10 +172,8 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
                                             triples=state.triples, files=state.files)
     lap("validate sources")
     say("store: merging the named graphs into the default graph")
-    imported = {r.graph for r in out.imports}  # written into the default graph as they were imported
     for graph in asserted:
-        if graph not in imported:
-            mirror_graph(store, graph)
+        mirror_graph(store, graph)
     merged = count_matches(store, "?s ?p ?o")
     lap("merge")
     say("reason: running the rules in the store")
@@ -245,7 +243,7 @@ def _import(store: ox.Store, spec: SourceSpec, resolver: Resolver, ontology: Ont
             counter(f"import {spec.name}", done, None)
 
     return import_source(store, spec, resolver=resolver, strict=strict, ontology=ontology,
-                         batch_size=IMPORT_BATCH, progress=step, merge=True)
+                         batch_size=IMPORT_BATCH, progress=step)
 
 
 def copy_graph(source: ox.Store, target: ox.Store, graph: str) -> None:

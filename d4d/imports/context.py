@@ -380,16 +380,12 @@ class ImportContext:
         Quads written to the store at a time.
     progress:
         Called with the number of records read so far, every ``progress_every`` records.
-    merge:
-        Also write each triple into the default graph, in the same bulk load (the build's store, whose
-        default graph is the merge of its named graphs; an import that fails there fails the build,
-        and its store is thrown away).
     """
 
     def __init__(self, store: ox.Store, source: str, kind: str, *, resolver: Resolver | None = None,
                  strict: bool = False, options: dict[str, Any] | None = None, batch_size: int = 50_000,
                  ontology: Any = None, progress: Callable[[int], None] | None = None,
-                 progress_every: int = 1000, shared: Path | None = None, merge: bool = False) -> None:
+                 progress_every: int = 1000, shared: Path | None = None) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", source):
             raise SourceError(f"a source name must be a slug (lower-case letters, digits, hyphens): {source!r}")
         self.store = store
@@ -404,7 +400,7 @@ class ImportContext:
         self.progress = progress
         self.progress_every = progress_every
         self.shared = shared
-        self._ends = (f" {self.graph} .\n", " .\n") if merge else (f" {self.graph} .\n",)
+        self._graph_text = str(self.graph)
         self._batch: list[str] = []
         self._writer: threading.Thread | None = None
         self._failed: BaseException | None = None
@@ -424,8 +420,7 @@ class ImportContext:
         # loaded: building Quad objects costs more than the rest of the import, and the transactional
         # Store.extend holds a whole batch in memory on an on-disk store.
         batch = self._batch
-        triple = f"{subject} {predicate} {obj}"
-        batch.append("".join(triple + end for end in self._ends))
+        batch.append(f"{subject} {predicate} {obj} {self._graph_text} .\n")
         if len(batch) >= self.batch_size:
             self.flush()
 
