@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from d4d.field import annotate
 from d4d.ontology import EdgeType, Ontology
 from d4d.store import query_options
-from d4d.vocab import D4D
+from d4d.vocab import D4D, GRAPH
 
 _PREFIX = "PREFIX d4d: <https://w3id.org/d4d/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" \
           "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
@@ -88,19 +88,19 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
     slugs = {str(s.iri): slug for slug, s in ontology.sectors.items()}
     nodes: dict[str, dict[str, Any]] = {}
     for row in _query(store, """
-        SELECT ?a ?label ?type WHERE {
+        SELECT ?a ?type WHERE {
           { ?a a d4d:Person } UNION { ?a a d4d:Organization }
-          OPTIONAL { ?a rdfs:label ?label }
           OPTIONAL { ?a a ?type }
         }"""):
         iri = alias.get(_value(row["a"]), _value(row["a"]))
         node = nodes.setdefault(iri, {"label": None, "types": set(), "sectors": [], "founded": None,
                                       "dissolved": None, "description": None, "url": None,
                                       "identifiers": []})
-        if row["label"] is not None and node["label"] is None:
-            node["label"] = _value(row["label"])
         if row["type"] is not None and _value(row["type"]) in kinds:
             node["types"].add(_value(row["type"]))
+    for iri, label in display_names(store, alias).items():
+        if iri in nodes:
+            nodes[iri]["label"] = label
     for prop, key in ((D4D.sector, "sectors"), (D4D.foundingDate, "founded"),
                       (D4D.dissolutionDate, "dissolved"), (D4D.description, "description"),
                       (D4D.url, "url"), (D4D.identifier, "identifiers")):
@@ -145,6 +145,28 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
             "merged": merged.get(iri, []),
         }
     return out
+
+
+def display_names(store: ox.Store, alias: dict[str, str]) -> dict[str, str]:
+    """The name shown for each actor (a merged cluster under its cluster's IRI, see :func:`same_as`)
+    when its sources give it several: the curated facts' name; else the name the most graphs state;
+    then one not written all in capitals; then the longest (a publisher's truncated "... Coordination
+    of Huma" loses to the whole name); the code-point order decides only between names alike in all
+    of these."""
+    stated: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in _query(store, f"""
+        SELECT ?a ?label ?g WHERE {{
+          {{ ?a a d4d:Person }} UNION {{ ?a a d4d:Organization }}
+          ?a rdfs:label ?label .
+          OPTIONAL {{ GRAPH ?g {{ ?a ?p ?label }} FILTER(?g != <{GRAPH["metrics"]}>) }}
+        }}"""):
+        iri = alias.get(_value(row["a"]), _value(row["a"]))
+        graphs = stated[iri][_value(row["label"])]
+        if row["g"] is not None:
+            graphs.add(_value(row["g"]))
+    facts = str(GRAPH["facts"])
+    return {iri: min(names, key=lambda n: (facts not in names[n], -len(names[n]), n.isupper(), -len(n), n))
+            for iri, names in stated.items()}
 
 
 def edge_rows(store: ox.Store, edge: EdgeType) -> list[dict[str, Any]]:

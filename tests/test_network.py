@@ -137,3 +137,35 @@ def test_same_as_clusters_count_once(root: Path) -> None:
     assert node["sectors"] == ["academia", "humanitarian"] and node["founded"] == 2001
     assert sorted(data["type"] for _, _, data in G.edges(data=True)) == ["Funding", "Partnership"]
     assert all({u, v} == {a, c} for u, v in G.edges())
+
+
+def test_the_name_shown_follows_the_stated_rule() -> None:
+    """Curated name first; else the name the most graphs state; then not all capitals; then the
+    longest (a truncated name loses); characters only between names alike in all of these."""
+    import pyoxigraph as ox
+
+    from d4d.vocab import GRAPH
+
+    store = ox.Store()
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    org = ox.NamedNode(str(D4D.Organization))
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    facts, one, two = (ox.NamedNode(str(GRAPH[g])) for g in ("facts", "source/one", "source/two"))
+    names = {
+        "curated": [("Short", facts), ("A much longer name", one), ("A much longer name", two)],
+        "most": [("Stated twice", one), ("Stated twice", two), ("Stated once, and longer", one)],
+        "caps": [("WORLD HEALTH ORGANIZATION", one), ("World Health Organization", two)],
+        "cut": [("United Nations Office for the Coordination of Huma", one),
+                ("United Nations Office for the Coordination of Humanitarian Affairs", two)],
+        "tie": [("Beta", one), ("Alfa", two)],
+    }
+    for key, stated in names.items():
+        actor = ox.NamedNode(str(ID[key]))
+        store.add(ox.Quad(actor, rdf_type, org))
+        for name, graph in stated:
+            for g in (graph, ox.DefaultGraph()):
+                store.add(ox.Quad(actor, label, ox.Literal(name), g))
+    shown = network.display_names(store, {})
+    assert {k.rsplit("/", 1)[-1]: v for k, v in shown.items()} == {
+        "curated": "Short", "most": "Stated twice", "caps": "World Health Organization",
+        "cut": "United Nations Office for the Coordination of Humanitarian Affairs", "tie": "Alfa"}
