@@ -208,12 +208,13 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
         # otherwise a new one, assembled in memory and written to disk once when its sources are small
         # (d4d.limits.ASSEMBLE_IN_MEMORY), on disk when they are large.
         path = version / "store"
-        result.store["mode"] = "update" if current is not None and can_update(before, inputs) else "new"
-        if current is not None and before is not None and result.store["mode"] == "update":
+        if current is not None and before is not None and can_update(before, inputs):
+            result.store["mode"] = "update"
             ox.Store.read_only(str(current / "store")).backup(str(path))
             store = ox.Store(str(path))
             built = update(store, inputs, before, progress=progress)
         else:
+            result.store["mode"] = "new"
             in_memory = inputs.source_bytes <= ASSEMBLE_IN_MEMORY
             store = ox.Store() if in_memory else ox.Store(str(path))
             previous = ox.Store.read_only(str(current / "store")) if before is not None and current is not None else None
