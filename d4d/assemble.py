@@ -111,7 +111,6 @@ class Assembled:
     manifest: Manifest
     imports: list[ImportReport] = field(default_factory=list)
     copied: list[str] = field(default_factory=list)
-    rules: reason.MaterialiseReport = field(default_factory=reason.MaterialiseReport)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -177,7 +176,7 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
     merged = count_matches(store, "?s ?p ?o")
     lap("merge")
     say("reason: running the rules in the store")
-    out.rules = reason.materialise(store, inputs.rules, into=None)
+    reason.materialise(store, inputs.rules, into=None)
     lap("reason")
     clashes = reason.find_clashes(store, inputs.loaded.ontology)
     if clashes:
