@@ -36,7 +36,7 @@ from rdflib import Graph
 from d4d import reason
 from d4d.assemble import (FACTS_GRAPH, KINDS, METRICS_GRAPH, Assembled, Inputs, assemble, can_update, read_inputs,
                           update, violation_error)
-from d4d.dumps import write_jsonld, write_turtle
+from d4d.dumps import write_rdf
 from d4d.errors import SourceError, StoreError
 from d4d.imports import ImportReport, SourceSpec, read_project, source_graph
 from d4d.limits import ASSEMBLE_IN_MEMORY, DUMP_LIMIT
@@ -208,6 +208,7 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
         # otherwise a new one, assembled in memory and written to disk once when its sources are small
         # (d4d.limits.ASSEMBLE_IN_MEMORY), on disk when they are large.
         path = version / "store"
+        in_memory = False
         if current is not None and before is not None and can_update(before, inputs):
             result.store["mode"] = "update"
             ox.Store.read_only(str(current / "store")).backup(str(path))
@@ -221,11 +222,6 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
             built = assemble(store, inputs, previous=previous, before=before, strict=strict, progress=progress,
                              counter=getattr(progress, "count", None))
             del previous
-            if in_memory:
-                _stage(progress, "store: writing to disk")
-                lap = time.perf_counter()
-                store = persist(store, path)
-                result.seconds["write the store"] = round(time.perf_counter() - lap, 3)
         result.seconds.update({f"store: {k}": v for k, v in built.seconds.items()})
         result.imports, result.store["copied"] = built.imports, built.copied
         if hermit is not None:
@@ -237,15 +233,21 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
     _stop_if_strict(manifest, strict)  # a source copied from the last build is not checked again
     manifest.checked = inputs.checked if reasoner or checked else ""
     manifest.outputs = _wanted_outputs(manifest.triples, dumps=dumps, extras=extras)
+    # the outputs are written from the store as assembled: read in memory, several times faster
     lap = time.perf_counter()
     if "ecosystem.ttl" in manifest.outputs:
         _stage(progress, "write: Turtle and JSON-LD")
-        write_rdf(store, version)
+        write_rdf(store, version, prefixes=PREFIXES)
     result.seconds["write"] = round(time.perf_counter() - lap, 3)
     if extras:
         lap = time.perf_counter()
         write_extras(store, inputs.loaded, version, progress=progress)
         result.seconds["analyse and render"] = round(time.perf_counter() - lap, 3)
+    if in_memory:
+        _stage(progress, "store: writing to disk")
+        lap = time.perf_counter()
+        store = persist(store, path)
+        result.seconds["write the store"] = round(time.perf_counter() - lap, 3)
     store.flush()
     del store
     result.seconds["total"] = round(time.perf_counter() - clock, 3)
@@ -438,14 +440,6 @@ def build_specs(declared: list[SourceSpec], local: list[dict[str, Any]]) -> list
 # Outputs
 
 
-def write_rdf(store: ox.Store, folder: Path) -> None:
-    """Write the default graph (the merge of the graphs and the inferences) as ``ecosystem.ttl`` and
-    ``ecosystem.jsonld``, by the store's serialisers: the on-disk store lists triples in the order of
-    its index, which depends on the triples only, so the files are the same for the same graph."""
-    write_turtle(store, folder / "ecosystem.ttl", [""], prefixes=PREFIXES)
-    write_jsonld(store, folder / "ecosystem.jsonld", [""], prefixes=PREFIXES)
-
-
 def write_extras(store: ox.Store, loaded: Loaded, folder: Path, *, progress: Progress | None = None) -> list[str]:
     """Analyse the network and write ``metrics.json``, ``report.html`` and ``map.html`` into ``folder``;
     the measures also go into ``store`` as the named graph ``graph/metrics`` (and its default graph),
@@ -483,4 +477,4 @@ def validate_project(project: str | Path = ".", *, ontology_dir: str | Path | No
 
 
 __all__ = ["BuildResult", "OUTPUTS", "Reasoned", "build", "build_specs", "local_entry", "remove_leftovers",
-           "run_reasoning", "switch", "validate_project", "write_extras", "write_rdf"]
+           "run_reasoning", "switch", "validate_project", "write_extras"]
