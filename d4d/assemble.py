@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -143,38 +143,45 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
 
     graphs = {g: GraphState(s.digest, s.kind, s.triples, s.files) for g, s in inputs.graphs.items()}
     store.extend(inputs.ontology_quads)
-    store.load(inputs.facts_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FACTS_GRAPH))
-    resolver = Resolver.from_store(store, Crosswalk.load(inputs.crosswalk) if inputs.crosswalk else None)
-    same_engine = before is not None and before.engine == inputs.engine
-    for spec in inputs.specs:
-        graph = source_graph(spec.name)
-        old = before.graphs.get(graph) if before is not None else None
-        if previous is not None and old is not None and old.digest == graphs[graph].digest \
-                and previous.contains_named_graph(ox.NamedNode(graph)):
-            say(f"import: {spec.name} unchanged, copied from the previous build")
-            copy_graph(previous, store, graph)
-            out.copied.append(graph)
-            graphs[graph].triples = old.triples
-            if same_engine:
-                graphs[graph].validation = old.validation
-            lap("copy")
-            continue
-        say(f"import: {spec.name} ({spec.kind})")
-        out.imports.append(_import(store, spec, resolver, inputs.loaded.ontology, strict=strict, counter=counter))
-        graphs[graph].triples = count_matches(store, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
-        lap("import")
-    asserted = sorted(graphs)
-    for graph, state in graphs.items():
-        if state.kind == "source" and (graph not in out.copied or not same_engine):
-            say(f"validate: {graph.rsplit('/', 1)[-1]} against the shapes ({state.triples} triples)")
-            state.validation = check_source(store, inputs.shapes, graph, asserted, counter, strict=strict,
-                                            triples=state.triples, files=state.files)
-    lap("validate sources")
-    say("store: merging the named graphs into the default graph")
-    for graph in asserted:
-        mirror_graph(store, graph)
-    merged = count_matches(store, "?s ?p ?o")
-    lap("merge")
+    # the N-Triples each source's graph was loaded from, added to the default graph by the merge
+    with tempfile.TemporaryDirectory(prefix="d4d-spool-") as tmp:
+        spool, texts = Path(tmp), {}
+        store.load(inputs.facts_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FACTS_GRAPH))
+        resolver = Resolver.from_store(store, Crosswalk.load(inputs.crosswalk) if inputs.crosswalk else None)
+        same_engine = before is not None and before.engine == inputs.engine
+        for spec in inputs.specs:
+            graph = source_graph(spec.name)
+            old = before.graphs.get(graph) if before is not None else None
+            if previous is not None and old is not None and old.digest == graphs[graph].digest \
+                    and previous.contains_named_graph(ox.NamedNode(graph)):
+                say(f"import: {spec.name} unchanged, copied from the previous build")
+                texts[graph] = spool / f"{len(texts)}.nt"
+                copy_graph(previous, store, graph, texts[graph])
+                out.copied.append(graph)
+                graphs[graph].triples = old.triples
+                if same_engine:
+                    graphs[graph].validation = old.validation
+                lap("copy")
+                continue
+            say(f"import: {spec.name} ({spec.kind})")
+            texts[graph] = spool / f"{len(texts)}.nt"
+            with open(texts[graph], "wb") as text:
+                out.imports.append(_import(store, spec, resolver, inputs.loaded.ontology, strict=strict,
+                                           counter=counter, spool=text))
+            graphs[graph].triples = count_matches(store, f"GRAPH <{graph}> {{ ?s ?p ?o }}")
+            lap("import")
+        asserted = sorted(graphs)
+        for graph, state in graphs.items():
+            if state.kind == "source" and (graph not in out.copied or not same_engine):
+                say(f"validate: {graph.rsplit('/', 1)[-1]} against the shapes ({state.triples} triples)")
+                state.validation = check_source(store, inputs.shapes, graph, asserted, counter, strict=strict,
+                                                triples=state.triples, files=state.files)
+        lap("validate sources")
+        say("store: merging the named graphs into the default graph")
+        for graph in asserted:
+            mirror_graph(store, graph, text=texts.get(graph))
+        merged = count_matches(store, "?s ?p ?o")
+        lap("merge")
     say("reason: running the rules in the store")
     reason.materialise(store, inputs.rules, into=None)
     lap("reason")
@@ -234,7 +241,7 @@ def _relationship_classes(ontology: Ontology) -> list[URIRef]:
 
 
 def _import(store: ox.Store, spec: SourceSpec, resolver: Resolver, ontology: Ontology, *, strict: bool,
-            counter: Counter | None) -> ImportReport:
+            counter: Counter | None, spool: BinaryIO) -> ImportReport:
     """Import one source into ``store``, reporting the records read."""
 
     def step(done: int) -> None:
@@ -242,15 +249,14 @@ def _import(store: ox.Store, spec: SourceSpec, resolver: Resolver, ontology: Ont
             counter(f"import {spec.name}", done, None)
 
     return import_source(store, spec, resolver=resolver, strict=strict, ontology=ontology,
-                         batch_size=IMPORT_BATCH, progress=step)
+                         batch_size=IMPORT_BATCH, progress=step, spool=spool)
 
 
-def copy_graph(source: ox.Store, target: ox.Store, graph: str) -> None:
-    """Copy one named graph between stores through an N-Triples file (blank nodes get new labels)."""
-    with tempfile.TemporaryDirectory(prefix="d4d-copy-") as tmp:
-        path = Path(tmp) / "graph.nt"
-        source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-        target.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True)
+def copy_graph(source: ox.Store, target: ox.Store, graph: str, path: Path) -> None:
+    """Copy one named graph between stores through the N-Triples file ``path`` (kept; blank nodes get
+    new labels)."""
+    source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+    target.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True)
 
 
 def ontology_quads(graph: Graph, name: str) -> list[ox.Quad]:

@@ -305,28 +305,19 @@ def query_options(store: ox.Store) -> dict[str, Any]:
     return {}
 
 
-def has_blank_nodes(store: ox.Store, graph: str | ox.NamedNode) -> bool:
-    """Does a named graph hold a triple with a blank node?"""
+def mirror_graph(store: ox.Store, graph: str | ox.NamedNode, *, text: Path | None = None) -> None:
+    """Add every triple of one named graph to the default graph of ``store``, in one bulk load of its
+    N-Triples (see :func:`_load_split` for blank nodes): ``text`` if given (the file the graph was
+    loaded from: reading an on-disk graph back costs more than loading it), else a dump of the graph."""
     name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
-    return bool(store.query(f"ASK {{ GRAPH {name} {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"))
-
-
-def mirror_graph(store: ox.Store, graph: str | ox.NamedNode) -> None:
-    """Add every triple of one named graph to the default graph of ``store``.
-
-    A graph with blank nodes is copied quad by quad, keeping their labels (a bulk load would give them
-    new ones, and the default graph would no longer be the merge of the named graphs); any other
-    through one N-Triples dump and bulk load, without a Python object per triple.
-    """
-    name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
-    if has_blank_nodes(store, name):
-        store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
-                      for q in store.quads_for_pattern(None, None, None, name)])
-        return
     with tempfile.TemporaryDirectory(prefix="d4d-merge-") as tmp:
-        part = Path(tmp) / "graph.nt"
-        store.dump(str(part), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
-        store.bulk_load(path=str(part), format=ox.RdfFormat.N_TRIPLES, lenient=True)  # the store's own output
+        plain, blank = Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
+        if text is None:
+            text = Path(tmp) / "graph.nt"
+            store.dump(str(text), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+        with open(plain, "wb") as out, open(blank, "wb") as other:
+            _split_blank(text, out, other)
+        _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
 
 
 def count_matches(store: ox.Store, pattern: str, *, limit: int | None = None,
@@ -370,12 +361,21 @@ def add_constructed(store: ox.Store, answers: Iterable[ox.QueryTriples], *, grap
             for answer in answers:
                 answer.serialize(str(part), format=ox.RdfFormat.N_TRIPLES)
                 counts.append(_split_blank(part, out, other))
-        if plain.stat().st_size:
-            store.bulk_load(path=str(plain), format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=True)
-        if blank.stat().st_size:
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, target)
-                         for t in ox.parse(path=str(blank), format=ox.RdfFormat.N_TRIPLES))
+        _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
     return counts
+
+
+def _load_split(store: ox.Store, plain: Path, blank: Path, *, format: ox.RdfFormat,
+                to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> None:
+    """Add the statements of two files written by :func:`_split_blank` (the store's own output): those
+    without blank nodes in one bulk load, the others as they are, since a bulk load gives blank nodes
+    labels of its own and these must stay the nodes the store already holds."""
+    if plain.stat().st_size:
+        store.bulk_load(path=str(plain), format=format, to_graph=to_graph, lenient=True)
+    if blank.stat().st_size:
+        statements = ox.parse(path=str(blank), format=format)
+        store.extend(statements if to_graph is None else
+                     (ox.Quad(q.subject, q.predicate, q.object, to_graph) for q in statements))
 
 
 def _split_blank(source: Path, plain: IO[bytes], blank: IO[bytes]) -> int:
@@ -407,7 +407,6 @@ def persist(memory: ox.Store, path: str | Path) -> ox.Store:
         with open(plain, "wb") as out, open(blank, "wb") as other:
             _split_blank(dump, out, other)
         dump.unlink()
-        disk.bulk_load(path=str(plain), format=ox.RdfFormat.N_QUADS)
-        disk.extend(ox.parse(path=str(blank), format=ox.RdfFormat.N_QUADS))
+        _load_split(disk, plain, blank, format=ox.RdfFormat.N_QUADS)
     disk.flush()
     return disk

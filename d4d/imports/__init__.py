@@ -224,7 +224,7 @@ def remove_source(store: ox.Store, name: str) -> None:
 
 def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | None = None, strict: bool = False,
                   ontology: Any = None, batch_size: int = 50_000, progress: Callable[[int], None] | None = None,
-                  shared: Path | None = None) -> ImportReport:
+                  shared: Path | None = None, spool: BinaryIO | None = None) -> ImportReport:
     """Import one source into ``store``, replacing its graph.
 
     Parameters
@@ -244,6 +244,9 @@ def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | Non
         Quads written at a time.
     progress:
         Called with the number of records read so far, every thousand records.
+    spool:
+        A file that also gets every triple written into the graph, as N-Triples (see
+        :class:`ImportContext`); incomplete when the import fails.
 
     Returns
     -------
@@ -265,7 +268,7 @@ def import_source(store: ox.Store, spec: SourceSpec, *, resolver: Resolver | Non
                 raise SourceError("missing: run `d4d fetch` to download the declared data files (or "
                                   "`d4d fetch --mirror DIR` to copy them from a local copy)", path=path, record=spec.name)
     ctx = ImportContext(store, spec.name, spec.kind, resolver=resolver, strict=strict, options=spec.options,
-                        batch_size=batch_size, ontology=ontology, progress=progress, shared=shared)
+                        batch_size=batch_size, ontology=ontology, progress=progress, shared=shared, spool=spool)
     remove_source(store, spec.name)
     try:
         IMPORTERS[spec.kind](ctx, list(spec.paths))

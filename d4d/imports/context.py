@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 import yaml
@@ -380,12 +380,15 @@ class ImportContext:
         Quads written to the store at a time.
     progress:
         Called with the number of records read so far, every ``progress_every`` records.
+    spool:
+        A file that also gets every batch written, as N-Triples: the build adds the same text to the
+        default graph in one bulk load, instead of reading the graph back.
     """
 
     def __init__(self, store: ox.Store, source: str, kind: str, *, resolver: Resolver | None = None,
                  strict: bool = False, options: dict[str, Any] | None = None, batch_size: int = 50_000,
                  ontology: Any = None, progress: Callable[[int], None] | None = None,
-                 progress_every: int = 1000, shared: Path | None = None) -> None:
+                 progress_every: int = 1000, shared: Path | None = None, spool: BinaryIO | None = None) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", source):
             raise SourceError(f"a source name must be a slug (lower-case letters, digits, hyphens): {source!r}")
         self.store = store
@@ -400,7 +403,7 @@ class ImportContext:
         self.progress = progress
         self.progress_every = progress_every
         self.shared = shared
-        self._graph_text = str(self.graph)
+        self.spool = spool
         self._batch: list[str] = []
         self._writer: threading.Thread | None = None
         self._failed: BaseException | None = None
@@ -416,11 +419,11 @@ class ImportContext:
 
     def add(self, subject: ox.NamedNode, predicate: ox.NamedNode, obj: ox.NamedNode | ox.Literal) -> None:
         """Add one triple to the source's graph (written in batches)."""
-        # Batches are kept as N-Quads text (pyoxigraph writes each term in its N-Triples form) and bulk
+        # Batches are kept as N-Triples text (pyoxigraph writes each term in its N-Triples form) and bulk
         # loaded: building Quad objects costs more than the rest of the import, and the transactional
         # Store.extend holds a whole batch in memory on an on-disk store.
         batch = self._batch
-        batch.append(f"{subject} {predicate} {obj} {self._graph_text} .\n")
+        batch.append(f"{subject} {predicate} {obj} .\n")
         if len(batch) >= self.batch_size:
             self.flush()
 
@@ -449,7 +452,9 @@ class ImportContext:
         try:
             # lenient: the text is written from pyoxigraph terms, whose IRIs and language tags were
             # checked when they were made (checking them again costs about 7% of the load's CPU)
-            self.store.bulk_load(input=data, format=ox.RdfFormat.N_QUADS, lenient=True)
+            self.store.bulk_load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=self.graph, lenient=True)
+            if self.spool is not None:
+                self.spool.write(data)
         except BaseException as exc:  # raised again by _wait()
             self._failed = exc
 
