@@ -30,7 +30,7 @@ from d4d.load import Loaded
 from d4d.manifest import (GraphState, Manifest, digest_bytes, identity_digest, importer_digest, module_digest,
                           ntriples_digest, source_digest)
 from d4d.ontology import Ontology
-from d4d.store import count_matches, mirror_graph
+from d4d.store import count_matches, load_ntriples, mirror_graph
 from d4d.validate import load_shapes
 from d4d.vocab import D4D, GRAPH
 
@@ -253,10 +253,10 @@ def _import(store: ox.Store, spec: SourceSpec, resolver: Resolver, ontology: Ont
 
 
 def copy_graph(source: ox.Store, target: ox.Store, graph: str, path: Path) -> None:
-    """Copy one named graph between stores through the N-Triples file ``path`` (kept; blank nodes get
-    new labels)."""
+    """Copy one named graph between stores through the N-Triples file ``path`` (kept: the merge loads
+    it again; blank nodes keep their labels, see :func:`d4d.store.load_ntriples`)."""
     source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-    target.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True)
+    load_ntriples(target, path, ox.NamedNode(graph))
 
 
 def ontology_quads(graph: Graph, name: str) -> list[ox.Quad]:

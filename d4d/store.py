@@ -306,18 +306,25 @@ def query_options(store: ox.Store) -> dict[str, Any]:
 
 
 def mirror_graph(store: ox.Store, graph: str | ox.NamedNode, *, text: Path | None = None) -> None:
-    """Add every triple of one named graph to the default graph of ``store``, in one bulk load of its
-    N-Triples (see :func:`_load_split` for blank nodes): ``text`` if given (the file the graph was
-    loaded from: reading an on-disk graph back costs more than loading it), else a dump of the graph."""
+    """Add every triple of one named graph to the default graph of ``store``: ``text`` if given (the
+    N-Triples the graph was loaded from: reading an on-disk graph back costs more than loading it),
+    else a dump of the graph, through :func:`load_ntriples`."""
     name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
     with tempfile.TemporaryDirectory(prefix="d4d-merge-") as tmp:
-        plain, blank = Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
         if text is None:
             text = Path(tmp) / "graph.nt"
             store.dump(str(text), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+        load_ntriples(store, text, ox.DefaultGraph())
+
+
+def load_ntriples(store: ox.Store, text: Path, graph: ox.NamedNode | ox.DefaultGraph) -> None:
+    """Add the triples of an N-Triples file written from pyoxigraph terms to ``graph``, in one bulk load
+    without a Python object per triple, blank nodes keeping their labels (see :func:`_load_split`)."""
+    with tempfile.TemporaryDirectory(prefix="d4d-load-") as tmp:
+        plain, blank = Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
         with open(plain, "wb") as out, open(blank, "wb") as other:
             _split_blank(text, out, other)
-        _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
 
 def count_matches(store: ox.Store, pattern: str, *, limit: int | None = None,

@@ -176,3 +176,22 @@ def test_count_matches_stops_at_its_limit_and_reads_the_graphs_it_is_given() -> 
     assert count_matches(store, "?s ?p ?o", limit=10) == 5
     assert count_matches(store, "?s ?p ?o", default_graph=[g]) == 1
     assert count_matches(store, "?s ?p ?o", default_graph=[g, ox.DefaultGraph()], limit=4) == 4
+
+
+def test_a_copied_graph_and_its_merge_keep_the_blank_nodes_of_the_source(tmp_path: Path) -> None:
+    """A source copied from the last build's store, then merged from the file it was copied through:
+    the default graph is the merge of the named graph, blank nodes included (the same nodes)."""
+    from d4d.assemble import copy_graph
+
+    graph = ox.NamedNode(EX + "g")
+    source = ox.Store()
+    source.load(f"<{EX}a> <{EX}knows> [ <{EX}name> \"Ana\" ] . <{EX}a> <{EX}name> \"A _: B\" .\n".encode(),
+                format=ox.RdfFormat.TURTLE, to_graph=graph)
+    target = ox.Store()
+    text = tmp_path / "g.nt"
+    copy_graph(source, target, graph.value, text)
+    mirror_graph(target, graph, text=text)
+    named = {(q.subject, q.predicate, q.object) for q in target.quads_for_pattern(None, None, None, graph)}
+    default = {(q.subject, q.predicate, q.object) for q in target.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert len(named) == 3 and named == default
+    assert {(q.subject, q.predicate, q.object) for q in source} == named
