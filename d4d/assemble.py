@@ -30,7 +30,7 @@ from d4d.load import Loaded
 from d4d.manifest import (GraphState, Manifest, digest_bytes, identity_digest, importer_digest, module_digest,
                           ntriples_digest, source_digest)
 from d4d.ontology import Ontology
-from d4d.store import count_matches, load_ntriples, mirror_graph
+from d4d.store import count_matches, load_text, mirror_graph
 from d4d.validate import load_shapes
 from d4d.vocab import D4D, GRAPH
 
@@ -152,10 +152,10 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
         for spec in inputs.specs:
             graph = source_graph(spec.name)
             old = before.graphs.get(graph) if before is not None else None
+            texts[graph] = spool / f"{len(texts)}.nt"
             if previous is not None and old is not None and old.digest == graphs[graph].digest \
                     and previous.contains_named_graph(ox.NamedNode(graph)):
                 say(f"import: {spec.name} unchanged, copied from the previous build")
-                texts[graph] = spool / f"{len(texts)}.nt"
                 copy_graph(previous, store, graph, texts[graph])
                 out.copied.append(graph)
                 graphs[graph].triples = old.triples
@@ -164,7 +164,6 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
                 lap("copy")
                 continue
             say(f"import: {spec.name} ({spec.kind})")
-            texts[graph] = spool / f"{len(texts)}.nt"
             with open(texts[graph], "wb") as text:
                 out.imports.append(_import(store, spec, resolver, inputs.loaded.ontology, strict=strict,
                                            counter=counter, spool=text))
@@ -263,9 +262,9 @@ def _import(store: ox.Store, spec: SourceSpec, resolver: Resolver, ontology: Ont
 
 def copy_graph(source: ox.Store, target: ox.Store, graph: str, path: Path) -> None:
     """Copy one named graph between stores through the N-Triples file ``path`` (kept: the merge loads
-    it again; blank nodes keep their labels, see :func:`d4d.store.load_ntriples`)."""
+    it again; blank nodes keep their labels, see :func:`d4d.store.load_text`)."""
     source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-    load_ntriples(target, path, ox.NamedNode(graph))
+    load_text(target, path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
 
 
 def ontology_quads(graph: Graph, name: str) -> list[ox.Quad]:

@@ -308,23 +308,27 @@ def query_options(store: ox.Store) -> dict[str, Any]:
 def mirror_graph(store: ox.Store, graph: str | ox.NamedNode, *, text: Path | None = None) -> None:
     """Add every triple of one named graph to the default graph of ``store``: ``text`` if given (the
     N-Triples the graph was loaded from: reading an on-disk graph back costs more than loading it),
-    else a dump of the graph, through :func:`load_ntriples`."""
+    else a dump of the graph, through :func:`load_text`."""
+    if text is not None:
+        load_text(store, text, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        return
     name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
     with tempfile.TemporaryDirectory(prefix="d4d-merge-") as tmp:
-        if text is None:
-            text = Path(tmp) / "graph.nt"
-            store.dump(str(text), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
-        load_ntriples(store, text, ox.DefaultGraph())
+        dump = Path(tmp) / "graph.nt"
+        store.dump(str(dump), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+        load_text(store, dump, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
 
 
-def load_ntriples(store: ox.Store, text: Path, graph: ox.NamedNode | ox.DefaultGraph) -> None:
-    """Add the triples of an N-Triples file written from pyoxigraph terms to ``graph``, in one bulk load
-    without a Python object per triple, blank nodes keeping their labels (see :func:`_load_split`)."""
+def load_text(store: ox.Store, text: Path, *, format: ox.RdfFormat,
+              to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> None:
+    """Add the statements of an N-Triples or N-Quads file written from pyoxigraph terms (to ``to_graph``
+    if given), in one bulk load without a Python object per statement, blank nodes keeping their labels
+    (see :func:`_load_split`)."""
     with tempfile.TemporaryDirectory(prefix="d4d-load-") as tmp:
-        plain, blank = Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
+        plain, blank = Path(tmp) / "plain", Path(tmp) / "blank"
         with open(plain, "wb") as out, open(blank, "wb") as other:
             _split_blank(text, out, other)
-        _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        _load_split(store, plain, blank, format=format, to_graph=to_graph)
 
 
 def count_matches(store: ox.Store, pattern: str, *, limit: int | None = None,
@@ -409,11 +413,8 @@ def persist(memory: ox.Store, path: str | Path) -> ox.Store:
     """
     disk = ox.Store(str(path))
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
-        dump, plain, blank = Path(tmp) / "all.nq", Path(tmp) / "plain.nq", Path(tmp) / "blank.nq"
+        dump = Path(tmp) / "all.nq"
         memory.dump(str(dump), format=ox.RdfFormat.N_QUADS)
-        with open(plain, "wb") as out, open(blank, "wb") as other:
-            _split_blank(dump, out, other)
-        dump.unlink()
-        _load_split(disk, plain, blank, format=ox.RdfFormat.N_QUADS)
+        load_text(disk, dump, format=ox.RdfFormat.N_QUADS)
     disk.flush()
     return disk
