@@ -145,7 +145,7 @@ def assemble(store: ox.Store, inputs: Inputs, *, previous: ox.Store | None = Non
     store.extend(inputs.ontology_quads)
     # the N-Triples each source's graph was loaded from, added to the default graph by the merge
     with tempfile.TemporaryDirectory(prefix="d4d-spool-") as tmp:
-        spool, texts = Path(tmp), {}
+        spool, texts = Path(tmp), dict[str, Path]()
         store.load(inputs.facts_nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(FACTS_GRAPH))
         resolver = Resolver.from_store(store, Crosswalk.load(inputs.crosswalk) if inputs.crosswalk else None)
         same_engine = before is not None and before.engine == inputs.engine

@@ -87,6 +87,12 @@ triples) assembles in 5.2 s against 21.6 s on disk (the shapes' and rules' many 
 several times faster there); but memory grows with the graph (an IATI file of 8 MB gives 0.9M triples
 and a peak of about 2 GB), and the guard of bench/RESULTS-build.md is 8 GB at 1M transactions."""
 
+RULE_THREADS = 2
+"""Threads that answer the rules of one level at once (their answers go into the store in one bulk
+load after the level): one per core of the 2-core machine measured. At 100k transactions on disk the
+rules took 79.5 and 78.9 s with two threads against 113.0 and 99.0 s with one, runs alternated (see
+bench/RESULTS-build.md)."""
+
 IMPORT_BATCH = 500_000
 """Quads an importer writes into the store at a time (one bulk load each): large batches leave few
 files for the on-disk store to merge."""

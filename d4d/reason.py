@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,10 +37,10 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, XSD
 
 from d4d.errors import OntologyError, ReasoningError
-from d4d.limits import HERMIT_MEMORY_MB, HERMIT_SECONDS, MAX_PASSES
+from d4d.limits import HERMIT_MEMORY_MB, HERMIT_SECONDS, MAX_PASSES, RULE_THREADS
 from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
-from d4d.store import add_constructed, query_options
+from d4d.store import add_ntriples, query_options
 from d4d.vocab import GRAPH
 
 log = logging.getLogger(__name__)
@@ -367,8 +368,10 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
     writes, so one pass over the levels in order derives everything except what the rules of a cycle
     (a property and its inverse) feed each other. After the first pass a rule runs again only if a
     level run since its last run wrote what it reads (:attr:`Rule.reads`, :attr:`Rule.writes`); a
-    pass that adds nothing is the fixpoint. A level's new triples go into the store in one bulk load
-    of an N-Triples file, not as Python objects (a rule can derive millions). The first pass over a
+    pass that adds nothing is the fixpoint. The rules of a level are answered by
+    :data:`~d4d.limits.RULE_THREADS` threads at once, each answer written to an N-Triples file, and the
+    level's new triples go into the store in one bulk load of those files, not as Python objects (a
+    rule can derive millions). The first pass over a
     built store's default graph (``into`` None) does not ask whether a head is there already: the
     store keeps one copy of a triple, and a first pass that looks costs twice as much on disk (see
     ``bench/RESULTS-build.md``).
@@ -409,8 +412,12 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
             if not due:
                 continue
             step += 1
-            answers = (_run(store, rules[i], rules[i].construct(new=new), union=into is not None) for i in due)
-            for i, added in zip(due, add_constructed(store, answers, graph=into)):
+            with tempfile.TemporaryDirectory(prefix="d4d-rules-") as tmp, \
+                    ThreadPoolExecutor(RULE_THREADS) as pool:
+                parts = pool.map(lambda i: _answer(store, rules[i], Path(tmp) / f"{i}.nt", new=new,
+                                                   union=into is not None), due)
+                counts = add_ntriples(store, parts, graph=into)
+            for i, added in zip(due, counts):
                 ran[i] = step
                 if added:
                     report.derived[rules[i].name] = report.derived.get(rules[i].name, 0) + added
@@ -448,6 +455,15 @@ def _fed(reads: frozenset[str], written: dict[str, int], last: int) -> bool:
     if "*" in reads or written.get("*", -1) >= last:
         return any(step >= last for step in written.values())
     return any(written.get(key, -1) >= last for key in reads)
+
+
+def _answer(store: ox.Store, rule: Rule, path: Path, *, new: bool, union: bool) -> Path:
+    """Write the triples ``rule`` derives over the whole store to the N-Triples file ``path``."""
+    try:
+        _run(store, rule, rule.construct(new=new), union=union).serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
+    except (OSError, ValueError) as exc:
+        raise ReasoningError(f"rule {rule.name} failed: {exc}") from exc
+    return path
 
 
 def _run(store: ox.Store, rule: Rule, query: str, *, union: bool = False) -> ox.QueryTriples:

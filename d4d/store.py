@@ -356,21 +356,19 @@ def store_summary(store: ox.Store) -> dict[str, int]:
     return counts
 
 
-def add_constructed(store: ox.Store, answers: Iterable[ox.QueryTriples], *, graph: str | None = None) -> list[int]:
-    """Add the triples of CONSTRUCT answers to the default graph (or the named graph ``graph``) of
-    ``store``, through one N-Triples file rather than a Python object per triple; the number of
-    triples each answer held (a triple it gave twice counts twice). Each answer is read to its end
-    before the next query runs, and the store changes only after the last one.
+def add_ntriples(store: ox.Store, parts: Iterable[Path], *, graph: str | None = None) -> list[int]:
+    """Add the triples of N-Triples files that the store wrote (rules' answers) to its default graph
+    (or the named graph ``graph``), all in one bulk load; the number of lines of each file (a triple
+    given twice counts twice). The store changes only after the last file is read.
 
-    One bulk load, except the triples with blank nodes, added as they are: a bulk load gives blank
-    nodes labels of its own, and these must stay the nodes the store already holds."""
+    The triples with blank nodes are added as they are: a bulk load gives blank nodes labels of its
+    own, and these must stay the nodes the store already holds."""
     target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
     counts = []
     with tempfile.TemporaryDirectory(prefix="d4d-add-") as tmp:
-        part, plain, blank = Path(tmp) / "part.nt", Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
+        plain, blank = Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
         with open(plain, "wb") as out, open(blank, "wb") as other:
-            for answer in answers:
-                answer.serialize(str(part), format=ox.RdfFormat.N_TRIPLES)
+            for part in parts:
                 counts.append(_split_blank(part, out, other))
         _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
     return counts
