@@ -359,7 +359,8 @@ def store_summary(store: ox.Store) -> dict[str, int]:
 def add_ntriples(store: ox.Store, parts: Iterable[Path], *, graph: str | None = None) -> list[int]:
     """Add the triples of N-Triples files that the store wrote (rules' answers) to its default graph
     (or the named graph ``graph``), all in one bulk load; the number of lines of each file (a triple
-    given twice counts twice). The store changes only after the last file is read.
+    given twice counts twice). Each file is deleted once read (they are scratch files, gigabytes at
+    1M transactions); the store changes only after the last one.
 
     The triples with blank nodes are added as they are: a bulk load gives blank nodes labels of its
     own, and these must stay the nodes the store already holds."""
@@ -370,6 +371,7 @@ def add_ntriples(store: ox.Store, parts: Iterable[Path], *, graph: str | None = 
         with open(plain, "wb") as out, open(blank, "wb") as other:
             for part in parts:
                 counts.append(_split_blank(part, out, other))
+                part.unlink()
         _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
     return counts
 
