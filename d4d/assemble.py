@@ -264,7 +264,7 @@ def copy_graph(source: ox.Store, target: ox.Store, graph: str, path: Path) -> No
     """Copy one named graph between stores through the N-Triples file ``path`` (kept: the merge loads
     it again; blank nodes keep their labels, see :func:`d4d.store.load_text`)."""
     source.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-    load_text(target, path, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    load_text(target, [path], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
 
 
 def ontology_quads(graph: Graph, name: str) -> list[ox.Quad]:

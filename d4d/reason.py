@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from d4d.errors import OntologyError, ReasoningError
 from d4d.limits import HERMIT_MEMORY_MB, HERMIT_SECONDS, MAX_PASSES, RULE_THREADS
 from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
-from d4d.store import add_ntriples, query_options
+from d4d.store import load_text, query_options
 from d4d.vocab import GRAPH
 
 log = logging.getLogger(__name__)
@@ -421,7 +421,8 @@ def materialise(store: ox.Store, rules: Iterable[Rule], *, into: str | None = st
                     ThreadPoolExecutor(RULE_THREADS) as pool:
                 parts = pool.map(lambda i: _answer(store, rules[i], Path(tmp) / f"{i}.nt", new=new,
                                                    union=into is not None), due)
-                counts = add_ntriples(store, parts, graph=into)
+                counts = load_text(store, _deleted_once_read(parts), format=ox.RdfFormat.N_TRIPLES,
+                                   to_graph=ox.NamedNode(into) if into is not None else ox.DefaultGraph())
             for i, added in zip(due, counts):
                 ran[i] = step
                 if added:
@@ -469,6 +470,14 @@ def _answer(store: ox.Store, rule: Rule, path: Path, *, new: bool, union: bool) 
     except (OSError, ValueError) as exc:
         raise ReasoningError(f"rule {rule.name} failed: {exc}") from exc
     return path
+
+
+def _deleted_once_read(paths: Iterable[Path]) -> Iterator[Path]:
+    """``paths``, each file deleted when the reader asks for the next: the rules' answers are scratch
+    files, gigabytes at 1M transactions, not all kept until their level is loaded."""
+    for path in paths:
+        yield path
+        path.unlink()
 
 
 def _run(store: ox.Store, rule: Rule, query: str, *, union: bool = False) -> ox.QueryTriples:

@@ -310,25 +310,36 @@ def mirror_graph(store: ox.Store, graph: str | ox.NamedNode, *, text: Path | Non
     N-Triples the graph was loaded from: reading an on-disk graph back costs more than loading it),
     else a dump of the graph, through :func:`load_text`."""
     if text is not None:
-        load_text(store, text, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        load_text(store, [text], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         return
     name = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
     with tempfile.TemporaryDirectory(prefix="d4d-merge-") as tmp:
         dump = Path(tmp) / "graph.nt"
         store.dump(str(dump), format=ox.RdfFormat.N_TRIPLES, from_graph=name)
-        load_text(store, dump, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        load_text(store, [dump], format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
 
 
-def load_text(store: ox.Store, text: Path, *, format: ox.RdfFormat,
-              to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> None:
-    """Add the statements of an N-Triples or N-Quads file written from pyoxigraph terms (to ``to_graph``
-    if given), in one bulk load without a Python object per statement, blank nodes keeping their labels
-    (see :func:`_load_split`)."""
+def load_text(store: ox.Store, texts: Iterable[Path], *, format: ox.RdfFormat,
+              to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> list[int]:
+    """Add the statements of N-Triples or N-Quads files written from pyoxigraph terms (to ``to_graph``
+    if given), all in one bulk load without a Python object per statement; the number of lines of each
+    file (a statement given twice counts twice). The store changes only after the last file is read.
+
+    The statements with blank nodes are added as they are: a bulk load gives blank nodes labels of its
+    own, and these must stay the nodes the store already holds."""
+    counts = []
     with tempfile.TemporaryDirectory(prefix="d4d-load-") as tmp:
         plain, blank = Path(tmp) / "plain", Path(tmp) / "blank"
         with open(plain, "wb") as out, open(blank, "wb") as other:
-            _split_blank(text, out, other)
-        _load_split(store, plain, blank, format=format, to_graph=to_graph)
+            for text in texts:
+                counts.append(_split_blank(text, out, other))
+        if plain.stat().st_size:
+            store.bulk_load(path=str(plain), format=format, to_graph=to_graph, lenient=True)
+        if blank.stat().st_size:
+            statements = ox.parse(path=str(blank), format=format)
+            store.extend(statements if to_graph is None else
+                         (ox.Quad(q.subject, q.predicate, q.object, to_graph) for q in statements))
+    return counts
 
 
 def count_matches(store: ox.Store, pattern: str, *, limit: int | None = None,
@@ -354,39 +365,6 @@ def store_summary(store: ox.Store) -> dict[str, int]:
     for row in named:  # type: ignore[union-attr]
         counts[row["g"].value] = int(row["n"].value)
     return counts
-
-
-def add_ntriples(store: ox.Store, parts: Iterable[Path], *, graph: str | None = None) -> list[int]:
-    """Add the triples of N-Triples files that the store wrote (rules' answers) to its default graph
-    (or the named graph ``graph``), all in one bulk load; the number of lines of each file (a triple
-    given twice counts twice). Each file is deleted once read (they are scratch files, gigabytes at
-    1M transactions); the store changes only after the last one.
-
-    The triples with blank nodes are added as they are: a bulk load gives blank nodes labels of its
-    own, and these must stay the nodes the store already holds."""
-    target = ox.NamedNode(graph) if graph is not None else ox.DefaultGraph()
-    counts = []
-    with tempfile.TemporaryDirectory(prefix="d4d-add-") as tmp:
-        plain, blank = Path(tmp) / "plain.nt", Path(tmp) / "blank.nt"
-        with open(plain, "wb") as out, open(blank, "wb") as other:
-            for part in parts:
-                counts.append(_split_blank(part, out, other))
-                part.unlink()
-        _load_split(store, plain, blank, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
-    return counts
-
-
-def _load_split(store: ox.Store, plain: Path, blank: Path, *, format: ox.RdfFormat,
-                to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> None:
-    """Add the statements of two files written by :func:`_split_blank` (the store's own output): those
-    without blank nodes in one bulk load, the others as they are, since a bulk load gives blank nodes
-    labels of its own and these must stay the nodes the store already holds."""
-    if plain.stat().st_size:
-        store.bulk_load(path=str(plain), format=format, to_graph=to_graph, lenient=True)
-    if blank.stat().st_size:
-        statements = ox.parse(path=str(blank), format=format)
-        store.extend(statements if to_graph is None else
-                     (ox.Quad(q.subject, q.predicate, q.object, to_graph) for q in statements))
 
 
 def _split_blank(source: Path, plain: IO[bytes], blank: IO[bytes]) -> int:
@@ -415,6 +393,6 @@ def persist(memory: ox.Store, path: str | Path) -> ox.Store:
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
         dump = Path(tmp) / "all.nq"
         memory.dump(str(dump), format=ox.RdfFormat.N_QUADS)
-        load_text(disk, dump, format=ox.RdfFormat.N_QUADS)
+        load_text(disk, [dump], format=ox.RdfFormat.N_QUADS)
     disk.flush()
     return disk
