@@ -35,10 +35,13 @@ never sees one.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, Union
 
@@ -46,6 +49,7 @@ import pyoxigraph as ox
 import rdflib
 
 from d4d.errors import StoreError
+from d4d.limits import LOAD_THREADS
 
 #: Name of the store directory inside a build directory.
 STORE_DIRNAME = "store"
@@ -322,19 +326,26 @@ def mirror_graph(store: ox.Store, graph: str | ox.NamedNode, *, text: Path | Non
 def load_text(store: ox.Store, texts: Iterable[Path], *, format: ox.RdfFormat,
               to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> list[int]:
     """Add the statements of N-Triples or N-Quads files written from pyoxigraph terms (to ``to_graph``
-    if given), all in one bulk load without a Python object per statement; the number of lines of each
-    file (a statement given twice counts twice). The store changes only after the last file is read.
+    if given) without a Python object per statement; the number of lines of each file (a statement
+    given twice counts twice). The store changes only after the last file is read.
 
-    The statements with blank nodes are added as they are: a bulk load gives blank nodes labels of its
-    own, and these must stay the nodes the store already holds."""
+    The lines are dealt into :data:`~d4d.limits.LOAD_THREADS` files, bulk loaded at once: a bulk load
+    of less than a million statements runs on one core. The statements with blank nodes are added as
+    they are: a bulk load gives blank nodes labels of its own, and these must stay the nodes the store
+    already holds."""
     counts = []
-    with tempfile.TemporaryDirectory(prefix="d4d-load-") as tmp:
-        plain, blank = Path(tmp) / "plain", Path(tmp) / "blank"
-        with open(plain, "wb") as out, open(blank, "wb") as other:
+    with tempfile.TemporaryDirectory(prefix="d4d-load-") as tmp, ExitStack() as files:
+        plain = [Path(tmp) / f"plain-{i}" for i in range(LOAD_THREADS)]
+        blank = Path(tmp) / "blank"
+        outs = itertools.cycle([files.enter_context(open(path, "wb")) for path in plain])
+        with open(blank, "wb") as other:
             for text in texts:
-                counts.append(_split_blank(text, out, other))
-        if plain.stat().st_size:
-            store.bulk_load(path=str(plain), format=format, to_graph=to_graph, lenient=True)
+                counts.append(_split_blank(text, outs, other))
+        files.close()
+        parts = [path for path in plain if path.stat().st_size]
+        with ThreadPoolExecutor(max(1, len(parts))) as pool:
+            list(pool.map(lambda path: store.bulk_load(path=str(path), format=format, to_graph=to_graph,
+                                                       lenient=True), parts))
         if blank.stat().st_size:
             statements = ox.parse(path=str(blank), format=format)
             store.extend(statements if to_graph is None else
@@ -367,18 +378,20 @@ def store_summary(store: ox.Store) -> dict[str, int]:
     return counts
 
 
-def _split_blank(source: Path, plain: IO[bytes], blank: IO[bytes]) -> int:
-    """Copy the lines of an N-Triples or N-Quads file to ``plain``, or to ``blank`` those with a blank
-    node (a literal holding "_:" goes there too: the same result, the slow way); the number of lines."""
+def _split_blank(source: Path, plain: Iterator[IO[bytes]], blank: IO[bytes]) -> int:
+    """Copy the lines of an N-Triples or N-Quads file a block at a time to the next file of ``plain``,
+    or to ``blank`` those with a blank node (a literal holding "_:" goes there too: the same result,
+    the slow way); the number of lines."""
     count = 0
     with open(source, "rb") as lines:
-        for block in iter(lambda: lines.read(1 << 24) + lines.readline(), b""):  # whole lines
+        for block in iter(lambda: lines.read(1 << 20) + lines.readline(), b""):  # whole lines
             count += block.count(b"\n")
             if b"_:" not in block:
-                plain.write(block)
+                next(plain).write(block)
                 continue
+            out = next(plain)
             for line in block.splitlines(keepends=True):
-                (blank if b"_:" in line else plain).write(line)
+                (blank if b"_:" in line else out).write(line)
     return count
 
 
