@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,21 +234,26 @@ def _make_version(version: Path, inputs: Inputs, before: Manifest | None, curren
     _stop_if_strict(manifest, strict)  # a source copied from the last build is not checked again
     manifest.checked = inputs.checked if reasoner or checked else ""
     manifest.outputs = _wanted_outputs(manifest.triples, dumps=dumps, extras=extras)
-    # the outputs are written from the store as assembled: read in memory, several times faster
-    lap = time.perf_counter()
-    if "ecosystem.ttl" in manifest.outputs:
-        _stage(progress, "write: Turtle and JSON-LD")
-        write_rdf(store, version, prefixes=PREFIXES)
-    result.seconds["write"] = round(time.perf_counter() - lap, 3)
-    if extras:
+    # The outputs are written from the store as assembled (read in memory, several times faster), an
+    # in-memory store being written to disk beside them; the measures go into the store on disk.
+    measures: Graph | None = None
+    with ThreadPoolExecutor(1) as pool:
+        disk = pool.submit(_timed, persist, store, path) if in_memory else None
         lap = time.perf_counter()
-        write_extras(store, inputs.loaded, version, progress=progress)
-        result.seconds["analyse and render"] = round(time.perf_counter() - lap, 3)
-    if in_memory:
-        _stage(progress, "store: writing to disk")
-        lap = time.perf_counter()
-        store = persist(store, path)
-        result.seconds["write the store"] = round(time.perf_counter() - lap, 3)
+        if "ecosystem.ttl" in manifest.outputs:
+            _stage(progress, "write: Turtle and JSON-LD")
+            write_rdf(store, version, prefixes=PREFIXES)
+        result.seconds["write"] = round(time.perf_counter() - lap, 3)
+        if extras:
+            lap = time.perf_counter()
+            measures = write_extras(store, inputs.loaded, version, progress=progress)
+            result.seconds["analyse and render"] = round(time.perf_counter() - lap, 3)
+        if disk is not None:
+            _stage(progress, "store: writing to disk")
+            store, result.seconds["write the store (beside the outputs)"] = disk.result()
+            del disk  # it holds the store too, which must be closed before the build folder is switched
+    if measures is not None:
+        add_measures(store, measures)
     store.flush()
     del store
     result.seconds["total"] = round(time.perf_counter() - clock, 3)
@@ -440,29 +446,40 @@ def build_specs(declared: list[SourceSpec], local: list[dict[str, Any]]) -> list
 # Outputs
 
 
-def write_extras(store: ox.Store, loaded: Loaded, folder: Path, *, progress: Progress | None = None) -> list[str]:
+def write_extras(store: ox.Store, loaded: Loaded, folder: Path, *, progress: Progress | None = None) -> Graph:
     """Analyse the network and write ``metrics.json``, ``report.html`` and ``map.html`` into ``folder``;
-    the measures also go into ``store`` as the named graph ``graph/metrics`` (and its default graph),
-    to be queried in SPARQL. They stay out of ``ecosystem.ttl``: an observation carries the date it was
-    made, which would make the file differ from day to day for the same input."""
+    the measures as RDF, for :func:`add_measures`. They stay out of ``ecosystem.ttl``: an observation
+    carries the date it was made, which would make the file differ from day to day for the same input."""
     from d4d.analyse import analyse
     from d4d.analyse.rdf import metrics_graph
     from d4d.maps import write_map
     from d4d.network import project
     from d4d.report import write_report
-    from d4d.store import load_into, mirror_graph
 
     _stage(progress, "analyse: network measures")
     network = project(store, loaded.ontology)
     metrics = analyse(network, seed=0)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
-    load_into(store, metrics_graph(metrics), graph=METRICS_GRAPH)
-    mirror_graph(store, METRICS_GRAPH)
     _stage(progress, "render: report and map")
     write_report(metrics, folder / "report.html")
     write_map(network, folder / "map.html", metrics=metrics)
-    return ["metrics.json", "report.html", "map.html"]
+    return metrics_graph(metrics)
+
+
+def add_measures(store: ox.Store, measures: Graph) -> None:
+    """Add the network measures to ``store``: the named graph ``graph/metrics`` and its default graph,
+    to be queried in SPARQL."""
+    from d4d.store import load_into, mirror_graph
+
+    load_into(store, measures, graph=METRICS_GRAPH)
+    mirror_graph(store, METRICS_GRAPH)
+
+
+def _timed(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """What ``function(*args)`` returns, and the seconds it took."""
+    clock = time.perf_counter()
+    return function(*args), round(time.perf_counter() - clock, 3)
 
 
 def validate_project(project: str | Path = ".", *, ontology_dir: str | Path | None = None,
@@ -476,5 +493,5 @@ def validate_project(project: str | Path = ".", *, ontology_dir: str | Path | No
                      extras=False, dumps=False, progress=progress, strict=strict, local_from=project / "build")
 
 
-__all__ = ["BuildResult", "OUTPUTS", "Reasoned", "build", "build_specs", "local_entry", "remove_leftovers",
-           "run_reasoning", "switch", "validate_project", "write_extras"]
+__all__ = ["BuildResult", "OUTPUTS", "Reasoned", "add_measures", "build", "build_specs", "local_entry",
+           "remove_leftovers", "run_reasoning", "switch", "validate_project", "write_extras"]
