@@ -93,13 +93,14 @@ load after the level): one per core of the 2-core machine measured. At 100k tran
 rules took 79.5 and 78.9 s with two threads against 113.0 and 99.0 s with one, runs alternated (see
 bench/RESULTS-build.md)."""
 
-LOAD_THREADS = 2
-"""Files that :func:`d4d.store.load_text` deals a load's statements into and bulk loads at once: one
-per core of the 2-core machine measured (pyoxigraph bulk loads a million statements per thread, so a
-smaller load runs on one core). Writing the 10k-transaction store to disk (1.23M quads): 6.9 and 6.5 s
-with two files against 13.1 and 10.0 s with one; 3.3M triples on disk: 17.4 and 12.9 s against 22.2
-and 14.5 s, runs alternated. In memory it neither gains nor loses (a merge of 1.2M triples: 3.33 s,
-median of five, either way). See bench/RESULTS-build.md."""
+PERSIST_THREADS = 2
+"""Bulk loads at once when an in-memory store is written to disk (:func:`d4d.store.persist`), each of
+a share of its lines: one per core of the 2-core machine measured. pyoxigraph gives a thread to each
+million statements it bulk loads, so one load of the 10k-transaction store (1.23M quads) ran mostly on
+one core: 6.9 and 6.5 s with two against 13.1 and 10.0 s with one, runs alternated. The other loads
+stay one: the 100k-transaction build, where every load is on disk and most are over a million, took
+152 s with two against 156 s with one (medians of two, alternated) and peaked 1.1 GB higher. See
+bench/RESULTS-build.md."""
 
 IMPORT_BATCH = 500_000
 """Quads an importer writes into the store at a time (one bulk load each): large batches leave few

@@ -49,7 +49,7 @@ import pyoxigraph as ox
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.limits import LOAD_THREADS
+from d4d.limits import PERSIST_THREADS
 
 #: Name of the store directory inside a build directory.
 STORE_DIRNAME = "store"
@@ -324,18 +324,17 @@ def mirror_graph(store: ox.Store, graph: str | ox.NamedNode, *, text: Path | Non
 
 
 def load_text(store: ox.Store, texts: Iterable[Path], *, format: ox.RdfFormat,
-              to_graph: ox.NamedNode | ox.DefaultGraph | None = None) -> list[int]:
+              to_graph: ox.NamedNode | ox.DefaultGraph | None = None, threads: int = 1) -> list[int]:
     """Add the statements of N-Triples or N-Quads files written from pyoxigraph terms (to ``to_graph``
     if given) without a Python object per statement; the number of lines of each file (a statement
     given twice counts twice). The store changes only after the last file is read.
 
-    The lines are dealt into :data:`~d4d.limits.LOAD_THREADS` files, bulk loaded at once: a bulk load
-    of less than a million statements runs on one core. The statements with blank nodes are added as
-    they are: a bulk load gives blank nodes labels of its own, and these must stay the nodes the store
-    already holds."""
+    The lines are dealt into ``threads`` files, bulk loaded at once (see
+    :data:`~d4d.limits.PERSIST_THREADS`). The statements with blank nodes are added as they are: a bulk
+    load gives blank nodes labels of its own, and these must stay the nodes the store already holds."""
     counts = []
     with tempfile.TemporaryDirectory(prefix="d4d-load-") as tmp, ExitStack() as files:
-        plain = [Path(tmp) / f"plain-{i}" for i in range(LOAD_THREADS)]
+        plain = [Path(tmp) / f"plain-{i}" for i in range(threads)]
         blank = Path(tmp) / "blank"
         outs = itertools.cycle([files.enter_context(open(path, "wb")) for path in plain])
         with open(blank, "wb") as other:
@@ -398,14 +397,14 @@ def _split_blank(source: Path, plain: Iterator[IO[bytes]], blank: IO[bytes]) -> 
 def persist(memory: ox.Store, path: str | Path) -> ox.Store:
     """Write every graph of an in-memory store into a new on-disk store at ``path``; the new store.
 
-    One bulk load of the store's N-Quads, except the statements with blank nodes, added as they are
-    (a bulk load gives blank nodes labels of its own; these keep theirs, so the two stores are equal
-    and their dumps the same).
+    The store's N-Quads in :data:`~d4d.limits.PERSIST_THREADS` bulk loads at once, except the
+    statements with blank nodes, added as they are (a bulk load gives blank nodes labels of its own;
+    these keep theirs, so the two stores are equal and their dumps the same).
     """
     disk = ox.Store(str(path))
     with tempfile.TemporaryDirectory(prefix="d4d-persist-") as tmp:
         dump = Path(tmp) / "all.nq"
         memory.dump(str(dump), format=ox.RdfFormat.N_QUADS)
-        load_text(disk, [dump], format=ox.RdfFormat.N_QUADS)
+        load_text(disk, [dump], format=ox.RdfFormat.N_QUADS, threads=PERSIST_THREADS)
     disk.flush()
     return disk

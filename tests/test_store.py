@@ -195,3 +195,18 @@ def test_a_copied_graph_and_its_merge_keep_the_blank_nodes_of_the_source(tmp_pat
     default = {(q.subject, q.predicate, q.object) for q in target.quads_for_pattern(None, None, None, ox.DefaultGraph())}
     assert len(named) == 3 and named == default
     assert {(q.subject, q.predicate, q.object) for q in source} == named
+
+
+def test_a_persisted_store_equals_the_one_in_memory(tmp_path: Path) -> None:
+    """An in-memory store written to disk: the same quads in every graph, its blank nodes the same
+    nodes, however its lines were shared between the bulk loads (here over 2 MiB of them)."""
+    from d4d.store import persist
+
+    memory, graph = ox.Store(), ox.NamedNode(EX + "g")
+    memory.load(f"<{EX}a> <{EX}knows> [ <{EX}name> \"Ana\" ] . <{EX}a> <{EX}name> \"A _: B\" .\n".encode(),
+                format=ox.RdfFormat.TURTLE, to_graph=graph)
+    memory.extend(ox.Quad(ox.NamedNode(f"{EX}s{k}"), ox.NamedNode(EX + "label"), ox.Literal("x" * 40 + str(k)),
+                          graph if k % 3 else ox.DefaultGraph()) for k in range(40_000))
+    disk = persist(memory, tmp_path / "store")
+    assert len(disk) == len(memory) == 40_003
+    assert set(disk) == set(memory)
