@@ -26,12 +26,13 @@ one load, minutes apart, can each be a third off (100k builds of the same code t
 an hour): a single pair's ratio is then mostly the noise's.
 
 Run: ``/work/venv/bin/python bench/bench_build.py [--sizes 10000,100000,1000000] [--pairs 3]
-[--work /tmp/d4d-bench] [--out bench/RESULTS-build.md]``. The 1M size takes about 1.5 hours on 2 cores
-(the build 23 to 32 minutes; compacting, dumping and loading the baseline about 40 on a slow night);
-three pairs at 100k about 20 minutes. The baselines need free disk for the result's N-Triples and the
-raw load's store, about 400 bytes per triple (37 GB at 1M transactions): the run stops before them if
-``--work`` has less, and it stops at any step that fails, naming it (the sizes done before are kept in
-``--json``).
+[--work /tmp/d4d-bench] [--out FILE]``: the table is printed (and written to FILE); it goes into
+``bench/RESULTS-build.md``, the log of the runs, by hand, with what changed. The 1M size takes about
+1.5 hours on 2 cores (the build 23 to 32 minutes; compacting, dumping and loading the baseline about
+40 on a slow night); three pairs at 100k about 20 minutes. The baselines need free disk for the
+result's N-Triples and the raw load's store, about 400 bytes per triple (37 GB at 1M transactions):
+the run stops before them if ``--work`` has less, and it stops at any step that fails, naming it (the
+sizes done before are kept in ``--json``).
 """
 
 from __future__ import annotations
@@ -266,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rdflib-max", type=int, default=3_000_000,
                         help="run the rdflib pipeline up to this many triples")
     parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS-build.md"))
+    parser.add_argument("--out", default=None, help="also write the table to this file")
     parser.add_argument("--json", default=None, help="also write the raw measurements as JSON")
     parser.add_argument("--render", default=None,
                         help="only print the table of the measurements in this JSON (an earlier --json)")
@@ -372,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
     table = render(rows, load_before, load_after)
     print(table)
-    Path(args.out).write_text(table, encoding="utf-8")
+    if args.out:
+        Path(args.out).write_text(table, encoding="utf-8")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
     return 0
