@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 import pyoxigraph as ox
+from rdflib import URIRef
 
 from d4d.field import annotate
 from d4d.ontology import EdgeType, Ontology
@@ -79,6 +80,26 @@ def same_as(store: ox.Store) -> dict[str, str]:
     return {x: find(x) for x in sorted(parent) if find(x) != x}
 
 
+def actor_kind(types: set[str], ontology: Ontology) -> str:
+    """The kind (IRI) an actor is drawn and counted as, of the kinds it is stated to be: the one that
+    is a subclass of all the others; if none is (a foundation that is also an international
+    organisation), the most specific kind they share (Organization), so that neither is picked over
+    the other. Organization if it has no kind."""
+    known = {str(k.iri) for k in ontology.kinds.values()}
+
+    def supers(kind: str) -> set[str]:
+        return {str(c) for c in ontology.superclasses(URIRef(kind))} & known
+
+    def chain(candidates: set[str]) -> list[str]:  # the one kind below all the others, if any
+        return [k for k in candidates if candidates <= supers(k)]
+
+    below_all = chain(types)
+    if below_all:
+        return below_all[0]
+    shared = set.intersection(*(supers(t) for t in types)) if types else set()
+    return (chain(shared) or [str(D4D.Organization)])[0]
+
+
 def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str, Any]]:
     """Node attributes of every actor (d4d:Agent): label, kind, sectors (all of them, sorted), founding
     and dissolution year, description, url, ``merged`` (the IRIs counted as this actor by
@@ -128,9 +149,7 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
     merged = {c: sorted([c, *members]) for c, members in merged.items()}
     out: dict[str, dict[str, Any]] = {}
     for iri, node in sorted(nodes.items()):
-        # The most specific kind: the one whose superclasses include all the others.
-        types = node.pop("types")
-        kind = max(types, key=lambda t: len(ontology.superclasses(kinds[t].iri)), default=str(D4D.Organization))
+        kind = actor_kind(node.pop("types"), ontology)
         kind_name = kinds[kind].name if kind in kinds else "Organization"
         out[iri] = {
             "label": node["label"] or iri.rsplit("/", 1)[-1],
