@@ -17,6 +17,7 @@ from d4d import reason
 from d4d.pipeline import build
 from d4d.cli import main
 from d4d.store import count_matches, open_store
+from d4d.vocab import ID
 
 
 def leftovers(out: Path) -> list[str]:
@@ -104,6 +105,35 @@ def test_bad_input_fails_cleanly_and_keeps_the_previous_build(case: str, project
     assert _digest(out) == before
     assert sorted(p.name for p in (out / "store").iterdir()) == store_files
     assert not leftovers(out)
+
+
+@pytest.mark.parametrize("failing", ["write_rdf", "persist"])
+def test_a_failure_while_the_store_is_written_leaves_no_build(failing: str, project_copy: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new store assembled in memory is written to disk beside the RDF files: either failing fails
+    the build, once the other has finished, and leaves no build and nothing half-written behind."""
+    from d4d import pipeline
+
+    out = tmp_path / "build"
+    written = []
+    real_persist = pipeline.persist
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(f"{failing}: no space left on device")
+
+    def persist(*args: object) -> object:
+        written.append(True)
+        return real_persist(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "persist", persist)
+    monkeypatch.setattr(pipeline, failing, fail)
+    with pytest.raises(OSError, match=f"{failing}: no space left"):
+        build(project_copy, out=out, reasoner=False, extras=False)
+    assert written == ([True] if failing == "write_rdf" else [])  # the store was being written beside
+    assert not list(out.iterdir())  # no build, no half-written version
+    monkeypatch.undo()
+    build(project_copy, out=out, reasoner=False, extras=False)
+    assert count_matches(open_store(out), f"<{ID['datakind']}> ?p ?o") > 0
 
 
 def _jvms_under(folder: Path) -> list[int]:
