@@ -713,7 +713,7 @@ def to_node_link(graph: nx.MultiDiGraph) -> bytes:
     return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
 
 
-NODE_COLUMNS = ("label", "kind", "actor_type", "sector", "sectors", "founded", "description", "url",
+NODE_COLUMNS = ("label", "kind", "actor_type", "sector", "sectors", "founded", "description", "urls",
                 "identifiers", "facts")
 EDGE_COLUMNS = ("type", "label", "fact", "directed", "amount", "currency", "year", "end_year", "weight",
                 "sources", "quote")

@@ -333,7 +333,7 @@ def graph_from_triples(triples: Iterable[ox.Triple], *, network: nx.MultiDiGraph
             continue
         named = names.get(node)
         G.add_node(node, label=named[1] if named else _local_name(node), kind=types.get(node, "Resource"),
-                   actor_type=None, sectors=[], sector=_NO_SECTOR, founded=None, description=None, url=None,
+                   actor_type=None, sectors=[], sector=_NO_SECTOR, founded=None, description=None, urls=[],
                    facts=[])
     for subject, predicate, obj in sorted(links):
         name = shortcuts.get(predicate) or _local_name(predicate)
@@ -594,7 +594,7 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
     ----------
     G:
         A ``networkx.MultiDiGraph`` following the network contract: node key = actor IRI with
-        ``label``, ``kind``, ``sectors``/``sector``, ``founded``, ``description``, ``url``,
+        ``label``, ``kind``, ``sectors``/``sector``, ``founded``, ``description``, ``urls``,
         ``facts``; one edge per fact with ``type``, ``directed``, ``amount``, ``currency``,
         ``year``, ``fact``, ``quote``, ``sources``; ``G.graph["edge_types"|"sectors"|"kinds"]``
         giving colours, dashes and shapes. Missing attributes fall back to neutral defaults.
@@ -667,7 +667,8 @@ def render_map(G: nx.MultiDiGraph, *, title: str = "Data for development: the ec
                           "since": _year(data.get("from")), "until": _year(data.get("to")),
                           "group": group_of.get(node, -1), "isolate": node in isolates, "rank": rank[node]})
         details.append({"iri": node, "description": _text(data.get("description")),
-                        "url": _web_url(data.get("url")), "actor_type": _text(data.get("actor_type")),
+                        "urls": [u for u in map(_web_url, data.get("urls") or []) if u],
+                        "actor_type": _text(data.get("actor_type")),
                         "facts": list(dict.fromkeys(facts.add(f) for f in data.get("facts") or []
                                                     if isinstance(f, Mapping))),
                         "metrics": {k: v for k, v in node_metrics.get(node, {}).items() if k in notes},

@@ -101,9 +101,9 @@ def actor_kind(types: set[str], ontology: Ontology) -> str:
 
 
 def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str, Any]]:
-    """Node attributes of every actor (d4d:Agent): label, kind, sectors (all of them, sorted), founding
-    and dissolution year, description, url, ``merged`` (the IRIs counted as this actor by
-    :func:`same_as`, itself included, or ``[]``)."""
+    """Node attributes of every actor (d4d:Agent): label, kind, sectors and web addresses (``urls``; all
+    of them, sorted), founding and dissolution year, description, ``merged`` (the IRIs counted as this
+    actor by :func:`same_as`, itself included, or ``[]``)."""
     alias = same_as(store)
     kinds = {str(k.iri): k for k in ontology.kinds.values()}
     slugs = {str(s.iri): slug for slug, s in ontology.sectors.items()}
@@ -115,7 +115,7 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
         }"""):
         iri = alias.get(_value(row["a"]), _value(row["a"]))
         node = nodes.setdefault(iri, {"label": None, "types": set(), "sectors": [], "founded": None,
-                                      "dissolved": None, "description": None, "url": None,
+                                      "dissolved": None, "description": None, "urls": [],
                                       "identifiers": []})
         if row["type"] is not None and _value(row["type"]) in kinds:
             node["types"].add(_value(row["type"]))
@@ -124,7 +124,7 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
             nodes[iri]["label"] = label
     for prop, key in ((D4D.sector, "sectors"), (D4D.foundingDate, "founded"),
                       (D4D.dissolutionDate, "dissolved"), (D4D.description, "description"),
-                      (D4D.url, "url"), (D4D.identifier, "identifiers")):
+                      (D4D.url, "urls"), (D4D.identifier, "identifiers")):
         for row in _query(store, f"SELECT ?a ?v WHERE {{ ?a <{prop}> ?v }}"):
             found = nodes.get(alias.get(_value(row["a"]), _value(row["a"])))
             if found is None:
@@ -133,7 +133,7 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
             value = _value(row["v"])
             if key == "sectors":
                 node[key].append(slugs.get(value, value.rsplit("/", 1)[-1]))
-            elif key == "identifiers":
+            elif key in ("identifiers", "urls"):
                 node[key].append(value)
             elif key == "founded":  # the earliest founding year stated
                 year = _year(value)
@@ -159,7 +159,7 @@ def actor_attributes(store: ox.Store, ontology: Ontology) -> dict[str, dict[str,
             "founded": node["founded"],
             "dissolved": node["dissolved"],
             "description": node["description"],
-            "url": node["url"],
+            "urls": sorted(set(node["urls"])),
             "identifiers": sorted(set(node["identifiers"])),
             "merged": merged.get(iri, []),
         }
@@ -275,7 +275,7 @@ def project(store: ox.Store, ontology: Ontology, *, facts: bool = True) -> nx.Mu
     -------
     networkx.MultiDiGraph
         Nodes keyed by actor IRI with ``label``, ``kind``, ``actor_type``, ``sectors`` (all),
-        ``founded``, ``dissolved``, ``description``, ``url``, ``identifiers``, ``merged`` (see
+        ``founded``, ``dissolved``, ``description``, ``urls``, ``identifiers``, ``merged`` (see
         :func:`same_as`) and (if ``facts``) ``facts``; and, by the shared rules of
         :mod:`d4d.field`, ``sector_weights`` (``{sector: share}``) and ``from``/``to`` (the
         first and last year it stands, ``None`` open).

@@ -81,7 +81,7 @@ def ecosystem() -> nx.MultiDiGraph:
         G.add_node(ID + slug, label=label, kind=kind, actor_type="Person" if kind == "Person" else "Organization",
                    sectors=sectors, sector=sectors[0] if sectors else "none", founded=founded,
                    description="<script>alert(2)</script>" if slug == "hostile" else f"About {label}.",
-                   url="javascript:alert(3)" if slug == "hostile" else f"https://example.org/{slug}",
+                   urls=["javascript:alert(3)"] if slug == "hostile" else [f"https://example.org/{slug}"],
                    facts=facts)
 
     def tie(source: str, target: str, f: dict[str, object], *, year: int | None, amount: float | None = None,
@@ -143,7 +143,7 @@ def synthetic(n: int, *, seed: int = 7) -> nx.MultiDiGraph:
         iri = f"{ID}actor-{i:06d}"
         G.add_node(iri, label=f"{kind} {i} of {sector}", kind=kind, sectors=[sector], sector=sector,
                    founded=rng.randint(1950, 2020), description=f"A synthetic {kind.lower()} in {sector}.",
-                   url=f"https://example.org/{i}", facts=[])
+                   urls=[f"https://example.org/{i}"], facts=[])
         by_sector[sector].append(iri)
         nodes.append(iri)
     for i in range(int(n * 1.5)):

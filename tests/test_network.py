@@ -186,3 +186,17 @@ def test_an_actor_of_two_kinds_is_counted_as_the_kind_they_share(root: Path, typ
     ontology = load(root / "ontology", root / "graph").ontology
     iri = network.actor_kind({str(D4D[t]) for t in types}, ontology)
     assert iri == str(D4D[kind])
+
+
+def test_an_actor_keeps_every_web_address(root: Path) -> None:
+    """Two sources give two addresses: both are kept (sorted), none picked as the website."""
+    import pyoxigraph as ox
+
+    reasoned = run_reasoning(load(root / "ontology", root / "graph"), reasoner=False)
+    datakind, url = ox.NamedNode(str(ID["datakind"])), ox.NamedNode(str(D4D.url))
+    before = network.actor_attributes(reasoned.store, reasoned.loaded.ontology)[str(ID["datakind"])]["urls"]
+    reasoned.store.add(ox.Quad(datakind, url, ox.Literal("https://www.datakind.org/about")))
+    reasoned.store.add(ox.Quad(datakind, url, ox.Literal("http://datakind.org")))
+    after = network.actor_attributes(reasoned.store, reasoned.loaded.ontology)[str(ID["datakind"])]["urls"]
+    assert after == sorted({*before, "https://www.datakind.org/about", "http://datakind.org"})
+    assert len(after) == len(before) + 2

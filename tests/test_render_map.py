@@ -66,9 +66,9 @@ def test_data_strings_never_appear_as_markup(page: str) -> None:
 
 def test_only_http_urls_survive(page: str) -> None:
     meta = blocks(page)["meta"]
-    urls = {d["iri"]: d["url"] for d in meta["details"]}
-    assert urls[ID + "hostile"] is None  # was javascript:alert(3)
-    assert urls[ID + "gates"] == "https://example.org/gates"
+    urls = {d["iri"]: d["urls"] for d in meta["details"]}
+    assert urls[ID + "hostile"] == []  # was javascript:alert(3)
+    assert urls[ID + "gates"] == ["https://example.org/gates"]
     sources = {f["source_title"]: f["source_url"] for f in meta["facts"]}
     assert sources["<script>alert(5)</script>"] is None  # was javascript:alert(6)
     assert sources["DataKind press release"] == "http://www.datakind.org/press"

@@ -629,7 +629,8 @@
     if (detail.description) body.push(el("p", { text: detail.description }));
     const about = [];
     if (node.founded !== null) about.push("Founded in " + node.founded + ".");
-    if (about.length || detail.url) body.push(el("p", {}, [about.join(" "), detail.url ? " Website: " : "", detail.url ? link(detail.url, detail.url) : ""]));
+    const sites = detail.urls.flatMap((url, i) => (i ? [", ", link(url, url)] : [link(url, url)]));
+    if (about.length || sites.length) body.push(el("p", {}, [about.join(" "), sites.length ? (sites.length > 2 ? " Websites: " : " Website: ") : "", ...sites]));
 
     const measures = META.measures.filter((note) => detail.metrics[note.key] !== undefined);
     if (measures.length) {
