@@ -630,7 +630,7 @@
     const about = [];
     if (node.founded !== null) about.push("Founded in " + node.founded + ".");
     const sites = detail.urls.flatMap((url, i) => (i ? [", ", link(url, url)] : [link(url, url)]));
-    if (about.length || sites.length) body.push(el("p", {}, [about.join(" "), sites.length ? (sites.length > 2 ? " Websites: " : " Website: ") : "", ...sites]));
+    if (about.length || sites.length) body.push(el("p", {}, [about.join(" "), sites.length ? (detail.urls.length > 1 ? " Websites: " : " Website: ") : "", ...sites]));
 
     const measures = META.measures.filter((note) => detail.metrics[note.key] !== undefined);
     if (measures.length) {
