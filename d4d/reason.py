@@ -115,7 +115,11 @@ class Rule:
         hold yet. ``given``: only heads that the named graph ``given`` holds (re-derivation). Those two
         graphs are small: the other atoms are joined to them by ``LATERAL``, an index lookup for each
         of their triples, which the store's planner would otherwise read whole (1M transactions: the
-        chain rule of ``fundedBy`` from a one-fact delta, 6.2 s for the whole join)."""
+        chain rule of ``fundedBy`` from a one-fact delta, 6.2 s for the whole join).
+
+        Over the whole store each atom of a longer body is a sub-select: the store then joins them by
+        hashing one side, where a plain group is joined in the order written with an index lookup
+        for each row (100k transactions: the ``hasParticipant`` chain 8.2 s against 2.1 s)."""
         head = " ".join(_pattern(a) for a in self.head)
         driving = [f"GRAPH <{given}> {{ {head} }}"] if given is not None else []
         if delta is not None:
