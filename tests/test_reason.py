@@ -126,7 +126,8 @@ def test_inconsistency_names_the_individual(seed: Loaded, entailments: bool) -> 
 
 
 def test_clashes_are_found_whichever_class_is_smaller() -> None:
-    """Each disjoint pair is joined from its smaller class: the answer names the pair in one order."""
+    """A clash is found and named by its pair in one order, whichever of the two classes has more
+    members."""
     import pyoxigraph as ox
 
     disjoint = Graph()
