@@ -119,7 +119,9 @@ class Rule:
 
         Over the whole store each atom of a longer body is a sub-select: the store then joins them by
         hashing one side, where a plain group is joined in the order written with an index lookup
-        for each row (100k transactions: the ``hasParticipant`` chain 8.2 s against 2.1 s)."""
+        for each row (100k transactions: the ``hasParticipant`` chain 2.1 s against 8.2 s). The side
+        hashed is held in memory: at 1M transactions the ``source`` chain peaks at 1.76 GB against
+        0.86 GB, and the build at 6.86 GB against 4.21 GB (see ``bench/RESULTS-build.md``)."""
         head = " ".join(_pattern(a) for a in self.head)
         driving = [f"GRAPH <{given}> {{ {head} }}"] if given is not None else []
         if delta is not None:
