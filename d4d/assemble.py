@@ -30,7 +30,7 @@ from d4d.load import Loaded
 from d4d.manifest import (GraphState, Manifest, digest_bytes, identity_digest, importer_digest, module_digest,
                           ntriples_digest, source_digest)
 from d4d.ontology import Ontology
-from d4d.store import count_matches, load_text, mirror_graph
+from d4d.store import count_matches, hashed_join, load_text, mirror_graph
 from d4d.validate import load_shapes
 from d4d.vocab import D4D, GRAPH
 
@@ -226,20 +226,20 @@ def _table(store: ox.Store, query: str) -> dict[str, int]:
 def _by_graph(store: ox.Store, graphs: Sequence[str]) -> dict[str, dict[str, int]]:
     """Distinct nodes by kind of each graph of ``graphs`` (the nodes it states a type of).
 
-    A source's nodes are many: one join with the default graph's types, each side a sub-select so
-    that the store hashes it (100k transactions: 1.9 s, against 3.1 s as a plain join in the order
-    written and 16 s node by node). The ontology's and the curated facts' are few: their types are
+    A source's nodes are many: one join with the default graph's types, which the store hashes
+    (:func:`d4d.store.hashed_join`; 100k transactions: 1.9 s, against 3.1 s as a plain join in the
+    order written and 16 s node by node). The ontology's and the curated facts' are few: their types are
     looked up node by node (``LATERAL``), since the join would read every typed node of the default
     graph (1M transactions: 0.03 s against 17.8 s; the update after a fact edit counts the facts
     again)."""
     out = {}
     for graph in graphs:
+        nodes = f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH <{graph}> {{ ?x a ?t }} }} }}"
+        kinds = f"VALUES (?c ?k) {{ {_KIND_VALUES} }} ?x a ?c"
         if graph in (FACTS_GRAPH, ONTOLOGY_GRAPH):
-            where = (f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH <{graph}> {{ ?x a ?t }} }} }} "
-                     f"LATERAL {{ VALUES (?c ?k) {{ {_KIND_VALUES} }} ?x a ?c }}")
+            where = f"{nodes} LATERAL {{ {kinds} }}"
         else:
-            where = (f"{{ SELECT DISTINCT ?x WHERE {{ GRAPH <{graph}> {{ ?x a ?t }} }} }} "
-                     f"{{ SELECT * WHERE {{ VALUES (?c ?k) {{ {_KIND_VALUES} }} ?x a ?c }} }}")
+            where = f"{nodes} {hashed_join(kinds)}"
         found = _table(store, f"SELECT ?k (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }} GROUP BY ?k")
         if found:
             out[graph] = {k: found[k] for k in KINDS if k in found}

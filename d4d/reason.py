@@ -40,7 +40,7 @@ from d4d.errors import OntologyError, ReasoningError
 from d4d.limits import HERMIT_MEMORY_MB, HERMIT_SECONDS, MAX_PASSES, RULE_THREADS
 from d4d.load import canonical_decimal
 from d4d.ontology import Ontology
-from d4d.store import load_text, query_options
+from d4d.store import hashed_join, load_text, query_options
 from d4d.vocab import GRAPH
 
 log = logging.getLogger(__name__)
@@ -117,11 +117,9 @@ class Rule:
         of their triples, which the store's planner would otherwise read whole (1M transactions: the
         chain rule of ``fundedBy`` from a one-fact delta, 6.2 s for the whole join).
 
-        Over the whole store each atom of a longer body is a sub-select: the store then joins them by
-        hashing one side, where a plain group is joined in the order written with an index lookup
-        for each row (100k transactions: the ``hasParticipant`` chain 2.1 s against 8.2 s). The side
-        hashed is held in memory: at 1M transactions the ``source`` chain peaks at 1.76 GB against
-        0.86 GB, and the build at 6.86 GB against 4.21 GB (see ``bench/RESULTS-build.md``)."""
+        Over the whole store the atoms of a longer body are joined by hashing (:func:`d4d.store.hashed_join`:
+        faster than the plain group's lookup for each row, at the cost of memory; at 1M transactions
+        the ``source`` chain peaks at 1.76 GB against 0.86 GB)."""
         head = " ".join(_pattern(a) for a in self.head)
         driving = [f"GRAPH <{given}> {{ {head} }}"] if given is not None else []
         if delta is not None:
@@ -130,7 +128,7 @@ class Rule:
         if driving and rest:
             rest = f"LATERAL {{ {rest} }}"
         elif not driving and len(self.body) > 1:
-            rest = " ".join(f"{{ SELECT * WHERE {{ {_pattern(a)} }} }}" for a in self.body)
+            rest = hashed_join(*(_pattern(a) for a in self.body))
         where = " ".join(driving + [rest] + [f"FILTER({f})" for f in self.filters])
         if new:
             where += f" FILTER NOT EXISTS {{ {head} }}"
@@ -589,14 +587,12 @@ def disjoint_pairs(ontology: Ontology | Graph) -> list[tuple[str, str]]:
 def find_clashes(store: ox.Store, ontology: Ontology | Graph) -> list[tuple[str, str, str]]:
     """Individuals typed with two disjoint classes (after materialisation): (individual, class, class).
 
-    Each class is a sub-select, so the store joins the two by hashing (see :meth:`Rule.construct`):
-    100k transactions, the six pairs 0.37 s against 0.65 s joined in the order written, the smaller
-    class first."""
+    The two classes are joined by hashing (:func:`d4d.store.hashed_join`): 100k transactions, the six
+    pairs 0.37 s against 0.65 s joined in the order written, the smaller class first."""
     options = query_options(store)
     clashes = []
     for a, b in disjoint_pairs(ontology):
-        query = (f"SELECT DISTINCT ?x WHERE {{ {{ SELECT * WHERE {{ ?x a <{a}> }} }} "
-                 f"{{ SELECT * WHERE {{ ?x a <{b}> }} }} }} ORDER BY ?x")
+        query = f"SELECT DISTINCT ?x WHERE {{ {hashed_join(f'?x a <{a}>', f'?x a <{b}>')} }} ORDER BY ?x"
         answer = store.query(query, **options)
         assert isinstance(answer, ox.QuerySolutions)
         for row in answer:

@@ -9,7 +9,7 @@ import pytest
 import rdflib
 
 from d4d.errors import StoreError
-from d4d.store import (count_matches, find_store, memory_store, mirror_graph, open_store, query_options,
+from d4d.store import (count_matches, find_store, hashed_join, memory_store, mirror_graph, open_store, query_options,
                        store_path, store_summary, write_store)
 
 EX = "http://example.org/"
@@ -176,6 +176,16 @@ def test_count_matches_stops_at_its_limit_and_reads_the_graphs_it_is_given() -> 
     assert count_matches(store, "?s ?p ?o", limit=10) == 5
     assert count_matches(store, "?s ?p ?o", default_graph=[g]) == 1
     assert count_matches(store, "?s ?p ?o", default_graph=[g, ox.DefaultGraph()], limit=4) == 4
+
+
+def test_a_hashed_join_has_the_solutions_of_the_plain_join() -> None:
+    store = memory_store([rdflib.Graph().parse(data=TURTLE, format="turtle")])
+    patterns = (f"?a <{EX}knows> ?b .", f"?b <{EX}name> ?n .", f"?a <{EX}name> ?m .")
+    plain = store.query(f"SELECT ?m ?n WHERE {{ {' '.join(patterns)} }}")
+    hashed = store.query(f"SELECT ?m ?n WHERE {{ {hashed_join(*patterns)} }}")
+    rows = [[(row["m"].value, row["n"].value) for row in answer] for answer in (plain, hashed)]  # type: ignore[union-attr]
+    assert rows[0] == rows[1] == [("Alpha", "Beta")]
+    assert hashed_join("?x a ?c") == "{ SELECT * WHERE { ?x a ?c } }"
 
 
 def test_a_copied_graph_and_its_merge_keep_the_blank_nodes_of_the_source(tmp_path: Path) -> None:
